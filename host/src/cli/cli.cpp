@@ -1,0 +1,367 @@
+#include "cli/cli.hpp"
+
+#include <plughost/abi.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "http/server.hpp"
+#include "log/log.hpp"
+#include "plugin/loader.hpp"
+
+#ifndef PLUGHOST_VERSION
+#define PLUGHOST_VERSION "0.0.0"
+#endif
+
+namespace plughost {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+struct Options {
+  std::string verb;
+  std::string config;
+  bool json = false;
+  bool help = false;
+};
+
+const std::map<std::string, std::string>& verb_help() {
+  static const std::map<std::string, std::string> help = {
+      {"run",
+       "usage: plughost run [--config FILE]\n"
+       "Loads the config and every enabled plugin, then serves HTTP until SIGTERM/SIGINT.\n"},
+      {"check",
+       "usage: plughost check [--config FILE]\n"
+       "Validates the config and every enabled plugin (ABI, config schema, init, routes)\n"
+       "without opening a port. Prints every problem as file:line:col: path: message.\n"},
+      {"plugins",
+       "usage: plughost plugins [--config FILE] [--json]\n"
+       "Lists plugins: name, version, ABI, status, file.\n"},
+      {"routes",
+       "usage: plughost routes [--config FILE] [--json]\n"
+       "Lists the route table: method, path, plugin, permission.\n"},
+      {"version", "usage: plughost version [--json]\nPrints the host version and ABI.\n"},
+  };
+  return help;
+}
+
+const char* kUsage =
+    "usage: plughost <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run       serve HTTP with the configured plugins\n"
+    "  check     validate config and plugins; exit 1 on any problem\n"
+    "  plugins   list plugins\n"
+    "  routes    list routes\n"
+    "  version   print version and ABI\n"
+    "\n"
+    "options: --config FILE (default: $PLUGHOST_CONFIG or config/plughost.yaml), --json, --help\n"
+    "exit codes: 0 ok, 1 invalid config or failed start, 2 usage error\n";
+
+// Parses argv; returns an error message for usage errors.
+std::string parse_args(int argc, char** argv, Options& opt) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      opt.help = true;
+    } else if (a == "--json") {
+      opt.json = true;
+    } else if (a == "--config" || a == "-c") {
+      if (i + 1 >= argc) return "--config needs a file";
+      opt.config = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      opt.config = a.substr(9);
+    } else if (!a.empty() && a[0] == '-') {
+      return "unknown option " + a;
+    } else if (opt.verb.empty()) {
+      opt.verb = a;
+    } else {
+      return "unexpected argument " + a;
+    }
+  }
+  if (opt.config.empty()) {
+    const char* env = std::getenv("PLUGHOST_CONFIG");
+    opt.config = env ? env : "config/plughost.yaml";
+  }
+  return {};
+}
+
+LogFormat resolve_format(const std::string& format, std::FILE* out) {
+  if (format == "json") return LogFormat::kJson;
+  if (format == "text") return LogFormat::kText;
+  return isatty(fileno(out)) ? LogFormat::kText : LogFormat::kJson;
+}
+
+std::unique_ptr<Logger> make_logger(const Config& config, std::FILE* out) {
+  LogLevel level = parse_log_level(config.log.level).value_or(LogLevel::kInfo);
+  return std::make_unique<Logger>(level, resolve_format(config.log.format, out), out);
+}
+
+void print_diagnostics(const std::vector<Diagnostic>& diagnostics) {
+  for (const auto& d : diagnostics) std::cerr << d.to_string() << "\n";
+}
+
+std::string abi_of(const PluginRecord& r) {
+  if (r.abi_major == 0 && r.abi_minor == 0) return "-";
+  return std::to_string(r.abi_major) + "." + std::to_string(r.abi_minor);
+}
+
+// Loads config, then plugins. Returns the exit code to use when it is not kExitOk.
+struct Loaded {
+  ConfigResult config;
+  std::unique_ptr<Logger> log;
+  std::unique_ptr<PluginSet> plugins;
+  std::vector<Diagnostic> diagnostics;
+  bool required_ok = true;
+};
+
+// With `keep_going`, plugins are still inspected when host-level keys have errors, so that
+// `check` reports every problem in one run.
+bool load_everything(const std::string& path, std::FILE* log_out, Loaded& loaded,
+                     bool keep_going = false) {
+  loaded.config = load_config_file(path, process_env());
+  if (!loaded.config.ok()) {
+    loaded.diagnostics = loaded.config.diagnostics;
+    if (!keep_going || loaded.config.config.plugins.empty()) return false;
+  }
+  loaded.log = make_logger(loaded.config.config, log_out);
+  loaded.plugins = std::make_unique<PluginSet>(*loaded.log, loaded.config.config);
+  loaded.required_ok = loaded.plugins->start(loaded.diagnostics);
+  return true;
+}
+
+int cmd_check(const Options& opt) {
+  Loaded loaded;
+  load_everything(opt.config, stderr, loaded, /*keep_going=*/true);
+  size_t inspected = 0;
+  if (loaded.plugins) {
+    for (const auto& r : loaded.plugins->plugins()) {
+      if (r->status != PluginStatus::kFound && r->status != PluginStatus::kDisabled) ++inspected;
+    }
+    loaded.plugins->stop();
+  }
+  for (const auto& d : loaded.diagnostics) std::cout << d.to_string() << "\n";
+  std::cout << "check: " << loaded.diagnostics.size() << " error"
+            << (loaded.diagnostics.size() == 1 ? "" : "s") << "; " << inspected << " plugin"
+            << (inspected == 1 ? "" : "s") << " inspected\n";
+  return loaded.diagnostics.empty() ? kExitOk : kExitFailed;
+}
+
+void json_string(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& s) {
+  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+int cmd_plugins(const Options& opt) {
+  Loaded loaded;
+  if (!load_everything(opt.config, stderr, loaded)) {
+    print_diagnostics(loaded.diagnostics);
+    return kExitFailed;
+  }
+  loaded.plugins->inspect_disabled();
+  const auto& plugins = loaded.plugins->plugins();
+  if (opt.json) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const auto& r : plugins) {
+      w.StartObject();
+      w.Key("name");
+      json_string(w, r->name);
+      w.Key("version");
+      json_string(w, r->version);
+      w.Key("abi");
+      json_string(w, abi_of(*r));
+      w.Key("status");
+      w.String(plugin_status_name(r->status));
+      w.Key("stability");
+      json_string(w, r->stability);
+      w.Key("description");
+      json_string(w, r->description);
+      w.Key("file");
+      json_string(w, r->file);
+      w.Key("error");
+      json_string(w, r->error);
+      w.EndObject();
+    }
+    w.EndArray();
+    std::cout << buf.GetString() << "\n";
+  } else {
+    std::printf("%-20s %-10s %-5s %-9s %s\n", "NAME", "VERSION", "ABI", "STATUS", "FILE");
+    for (const auto& r : plugins) {
+      std::printf("%-20s %-10s %-5s %-9s %s\n", r->name.c_str(),
+                  r->version.empty() ? "-" : r->version.c_str(), abi_of(*r).c_str(),
+                  plugin_status_name(r->status), r->file.empty() ? "-" : r->file.c_str());
+      if (!r->error.empty()) std::printf("  error: %s\n", r->error.c_str());
+    }
+  }
+  loaded.plugins->stop();
+  return loaded.required_ok ? kExitOk : kExitFailed;
+}
+
+int cmd_routes(const Options& opt) {
+  Loaded loaded;
+  if (!load_everything(opt.config, stderr, loaded)) {
+    print_diagnostics(loaded.diagnostics);
+    return kExitFailed;
+  }
+  const auto& routes = loaded.plugins->registry().routes();
+  if (opt.json) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const auto& r : routes) {
+      w.StartObject();
+      w.Key("method");
+      json_string(w, r.method);
+      w.Key("path");
+      json_string(w, r.pattern);
+      w.Key("plugin");
+      json_string(w, r.plugin);
+      w.Key("permission");
+      json_string(w, r.permission);
+      w.Key("summary");
+      json_string(w, r.summary);
+      w.EndObject();
+    }
+    w.EndArray();
+    std::cout << buf.GetString() << "\n";
+  } else {
+    std::printf("%-7s %-40s %-20s %s\n", "METHOD", "PATH", "PLUGIN", "PERMISSION");
+    for (const auto& r : routes) {
+      std::printf("%-7s %-40s %-20s %s\n", r.method.c_str(), r.pattern.c_str(), r.plugin.c_str(),
+                  r.permission.empty() ? "-" : r.permission.c_str());
+    }
+  }
+  loaded.plugins->stop();
+  return loaded.required_ok ? kExitOk : kExitFailed;
+}
+
+int cmd_version(const Options& opt) {
+  std::string abi = std::to_string(PH_ABI_MAJOR) + "." + std::to_string(PH_ABI_MINOR);
+  if (opt.json) {
+    std::cout << "{\"version\":\"" PLUGHOST_VERSION "\",\"abi\":\"" << abi << "\"}\n";
+  } else {
+    std::cout << "plughost " PLUGHOST_VERSION " (plugin ABI " << abi << ")\n";
+  }
+  return kExitOk;
+}
+
+// Waits for SIGTERM/SIGINT (blocked in every thread), then drains and stops. A second signal,
+// or a shutdown that overruns its bound, ends the process at once.
+int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& signals) {
+  const Config& config = loaded.config.config;
+  Logger& log = *loaded.log;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log.info("host", "shutting down", {{"signal", strsignal(sig)}});
+  server.begin_drain();
+  if (config.server.drain_seconds > 0) {
+    timespec drain{static_cast<time_t>(config.server.drain_seconds),
+                   static_cast<long>((config.server.drain_seconds -
+                                      static_cast<time_t>(config.server.drain_seconds)) *
+                                     1e9)};
+    if (sigtimedwait(&signals, nullptr, &drain) > 0) {
+      log.warn("host", "second signal during drain; exiting now");
+      std::_Exit(kExitFailed);
+    }
+  }
+  double bound = config.server.shutdown_timeout_seconds;
+  std::thread([&log, signals, bound] {
+    timespec limit{static_cast<time_t>(bound),
+                   static_cast<long>((bound - static_cast<time_t>(bound)) * 1e9)};
+    int s = sigtimedwait(&signals, nullptr, &limit);
+    log.error("host", s > 0 ? "second signal during shutdown; exiting now"
+                            : "shutdown exceeded shutdown_timeout_seconds; exiting now");
+    std::_Exit(kExitFailed);
+  }).detach();
+  server.stop();
+  loaded.plugins->stop();
+  log.info("host", "stopped");
+  return kExitOk;
+}
+
+int cmd_run(const Options& opt) {
+  // Block the signals before any thread exists so every thread inherits the mask and only
+  // sigwait() sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Loaded loaded;
+  if (!load_everything(opt.config, stdout, loaded)) {
+    print_diagnostics(loaded.diagnostics);
+    return kExitFailed;
+  }
+  Logger& log = *loaded.log;
+  if (!loaded.required_ok) {
+    log.error("host", "a required plugin failed to start; exiting");
+    loaded.plugins->stop();
+    return kExitFailed;
+  }
+  const Config& config = loaded.config.config;
+  HttpServer server(log, config, *loaded.plugins);
+  uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    log.error("host", "cannot listen", {{"address", config.server.host}, {"error", e.what()}});
+    loaded.plugins->stop();
+    return kExitFailed;
+  }
+  log.info("host", "listening",
+           {{"address", config.server.host + ":" + std::to_string(port)},
+            {"port", static_cast<int64_t>(port)},
+            {"version", PLUGHOST_VERSION},
+            {"routes", static_cast<int64_t>(loaded.plugins->registry().routes().size())}});
+  return serve_until_signalled(loaded, server, signals);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  Options opt;
+  std::string err = parse_args(argc, argv, opt);
+  if (!err.empty()) {
+    std::cerr << "plughost: " << err << "\n" << kUsage;
+    return kExitUsage;
+  }
+  if (opt.verb.empty() || opt.verb == "help") {
+    std::cout << kUsage;
+    return opt.verb.empty() && !opt.help ? kExitUsage : kExitOk;
+  }
+  auto help = verb_help().find(opt.verb);
+  if (help == verb_help().end()) {
+    std::cerr << "plughost: unknown command '" << opt.verb << "'\n" << kUsage;
+    return kExitUsage;
+  }
+  if (opt.help) {
+    std::cout << help->second;
+    return kExitOk;
+  }
+  using Command = int (*)(const Options&);
+  static const std::map<std::string, Command> commands = {{"run", cmd_run},
+                                                          {"check", cmd_check},
+                                                          {"plugins", cmd_plugins},
+                                                          {"routes", cmd_routes},
+                                                          {"version", cmd_version}};
+  return commands.at(opt.verb)(opt);
+}
+
+}  // namespace plughost

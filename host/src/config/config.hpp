@@ -1,0 +1,115 @@
+// config.hpp — loads and validates config/plughost.yaml.
+// Every problem becomes a Diagnostic with file:line:column; nothing here throws on bad input.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plughost {
+
+// One problem found in the config, printed as `file:line:col: path: message`.
+// line and column are 1-based (yaml-cpp marks are 0-based; convert when creating).
+struct Diagnostic {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string path;  // dotted path into the document, e.g. "plugins.rag.config.top_k"
+  std::string message;
+
+  std::string to_string() const;  // "file:line:col: path: message" (path omitted when empty)
+};
+
+// Where a value sits in the YAML file (1-based).
+struct Mark {
+  int line = 0;
+  int column = 0;
+};
+
+struct PluginConfig {
+  std::string name;
+  bool enabled = true;
+  bool required = false;
+  // The `config:` block converted to JSON text (an object; "{}" when absent). Scalars are typed
+  // the YAML way after interpolation: plain true/false -> bool, integers -> int64, floats ->
+  // double, null/~ -> null; quoted scalars are always strings.
+  std::string config_json;
+  Mark mark;  // of the plugin's key under `plugins:`
+  // JSON pointer ("" for the block itself, "/top_k", "/sources/0/name") -> position of that value,
+  // so schema errors can be reported at the right line.
+  std::map<std::string, Mark> pointer_marks;
+  // Same pointers -> position of the mapping key that holds the value (unknown-key errors).
+  std::map<std::string, Mark> key_marks;
+};
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;          // 0 = pick a free port (the bound port is logged)
+  int threads = 2;               // Pistache reactor threads, >= 1
+  uint64_t max_body_bytes = 10 * 1024 * 1024;
+  double drain_seconds = 0;      // after SIGTERM: /readyz is 503 this long before accept stops
+  double shutdown_timeout_seconds = 10;  // bound on finishing in-flight requests
+};
+
+struct LogConfig {
+  std::string level = "info";  // debug | info | warn | error
+  std::string format = "auto"; // auto (json unless stdout is a TTY) | json | text
+  bool access = true;          // one line per request
+};
+
+struct Config {
+  std::string file;       // path the config was read from
+  std::string directory;  // directory of `file`; relative paths in the config resolve against it
+  int version = 1;
+  ServerConfig server;
+  LogConfig log;
+  std::string storage_url = "sqlite://plughost.db";
+  std::string plugins_dir;  // absolute after loading; empty = default (next to the binary)
+  std::vector<PluginConfig> plugins;  // in file order (= init order)
+};
+
+// Looks up an environment variable; nullopt when unset. Injected so tests need not touch environ.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+struct ConfigResult {
+  Config config;
+  std::vector<Diagnostic> diagnostics;  // empty = valid
+  bool ok() const { return diagnostics.empty(); }
+};
+
+// Reads and validates the host-level keys of a config file. Reports every problem, not just the
+// first: YAML syntax errors, unknown keys (with "did you mean" for close matches), wrong types,
+// out-of-range values, unresolved ${VAR} / ${VAR:?message} interpolations.
+ConfigResult load_config_file(const std::string& path, const EnvLookup& env);
+// Same, from text already in memory; `file` is only used in diagnostics and to resolve paths.
+ConfigResult load_config_text(const std::string& text, const std::string& file,
+                              const EnvLookup& env);
+
+// Expands ${VAR}, ${VAR:-default}, ${VAR:?message} and the $${ escape in one scalar.
+// Returns nullopt and sets `error` when a variable is unset without a default, or on syntax
+// errors (unterminated "${").
+std::optional<std::string> interpolate(const std::string& value, const EnvLookup& env,
+                                       std::string& error);
+
+struct PluginConfigCheck {
+  std::string config_json;  // the block with schema defaults applied (top-level properties and
+                            // nested objects' properties that declare "default")
+  std::vector<Diagnostic> diagnostics;
+};
+
+// Validates one plugin's `config:` block against its JSON Schema (draft-04 text; empty = accept
+// anything). Reports unknown keys (when "additionalProperties": false, with did-you-mean), missing
+// required keys and type errors for every property itself, then runs RapidJSON's SchemaValidator
+// for the remaining keywords; each diagnostic points at the offending value's line via
+// `pointer_marks` and has path "plugins.<name>.config.<key>…".
+PluginConfigCheck check_plugin_config(const Config& config, const PluginConfig& plugin,
+                                      const std::string& schema_json);
+
+// Levenshtein distance, for "did you mean".
+size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace plughost

@@ -1,0 +1,46 @@
+// exchange.hpp — the host-side definitions of the opaque ph_request / ph_response handles:
+// one HTTP request as a plugin handler sees it, and the response it builds.
+#pragma once
+
+#include <pistache/http.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/router.hpp"
+
+struct ph_request {
+  const Pistache::Http::Request* http = nullptr;
+  std::string_view method;
+  std::string path;      // percent-decoded
+  plughost::PathParams params;  // views into `path` and the route's parameter names
+  std::string trace_id;
+  std::string remote;
+  const struct ph_host* plugin_host = nullptr;  // the plugin that owns the route
+
+  // Filled on first use: most handlers never enumerate headers or query parameters.
+  mutable std::optional<std::vector<std::pair<std::string, std::string>>> headers;
+  mutable std::optional<std::vector<std::pair<std::string, std::string>>> query;
+};
+
+struct ph_response {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+namespace plughost {
+
+// Percent-decodes `in`; with `plus_is_space`, '+' becomes ' ' (query strings). Invalid escapes
+// are kept verbatim.
+std::string percent_decode(std::string_view in, bool plus_is_space);
+
+// All headers of a Pistache request as (lower-case name, value) pairs.
+std::vector<std::pair<std::string, std::string>> collect_headers(
+    const Pistache::Http::Request& request);
+
+}  // namespace plughost

@@ -1,0 +1,354 @@
+#include "http/server.hpp"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <plughost/json.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "http/exchange.hpp"
+#include "plugin/host_api.hpp"
+
+namespace plughost {
+
+namespace Http = Pistache::Http;
+namespace Header = Pistache::Http::Header;
+
+struct ServerState {
+  ServerState(Logger& l, const Config& c, const PluginSet& p) : log(l), config(c), plugins(p) {}
+  Logger& log;
+  const Config& config;
+  const PluginSet& plugins;
+  std::atomic<bool> draining{false};
+};
+
+namespace {
+
+constexpr size_t kHeaderAllowance = 64 * 1024;  // request line + headers on top of the body limit
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string new_trace_id() {
+  thread_local std::mt19937_64 rng(std::random_device{}() ^
+                                   std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t v = rng();
+    for (int i = 0; i < 16; ++i) id[half * 16 + i] = kHex[(v >> (i * 4)) & 0xF];
+  }
+  return id;
+}
+
+// A client-supplied id is echoed only when it is short and printable, so it cannot smuggle
+// newlines into logs or headers.
+bool acceptable_trace_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+std::string trace_id_of(const Http::Request& request) {
+  for (const char* name : {"X-Trace-ID", "X-Request-ID"}) {
+    auto raw = request.headers().tryGetRaw(name);
+    if (raw && acceptable_trace_id(raw->value())) return raw->value();
+  }
+  return new_trace_id();
+}
+
+// Pistache 0.0.5 answers "Connection: Close" to an HTTP/1.1 request that has no Connection
+// header, which makes clients reconnect for every request. HTTP/1.1 means keep-alive.
+void fix_connection_header(const Http::Request& request, Http::ResponseWriter& response) {
+  if (request.version() == Http::Version::Http11 &&
+      !request.headers().has<Header::Connection>()) {
+    response.headers().remove<Header::Connection>();
+  }
+}
+
+// Pistache 0.0.5 never serialises headers added with addRaw(); a typed header whose name is
+// chosen at run time is written like any other.
+class NamedHeader : public Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& os) const override { os << value_; }
+  // Only used by Pistache's typed get<H>() casts, which never target this class.
+  uint64_t hash() const override { return 0; }
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+void add_header(Http::ResponseWriter& response, std::string name, std::string value) {
+  if (strcasecmp(name.c_str(), "set-cookie") == 0) {
+    // Several Set-Cookie headers may be sent; Pistache keeps one header per name, but writes
+    // every cookie of the jar.
+    try {
+      response.cookies().add(Http::Cookie::fromString(value));
+    } catch (const std::exception&) {
+      // An unparsable cookie is dropped rather than sent malformed.
+    }
+    return;
+  }
+  response.headers().add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
+}
+
+void set_content_type(Http::ResponseWriter& response, const std::string& type) {
+  if (type.empty()) return;
+  try {
+    response.setMime(Http::Mime::MediaType::fromString(type));
+  } catch (const std::exception&) {
+    add_header(response, "Content-Type", type);
+  }
+}
+
+bool reserved_header(const std::string& name) {
+  for (const char* h : {"content-length", "connection", "transfer-encoding", "content-type"}) {
+    if (strcasecmp(name.c_str(), h) == 0) return true;
+  }
+  return false;
+}
+
+class RequestHandler : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(RequestHandler)
+
+  explicit RequestHandler(std::shared_ptr<ServerState> state) : state_(std::move(state)) {}
+
+  void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    auto started = std::chrono::steady_clock::now();
+    fix_connection_header(request, response);
+    Outcome out;
+    out.trace_id = trace_id_of(request);
+    try {
+      dispatch(request, response, out);
+    } catch (const std::exception& e) {
+      state_->log.error("http", "request failed in the host",
+                        {{"request_id", out.trace_id}, {"error", e.what()}});
+      respond_error(response, out, 500, "INTERNAL", "internal error");
+    }
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (state_->config.log.access && state_->log.enabled(LogLevel::kInfo)) {
+      state_->log.info("access", "request",
+                       {{"request_id", out.trace_id},
+                        {"method", Http::methodString(request.method())},
+                        {"path", request.resource()},
+                        {"plugin", out.plugin},
+                        {"route", out.route},
+                        {"status", out.status},
+                        {"bytes", static_cast<int64_t>(out.bytes)},
+                        {"duration_s", seconds}});
+    }
+  }
+
+ private:
+  struct Outcome {
+    std::string trace_id;
+    std::string plugin;
+    std::string route;
+    int status = 0;
+    size_t bytes = 0;
+  };
+
+  void send(Http::ResponseWriter& response, Outcome& out, int status, const std::string& body) {
+    add_header(response, "X-Trace-ID", out.trace_id);
+    out.status = status;
+    out.bytes = body.size();
+    response.send(static_cast<Http::Code>(status), body);
+  }
+
+  void respond_error(Http::ResponseWriter& response, Outcome& out, int status, const char* code,
+                     const std::string& message) {
+    set_content_type(response, "application/json");
+    send(response, out, status, sdk::error_envelope(code, message, out.trace_id));
+  }
+
+  void respond_json(Http::ResponseWriter& response, Outcome& out, int status,
+                    const std::string& json) {
+    set_content_type(response, "application/json");
+    send(response, out, status, json);
+  }
+
+  void dispatch(const Http::Request& request, Http::ResponseWriter& response, Outcome& out) {
+    ph_request rq;
+    rq.http = &request;
+    rq.method = Http::methodString(request.method());
+    rq.path = percent_decode(request.resource(), false);
+    rq.trace_id = out.trace_id;
+    if (rq.path == "/healthz") {
+      out.route = "/healthz";
+      return respond_json(response, out, 200, "{\"status\":\"ok\"}");
+    }
+    if (rq.path == "/readyz") {
+      out.route = "/readyz";
+      return readiness(response, out);
+    }
+    const Registry& registry = state_->plugins.registry();
+    RouteMatch match = registry.router().match(rq.method, rq.path);
+    if (match.kind == RouteMatch::Kind::kNotFound) {
+      return respond_error(response, out, 404, "NOT_FOUND", "no route for " + rq.path);
+    }
+    if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
+      std::string allow;
+      for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+      add_header(response, "Allow", allow);
+      return respond_error(response, out, 405, "METHOD_NOT_ALLOWED",
+                           "method " + std::string(rq.method) + " is not allowed on " + rq.path);
+    }
+    const RouteEntry& route = *match.route;
+    out.plugin = route.plugin;
+    out.route = route.pattern;
+    if (request.body().size() > state_->config.server.max_body_bytes) {
+      return respond_error(response, out, 413, "PAYLOAD_TOO_LARGE",
+                           "request body exceeds " +
+                               std::to_string(state_->config.server.max_body_bytes) + " bytes");
+    }
+    rq.params = std::move(match.params);  // views into rq.path, which stays put from here on
+    rq.remote = request.address().host();
+    invoke_plugin(request, response, out, route, rq);
+  }
+
+  void invoke_plugin(const Http::Request& request, Http::ResponseWriter& response, Outcome& out,
+                     const RouteEntry& route, ph_request& rq) {
+    const RouteTarget& target = state_->plugins.registry().target(route.target);
+    ph_response rs;
+    char message[1024] = {0};
+    ph_error err{sizeof(ph_error), message, sizeof(message)};
+    int rc = target.handler(target.user_data, &rq, &rs, &err);
+    if (rc != PH_OK) {
+      state_->log.error("http", "plugin handler failed",
+                        {{"request_id", out.trace_id},
+                         {"plugin", route.plugin},
+                         {"route", route.pattern},
+                         {"code", rc},
+                         {"error", message}});
+      return respond_error(response, out, 500, "INTERNAL", "internal error in plugin " +
+                                                               route.plugin);
+    }
+    for (const auto& [name, value] : rs.headers) {
+      if (strcasecmp(name.c_str(), "content-type") == 0 && rs.content_type.empty()) {
+        rs.content_type = value;
+      } else if (!reserved_header(name)) {
+        add_header(response, name, value);
+      }
+    }
+    set_content_type(response, rs.content_type);
+    send(response, out, rs.status, request.method() == Http::Method::Head ? std::string() : rs.body);
+  }
+
+  void readiness(Http::ResponseWriter& response, Outcome& out) {
+    bool ready = !state_->draining.load();
+    std::string body = "{\"status\":\"";
+    std::string checks = "[";
+    checks += std::string("{\"name\":\"server\",\"status\":\"") +
+              (state_->draining.load() ? "draining" : "ok") + "\"}";
+    for (const auto& record : state_->plugins.plugins()) {
+      if (record->status == PluginStatus::kFound || record->status == PluginStatus::kDisabled) {
+        continue;
+      }
+      bool ok = record->status == PluginStatus::kRunning;
+      ready = ready && ok;
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      w.StartObject();
+      w.Key("name");
+      w.String(("plugin:" + record->name).c_str());
+      w.Key("status");
+      w.String(ok ? "ok" : plugin_status_name(record->status));
+      if (!record->error.empty()) {
+        w.Key("error");
+        w.String(record->error.c_str());
+      }
+      w.EndObject();
+      checks += ",";
+      checks += buf.GetString();
+    }
+    checks += "]";
+    body += ready ? "ready" : "not_ready";
+    body += "\",\"checks\":" + checks + "}";
+    respond_json(response, out, ready ? 200 : 503, body);
+  }
+
+  std::shared_ptr<ServerState> state_;
+};
+
+}  // namespace
+
+std::string percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%' && i + 2 < in.size()) {
+      int hi = hex_value(in[i + 1]);
+      int lo = hex_value(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_is_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> collect_headers(const Http::Request& request) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (const auto& header : request.headers().list()) {
+    std::ostringstream value;
+    header->write(value);
+    out.emplace_back(lower(header->name()), value.str());
+  }
+  for (const auto& [name, raw] : request.headers().rawList()) {
+    out.emplace_back(lower(name), raw.value());
+  }
+  return out;
+}
+
+HttpServer::HttpServer(Logger& log, const Config& config, const PluginSet& plugins)
+    : state_(std::make_shared<ServerState>(log, config, plugins)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+uint16_t HttpServer::start() {
+  const ServerConfig& sc = state_->config.server;
+  Pistache::Address address(sc.host, Pistache::Port(sc.port));
+  endpoint_ = std::make_unique<Http::Endpoint>(address);
+  auto options = Http::Endpoint::options()
+                     .threads(sc.threads)
+                     .flags(Pistache::Tcp::Options::ReuseAddr)
+                     .maxRequestSize(sc.max_body_bytes + kHeaderAllowance)
+                     .maxResponseSize(std::max<size_t>(sc.max_body_bytes, 64 * 1024 * 1024));
+  endpoint_->init(options);
+  endpoint_->setHandler(std::make_shared<RequestHandler>(state_));
+  endpoint_->serveThreaded();
+  running_ = true;
+  return static_cast<uint16_t>(endpoint_->getPort());
+}
+
+void HttpServer::begin_drain() { state_->draining = true; }
+
+void HttpServer::stop() {
+  if (!running_) return;
+  running_ = false;
+  endpoint_->shutdown();
+}
+
+}  // namespace plughost

@@ -1,0 +1,300 @@
+#include "plugin/host_api.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "http/exchange.hpp"
+#include "plugin/loader.hpp"
+
+struct ph_buffer {
+  std::string data;
+};
+
+namespace plughost {
+namespace {
+
+constexpr ph_str kAbsent{nullptr, 0};
+
+ph_str view(std::string_view s) { return ph_str{s.data(), s.size()}; }
+
+void set_error(ph_error* err, const std::string& message) {
+  if (!err || err->struct_size < sizeof(ph_error) || !err->message ||
+      err->message_capacity == 0) {
+    return;
+  }
+  size_t n = std::min(message.size(), err->message_capacity - 1);
+  std::memcpy(err->message, message.data(), n);
+  err->message[n] = '\0';
+}
+
+std::string str_or_empty(const char* s) { return s ? s : ""; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// ---- registration ----------------------------------------------------------------------------
+
+int check_registering(ph_host* host, ph_error* err) {
+  if (!host || !host->registering) {
+    set_error(err, "registration is only allowed during init");
+    return PH_ERR_WRONG_STATE;
+  }
+  return PH_OK;
+}
+
+bool is_known_method(std::string_view m) {
+  for (std::string_view k : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+    if (m == k) return true;
+  }
+  return false;
+}
+
+int register_route(ph_host* host, const ph_route* route, ph_error* err) {
+  if (int rc = check_registering(host, err)) return rc;
+  if (!route || route->struct_size < sizeof(ph_route) || !route->method || !route->path ||
+      !route->handler) {
+    set_error(err, "route needs struct_size, method, path and handler");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  if (!is_known_method(route->method)) {
+    set_error(err, std::string("unsupported HTTP method '") + route->method + "'");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  RouteEntry entry;
+  entry.method = route->method;
+  entry.pattern = route->path;
+  entry.plugin = host->record->name;
+  entry.summary = str_or_empty(route->summary);
+  entry.permission = str_or_empty(route->permission);
+  entry.rate_class = str_or_empty(route->rate_class);
+  entry.request_schema = str_or_empty(route->request_schema);
+  entry.response_schema = str_or_empty(route->response_schema);
+  std::string problem = host->registry->check_route(entry, host->pending);
+  if (!problem.empty()) {
+    set_error(err, problem);
+    return problem.find("conflicts") != std::string::npos ? PH_ERR_CONFLICT
+                                                          : PH_ERR_INVALID_ARGUMENT;
+  }
+  host->pending.routes.push_back(std::move(entry));
+  host->pending.targets.push_back(RouteTarget{route->handler, route->user_data, host->plugin_index});
+  return PH_OK;
+}
+
+int register_task(ph_host* host, const ph_task_kind* task, ph_error* err) {
+  if (int rc = check_registering(host, err)) return rc;
+  if (!task || task->struct_size < sizeof(ph_task_kind) || !task->name || !*task->name ||
+      !task->handler) {
+    set_error(err, "task kind needs struct_size, name and handler");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  TaskKindEntry entry{host->record->name, task->name, str_or_empty(task->description),
+                      task->handler, task->user_data};
+  std::string problem = host->registry->check_task(entry, host->pending);
+  if (!problem.empty()) {
+    set_error(err, problem);
+    return PH_ERR_CONFLICT;
+  }
+  host->pending.tasks.push_back(std::move(entry));
+  return PH_OK;
+}
+
+int register_connector(ph_host* host, const ph_connector* c, ph_error* err) {
+  if (int rc = check_registering(host, err)) return rc;
+  if (!c || c->struct_size < sizeof(ph_connector) || !c->kind || !*c->kind || !c->name ||
+      !*c->name || !c->invoke) {
+    set_error(err, "connector needs struct_size, kind, name and invoke");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  ConnectorEntry entry{host->record->name,         c->kind,  c->name,    str_or_empty(c->description),
+                       str_or_empty(c->config_schema), c->invoke, c->user_data};
+  std::string problem = host->registry->check_connector(entry, host->pending);
+  if (!problem.empty()) {
+    set_error(err, problem);
+    return PH_ERR_CONFLICT;
+  }
+  host->pending.connectors.push_back(std::move(entry));
+  return PH_OK;
+}
+
+// ---- config and logging ----------------------------------------------------------------------
+
+ph_str config_json(ph_host* host) { return host ? view(host->config_json) : kAbsent; }
+
+void log_line(ph_host* host, ph_log_level level, const ph_request* request, const char* msg,
+              size_t msg_len) {
+  if (!host || !msg) return;
+  LogLevel lv = level <= PH_LOG_DEBUG  ? LogLevel::kDebug
+                : level == PH_LOG_INFO ? LogLevel::kInfo
+                : level == PH_LOG_WARN ? LogLevel::kWarn
+                                       : LogLevel::kError;
+  Logger& log = host->set->log();
+  if (!log.enabled(lv)) return;
+  const std::string& name = host->record->name;
+  std::string_view text(msg, msg_len);
+  if (request) {
+    log.write(lv, name, text, {{"plugin", name}, {"request_id", request->trace_id}});
+  } else {
+    log.write(lv, name, text, {{"plugin", name}});
+  }
+}
+
+// ---- request ---------------------------------------------------------------------------------
+
+ph_str request_method(const ph_request* r) { return view(r->method); }
+ph_str request_path(const ph_request* r) { return view(r->path); }
+ph_str request_body(const ph_request* r) { return view(r->http->body()); }
+ph_str request_remote_address(const ph_request* r) { return view(r->remote); }
+ph_str request_trace_id(const ph_request* r) { return view(r->trace_id); }
+
+ph_str request_path_param(const ph_request* r, const char* name, size_t len) {
+  std::string_view key(name, len);
+  for (const auto& [k, v] : r->params) {
+    if (k == key) return view(v);
+  }
+  return kAbsent;
+}
+
+const std::vector<std::pair<std::string, std::string>>& headers_of(const ph_request* r) {
+  if (!r->headers) r->headers = collect_headers(*r->http);
+  return *r->headers;
+}
+
+const std::vector<std::pair<std::string, std::string>>& query_of(const ph_request* r) {
+  if (!r->query) {
+    r->query.emplace();
+    const auto& q = r->http->query();
+    for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
+      r->query->emplace_back(percent_decode(it->first, true), percent_decode(it->second, true));
+    }
+  }
+  return *r->query;
+}
+
+ph_str request_header(const ph_request* r, const char* name, size_t len) {
+  std::string_view key(name, len);
+  for (const auto& [k, v] : headers_of(r)) {
+    if (iequals(k, key)) return view(v);
+  }
+  return kAbsent;
+}
+
+ph_str request_query_param(const ph_request* r, const char* name, size_t len) {
+  std::string_view key(name, len);
+  for (const auto& [k, v] : query_of(r)) {
+    if (k == key) return view(v);
+  }
+  return kAbsent;
+}
+
+ph_str request_cookie(const ph_request* r, const char* name, size_t len) {
+  std::string key(name, len);
+  const auto& jar = r->http->cookies();
+  if (!jar.has(key)) return kAbsent;
+  return view(jar.get(key).value);
+}
+
+void request_each_query_param(const ph_request* r, ph_pair_visitor visit, void* ctx) {
+  for (const auto& [k, v] : query_of(r)) visit(ctx, view(k), view(v));
+}
+
+void request_each_header(const ph_request* r, ph_pair_visitor visit, void* ctx) {
+  for (const auto& [k, v] : headers_of(r)) visit(ctx, view(k), view(v));
+}
+
+// ---- response --------------------------------------------------------------------------------
+
+void response_set_status(ph_response* r, int status) {
+  r->status = (status >= 100 && status <= 599) ? status : 500;
+}
+void response_add_header(ph_response* r, const char* name, size_t name_len, const char* value,
+                         size_t value_len) {
+  r->headers.emplace_back(std::string(name, name_len), std::string(value, value_len));
+}
+void response_set_content_type(ph_response* r, const char* type, size_t len) {
+  r->content_type.assign(type, len);
+}
+void response_set_body(ph_response* r, const char* body, size_t len) { r->body.assign(body, len); }
+
+// ---- buffers and connectors ------------------------------------------------------------------
+
+void buffer_append(ph_buffer* b, const char* data, size_t len) {
+  if (b && data) b->data.append(data, len);
+}
+ph_buffer* buffer_new(ph_host*) { return new ph_buffer(); }
+ph_str buffer_view(const ph_buffer* b) { return b ? view(b->data) : kAbsent; }
+void buffer_free(ph_buffer* b) { delete b; }
+
+void list_connectors(ph_host* host, const char* kind, ph_connector_visitor visit, void* ctx) {
+  if (!host || !visit) return;
+  for (const auto& c : host->registry->connectors()) {
+    if (kind && c.kind != kind) continue;
+    visit(ctx, view(c.kind), view(c.name), view(c.plugin), view(c.description));
+  }
+}
+
+int invoke_connector(ph_host* host, const char* kind, const char* name, ph_str operation,
+                     ph_str input, ph_buffer* output, ph_error* err) {
+  if (!host || !kind || !name || !output) {
+    set_error(err, "invoke_connector needs kind, name and an output buffer");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  const ConnectorEntry* c = host->registry->find_connector(kind, name);
+  if (!c) {
+    set_error(err, std::string("no connector ") + kind + "/" + name);
+    return PH_ERR_NOT_FOUND;
+  }
+  char message[512] = {0};
+  ph_error inner{sizeof(ph_error), message, sizeof(message)};
+  int rc = c->invoke(c->user_data, operation, input, output, &inner);
+  if (rc != PH_OK) set_error(err, message[0] ? message : "connector failed");
+  return rc;
+}
+
+ph_host_api make_table() {
+  ph_host_api t{};
+  t.struct_size = sizeof(ph_host_api);
+  t.abi_major = PH_ABI_MAJOR;
+  t.abi_minor = PH_ABI_MINOR;
+  t.register_route = register_route;
+  t.register_task = register_task;
+  t.register_connector = register_connector;
+  t.config_json = config_json;
+  t.log = log_line;
+  t.request_method = request_method;
+  t.request_path = request_path;
+  t.request_path_param = request_path_param;
+  t.request_query_param = request_query_param;
+  t.request_header = request_header;
+  t.request_cookie = request_cookie;
+  t.request_body = request_body;
+  t.request_remote_address = request_remote_address;
+  t.request_trace_id = request_trace_id;
+  t.request_each_query_param = request_each_query_param;
+  t.request_each_header = request_each_header;
+  t.response_set_status = response_set_status;
+  t.response_add_header = response_add_header;
+  t.response_set_content_type = response_set_content_type;
+  t.response_set_body = response_set_body;
+  t.buffer_append = buffer_append;
+  t.list_connectors = list_connectors;
+  t.invoke_connector = invoke_connector;
+  t.buffer_new = buffer_new;
+  t.buffer_view = buffer_view;
+  t.buffer_free = buffer_free;
+  return t;
+}
+
+}  // namespace
+
+const ph_host_api* host_api_table() {
+  static const ph_host_api table = make_table();
+  return &table;
+}
+
+}  // namespace plughost

@@ -1,0 +1,253 @@
+/* plughost/abi.h — the stable C ABI between the plughost host and its plugins.
+ * This header is the whole contract: a plugin that compiles against it loads into any host of the
+ * same ABI major whose minor is at least the plugin's.
+ *
+ * CONVENTIONS
+ *
+ *  Versioning.  Every struct that crosses the boundary starts with `size_t struct_size`, set by
+ *   whoever fills the struct to sizeof() as *it* was compiled. Members are only ever appended; a
+ *   reader must check `struct_size` before touching a member added after 1.0. Each appended group
+ *   is headed by a  since 1.N  comment. A minor version only appends; a major version breaks.
+ *   The host refuses a plugin whose major differs from its own or whose minor is newer.
+ *
+ *  Strings.  Strings passed *into* the ABI as `const char*` are NUL-terminated UTF-8 unless a
+ *   length is given. Strings handed *out* are `ph_str` views: pointer + length, not necessarily
+ *   NUL-terminated. A view with `data == NULL` means "absent" (distinct from empty).
+ *
+ *  Ownership and lifetime.  Memory is freed by whoever allocated it. The host copies everything
+ *   a plugin passes to a registration call before the call returns, so plugins may pass stack or
+ *   temporary strings. Views the host returns are valid until the end of the call they were
+ *   obtained in (for request accessors: until the route handler returns) unless a member's comment
+ *   says otherwise. Variable-sized output the host must receive (a connector result) is appended to
+ *   a host-owned `ph_buffer` through `buffer_append`, never returned as plugin-owned memory.
+ *
+ *  Errors.  Functions that can fail return an `int` status: PH_OK (0) or one of `ph_status_code`.
+ *   Where a `ph_error*` is offered, the callee may write a NUL-terminated message of at most
+ *   `message_capacity - 1` bytes into `message`. No C++ exception may cross the boundary in either
+ *   direction; the C++ layer (plugin.hpp) catches everything at the edge.
+ *
+ *  Threads.  `init` and `shutdown` run once, on the host's main thread. Registration calls are
+ *   legal only during `init`. Route handlers and connector calls may run concurrently on any server
+ *   thread; everything else in `ph_host_api` is safe to call from any thread at any time after
+ *   `init` began and before `shutdown` returned.
+ */
+#ifndef PLUGHOST_ABI_H
+#define PLUGHOST_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI version this header describes. */
+#define PH_ABI_MAJOR 1
+#define PH_ABI_MINOR 0
+
+/* The one symbol a plugin exports. Its type is `ph_entry_fn`. */
+#define PH_ENTRY_SYMBOL "plughost_plugin_entry"
+
+/* Default visibility for the entry symbol, whatever the plugin's own visibility preset. */
+#if defined(_WIN32)
+#define PH_EXPORT __declspec(dllexport)
+#else
+#define PH_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---- Status codes --------------------------------------------------------------------------- */
+
+typedef enum ph_status_code {
+  PH_OK = 0,
+  PH_ERR_INVALID_ARGUMENT = 1, /* caller passed something malformed */
+  PH_ERR_NOT_FOUND = 2,        /* named thing does not exist */
+  PH_ERR_CONFLICT = 3,         /* would clash with something registered before */
+  PH_ERR_WRONG_STATE = 4,      /* e.g. registration outside init */
+  PH_ERR_UNSUPPORTED = 5,      /* operation not offered by this implementation */
+  PH_ERR_INTERNAL = 6          /* anything else, including a caught exception */
+} ph_status_code;
+
+/* ---- Basic types ---------------------------------------------------------------------------- */
+
+/* A borrowed view of bytes. `data == NULL` means absent. See CONVENTIONS for lifetime. */
+typedef struct ph_str {
+  const char* data;
+  size_t size;
+} ph_str;
+
+/* Error report written by the callee. The caller owns the struct and the message buffer. */
+typedef struct ph_error {
+  size_t struct_size;
+  char* message;           /* caller-owned buffer, may be NULL when message_capacity == 0 */
+  size_t message_capacity; /* bytes available in `message`, including the terminating NUL */
+} ph_error;
+
+/* Opaque handles. Their memory belongs to the host. */
+typedef struct ph_host ph_host;         /* one per loaded plugin; valid from init to shutdown */
+typedef struct ph_request ph_request;   /* valid during one route handler call */
+typedef struct ph_response ph_response; /* valid during one route handler call */
+typedef struct ph_buffer ph_buffer;     /* host-owned growable byte buffer */
+
+typedef enum ph_log_level {
+  PH_LOG_DEBUG = 0,
+  PH_LOG_INFO = 1,
+  PH_LOG_WARN = 2,
+  PH_LOG_ERROR = 3
+} ph_log_level;
+
+/* ---- Routes --------------------------------------------------------------------------------- */
+
+/* Handles one HTTP request. Read the request and fill the response through `ph_host_api`.
+ * Return PH_OK when the response is filled (whatever its HTTP status). Any other return makes the
+ * host answer 500 in its error envelope; `err->message` is logged, never sent to the client.
+ * May run concurrently with itself on several threads. */
+typedef int (*ph_route_handler)(void* user_data, const ph_request* request, ph_response* response,
+                                ph_error* err);
+
+typedef struct ph_route {
+  size_t struct_size;
+  const char* method;  /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" */
+  const char* path;    /* "/api/items/:id"; a final "*" segment matches the rest of the path */
+  const char* summary; /* one line for `plughost routes` and OpenAPI; may be NULL */
+  const char* permission;      /* permission the caller needs, e.g. "workflows.read"; NULL: none */
+  const char* rate_class;      /* rate-limit class name; NULL: the host's default class */
+  const char* request_schema;  /* JSON Schema (text) of the request body; may be NULL */
+  const char* response_schema; /* JSON Schema (text) of a 2xx response body; may be NULL */
+  ph_route_handler handler;
+  void* user_data; /* passed back to `handler`; owned by the plugin, must outlive shutdown */
+} ph_route;
+
+/* ---- Tasks ---------------------------------------------------------------------------------- */
+
+/* A running task as the host sees it. Its accessors (payload, progress, log, cancellation,
+ * result) are part of the storage/task services and are appended to `ph_host_api` by them. */
+typedef struct ph_task_context ph_task_context;
+
+/* Runs one attempt of a background task on a host worker thread. Return PH_OK on success;
+ * anything else marks the attempt failed with `err->message`. */
+typedef int (*ph_task_handler)(void* user_data, ph_task_context* task, ph_error* err);
+
+typedef struct ph_task_kind {
+  size_t struct_size;
+  const char* name;        /* unique within the plugin, e.g. "sync_source" */
+  const char* description; /* may be NULL */
+  ph_task_handler handler;
+  void* user_data;
+} ph_task_kind;
+
+/* ---- Connectors ----------------------------------------------------------------------------- */
+
+/* A connector is a named implementation of a kind ("source", "embedder", "vector_store", "llm",
+ * "workflow_step"…). Every kind speaks the same calling convention: an operation name and a JSON
+ * input in, a JSON output appended to `output`. What operations a kind has is the kind's contract,
+ * documented by the plugin that consumes it. May run concurrently on any thread. */
+typedef int (*ph_connector_invoke)(void* user_data, ph_str operation, ph_str input_json,
+                                   ph_buffer* output, ph_error* err);
+
+typedef struct ph_connector {
+  size_t struct_size;
+  const char* kind;          /* e.g. "embedder" */
+  const char* name;          /* unique within the kind across all plugins, e.g. "hashing" */
+  const char* description;   /* may be NULL */
+  const char* config_schema; /* JSON Schema (text) of its options; may be NULL */
+  ph_connector_invoke invoke;
+  void* user_data; /* owned by the registering plugin, must outlive its shutdown */
+} ph_connector;
+
+/* Receives one connector during `list_connectors`. Views are valid during the callback only. */
+typedef void (*ph_connector_visitor)(void* ctx, ph_str kind, ph_str name, ph_str plugin,
+                                     ph_str description);
+
+/* Receives one name/value pair during an enumeration. Views are valid during the callback only. */
+typedef void (*ph_pair_visitor)(void* ctx, ph_str name, ph_str value);
+
+/* ---- The host API table --------------------------------------------------------------------- */
+
+/* Handed to `init`; valid until `shutdown` returns. Every function pointer is non-NULL for the
+ * members that fit in `struct_size`. */
+typedef struct ph_host_api {
+  size_t struct_size;
+  uint32_t abi_major; /* the host's ABI version */
+  uint32_t abi_minor;
+
+  /* Registration: only during init; PH_ERR_WRONG_STATE otherwise. The host copies every field. */
+  int (*register_route)(ph_host* host, const ph_route* route, ph_error* err);
+  int (*register_task)(ph_host* host, const ph_task_kind* task, ph_error* err);
+  int (*register_connector)(ph_host* host, const ph_connector* connector, ph_error* err);
+
+  /* The plugin's validated `config:` block as JSON text, defaults from its schema applied.
+   * The view lives as long as `host`. */
+  ph_str (*config_json)(ph_host* host);
+  /* Writes one log line attributed to the plugin. `request` may be NULL; when given the line
+   * carries the request's trace id. */
+  void (*log)(ph_host* host, ph_log_level level, const ph_request* request, const char* msg,
+              size_t msg_len);
+
+  /* Request accessors. Lookups take a name + length; header names are case-insensitive.
+   * An absent item is a view with data == NULL. */
+  ph_str (*request_method)(const ph_request* request);
+  ph_str (*request_path)(const ph_request* request); /* decoded path, without the query */
+  ph_str (*request_path_param)(const ph_request* request, const char* name, size_t name_len);
+  ph_str (*request_query_param)(const ph_request* request, const char* name, size_t name_len);
+  ph_str (*request_header)(const ph_request* request, const char* name, size_t name_len);
+  ph_str (*request_cookie)(const ph_request* request, const char* name, size_t name_len);
+  ph_str (*request_body)(const ph_request* request);
+  ph_str (*request_remote_address)(const ph_request* request); /* IP literal, no port */
+  ph_str (*request_trace_id)(const ph_request* request);
+  /* Enumerations, in the order the client sent them; header names are lower-cased. */
+  void (*request_each_query_param)(const ph_request* request, ph_pair_visitor visit, void* ctx);
+  void (*request_each_header)(const ph_request* request, ph_pair_visitor visit, void* ctx);
+
+  /* Response setters. The host copies every argument. Defaults: 200, no body. */
+  void (*response_set_status)(ph_response* response, int status);
+  void (*response_add_header)(ph_response* response, const char* name, size_t name_len,
+                              const char* value, size_t value_len);
+  void (*response_set_content_type)(ph_response* response, const char* type, size_t type_len);
+  void (*response_set_body)(ph_response* response, const char* body, size_t body_len);
+
+  /* Buffers handed to task and connector callbacks. */
+  void (*buffer_append)(ph_buffer* buffer, const char* data, size_t len);
+
+  /* Connectors registered by any plugin. `invoke_connector` calls the named connector and
+   * appends its JSON output to `output` (obtain one with `buffer_new`). */
+  void (*list_connectors)(ph_host* host, const char* kind, ph_connector_visitor visit, void* ctx);
+  int (*invoke_connector)(ph_host* host, const char* kind, const char* name, ph_str operation,
+                          ph_str input_json, ph_buffer* output, ph_error* err);
+  ph_buffer* (*buffer_new)(ph_host* host);
+  ph_str (*buffer_view)(const ph_buffer* buffer); /* valid until the next append or free */
+  void (*buffer_free)(ph_buffer* buffer);
+} ph_host_api;
+
+/* ---- The plugin descriptor ------------------------------------------------------------------ */
+
+/* Called once on the main thread. Register routes, tasks and connectors through `api`; keep `api`
+ * and `host` for later calls. Store per-plugin state in `*state`; it is passed to `shutdown`.
+ * Return PH_OK, or an error code with a message: the host then disables the plugin. */
+typedef int (*ph_init_fn)(const ph_host_api* api, ph_host* host, void** state, ph_error* err);
+
+/* Called once on the main thread after the server stopped and before the library is unloaded,
+ * only for plugins whose init succeeded. Must release everything the plugin allocated. */
+typedef void (*ph_shutdown_fn)(void* state);
+
+typedef struct ph_plugin_descriptor {
+  size_t struct_size;
+  uint32_t abi_major; /* PH_ABI_MAJOR / PH_ABI_MINOR the plugin was built against */
+  uint32_t abi_minor;
+  const char* name;          /* [a-z0-9_-]+, matches the key under `plugins:` in the config */
+  const char* version;       /* semver, e.g. "1.2.0" */
+  const char* description;   /* one line */
+  const char* status;        /* "stable", "beta" or "experimental" */
+  const char* config_schema; /* JSON Schema (draft-04) of the `config:` block; may be NULL */
+  ph_init_fn init;
+  ph_shutdown_fn shutdown;
+} ph_plugin_descriptor;
+
+/* The exported entry point. Returns a pointer to static storage in the plugin, valid until the
+ * library is unloaded. Must not allocate, throw or have side effects. */
+typedef const ph_plugin_descriptor* (*ph_entry_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* PLUGHOST_ABI_H */

@@ -1,0 +1,470 @@
+// plughost/plugin.hpp — the header-only C++17 layer third parties write plugins with.
+// Wraps the C ABI of abi.h; no C++ type or exception ever crosses into the host.
+//
+//   class Hello : public plughost::sdk::Plugin {
+//     void init() override {
+//       get("/api/hello/:name", [](const Request& rq, Response& rs) {
+//         rs.text("hello " + std::string(rq.param("name").value_or("")));
+//       });
+//     }
+//   };
+//   PLUGHOST_PLUGIN(Hello, "hello", "1.0.0", "Says hello", "stable")
+#pragma once
+
+#include <plughost/abi.h>
+#include <plughost/json.hpp>
+
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Text of the plugin's config.schema.json, defined by the source that plughost_add_plugin()
+// generates. Weak, so a plugin built without a schema links and reports none.
+extern "C" __attribute__((weak)) const char* plughost_embedded_config_schema(void);
+
+namespace plughost::sdk {
+
+// Thrown by a route handler to answer with an error envelope (4xx or 5xx) instead of a 500.
+class HttpError : public std::runtime_error {
+ public:
+  HttpError(int status, std::string code, const std::string& message,
+            std::vector<ErrorDetail> details = {})
+      : std::runtime_error(message),
+        status_(status),
+        code_(std::move(code)),
+        details_(std::move(details)) {}
+  HttpError(int status, const std::string& message)
+      : HttpError(status, error_code_for_status(status), message) {}
+
+  int status() const { return status_; }
+  const std::string& code() const { return code_; }
+  const std::vector<ErrorDetail>& details() const { return details_; }
+
+ private:
+  int status_;
+  std::string code_;
+  std::vector<ErrorDetail> details_;
+};
+
+// Thrown by SDK calls when the host reports a failure (an ABI status code other than PH_OK).
+class Error : public std::runtime_error {
+ public:
+  Error(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
+
+namespace detail {
+
+inline std::string_view view(ph_str s) { return {s.data ? s.data : "", s.size}; }
+inline std::optional<std::string_view> maybe(ph_str s) {
+  if (!s.data) return std::nullopt;
+  return std::string_view(s.data, s.size);
+}
+
+// Writes `message` into the caller's error buffer, truncating; never throws.
+inline void set_error(ph_error* err, const char* message) noexcept {
+  if (!err || !err->message || err->message_capacity == 0) return;
+  size_t n = std::strlen(message);
+  if (n >= err->message_capacity) n = err->message_capacity - 1;
+  std::memcpy(err->message, message, n);
+  err->message[n] = '\0';
+}
+
+// Error buffer on the stack for calls the SDK makes into the host.
+struct ErrorBuffer {
+  char text[512] = {0};
+  ph_error err{sizeof(ph_error), text, sizeof(text)};
+};
+
+template <typename F>
+void visit_pairs(void* ctx, ph_str name, ph_str value) {
+  (*static_cast<F*>(ctx))(view(name), view(value));
+}
+
+}  // namespace detail
+
+// A read-only view of one HTTP request; valid while the handler runs.
+class Request {
+ public:
+  Request(const ph_host_api* api, const ph_request* request) : api_(api), request_(request) {}
+
+  std::string_view method() const { return detail::view(api_->request_method(request_)); }
+  std::string_view path() const { return detail::view(api_->request_path(request_)); }
+  std::string_view body() const { return detail::view(api_->request_body(request_)); }
+  std::string_view remote_address() const {
+    return detail::view(api_->request_remote_address(request_));
+  }
+  std::string_view trace_id() const { return detail::view(api_->request_trace_id(request_)); }
+
+  // A `:name` segment of the route pattern, or "*" for the wildcard tail.
+  std::optional<std::string_view> param(std::string_view name) const {
+    return detail::maybe(api_->request_path_param(request_, name.data(), name.size()));
+  }
+  std::optional<std::string_view> query(std::string_view name) const {
+    return detail::maybe(api_->request_query_param(request_, name.data(), name.size()));
+  }
+  std::optional<std::string_view> header(std::string_view name) const {
+    return detail::maybe(api_->request_header(request_, name.data(), name.size()));
+  }
+  std::optional<std::string_view> cookie(std::string_view name) const {
+    return detail::maybe(api_->request_cookie(request_, name.data(), name.size()));
+  }
+
+  // Calls f(std::string_view name, std::string_view value) for each header (names lower-case).
+  template <typename F>
+  void each_header(F&& f) const {
+    api_->request_each_header(request_, &detail::visit_pairs<std::remove_reference_t<F>>, &f);
+  }
+  template <typename F>
+  void each_query(F&& f) const {
+    api_->request_each_query_param(request_, &detail::visit_pairs<std::remove_reference_t<F>>,
+                                   &f);
+  }
+
+  // The body parsed as JSON; throws HttpError 400 when it is not valid JSON.
+  rapidjson::Document json() const {
+    rapidjson::Document doc;
+    std::string error;
+    if (!parse_json(body(), doc, error)) {
+      throw HttpError(400, "INVALID_JSON", "request body is not valid JSON: " + error);
+    }
+    return doc;
+  }
+
+  const ph_request* raw() const { return request_; }
+
+ private:
+  const ph_host_api* api_;
+  const ph_request* request_;
+};
+
+// The response being built; the host sends it when the handler returns.
+class Response {
+ public:
+  Response(const ph_host_api* api, ph_response* response) : api_(api), response_(response) {}
+
+  Response& status(int code) {
+    api_->response_set_status(response_, code);
+    return *this;
+  }
+  Response& header(std::string_view name, std::string_view value) {
+    api_->response_add_header(response_, name.data(), name.size(), value.data(), value.size());
+    return *this;
+  }
+  Response& content_type(std::string_view type) {
+    api_->response_set_content_type(response_, type.data(), type.size());
+    return *this;
+  }
+  Response& body(std::string_view data) {
+    api_->response_set_body(response_, data.data(), data.size());
+    return *this;
+  }
+  void text(std::string_view data, int code = 200) {
+    status(code).content_type("text/plain; charset=utf-8").body(data);
+  }
+  void json_text(std::string_view json, int code = 200) {
+    status(code).content_type("application/json").body(json);
+  }
+  void json(const rapidjson::Value& value, int code = 200) { json_text(to_json(value), code); }
+  void error(int code, std::string_view error_code, std::string_view message,
+             std::string_view trace_id, const std::vector<ErrorDetail>& details = {}) {
+    json_text(error_envelope(error_code, message, trace_id, details), code);
+  }
+
+ private:
+  const ph_host_api* api_;
+  ph_response* response_;
+};
+
+using RouteHandler = std::function<void(const Request&, Response&)>;
+
+// Everything the route table and the OpenAPI document know about a route.
+struct RouteSpec {
+  std::string method;
+  std::string path;
+  std::string summary;
+  std::string permission;  // empty: none
+  std::string rate_class;  // empty: the host default
+  std::string request_schema;
+  std::string response_schema;
+};
+
+struct ConnectorSpec {
+  std::string kind;
+  std::string name;
+  std::string description;
+  std::string config_schema;
+};
+
+// Handles one connector call: operation name + JSON input in, JSON output text out.
+using ConnectorHandler =
+    std::function<std::string(std::string_view operation, std::string_view input_json)>;
+
+// A running task. Its accessors arrive with the task service (ABI 1.1).
+class TaskContext {
+ public:
+  TaskContext(const ph_host_api* api, ph_task_context* task) : api_(api), task_(task) {}
+  const ph_host_api* api() const { return api_; }
+  ph_task_context* raw() const { return task_; }
+
+ private:
+  const ph_host_api* api_;
+  ph_task_context* task_;
+};
+using TaskHandler = std::function<void(TaskContext&)>;
+
+struct ConnectorInfo {
+  std::string kind;
+  std::string name;
+  std::string plugin;
+  std::string description;
+};
+
+// Base class of a plugin. Override init() to register routes, tasks and connectors; the host
+// calls it once on the main thread. Everything registered lives until shutdown().
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual void init() = 0;
+  virtual void shutdown() {}
+
+  // Called by the export macro before init(); not for plugin code.
+  void attach(const ph_host_api* api, ph_host* host) {
+    api_ = api;
+    host_ = host;
+    std::string error;
+    if (!parse_json(detail::view(api_->config_json(host_)), config_, error)) config_.SetObject();
+  }
+
+ protected:
+  // ---- registration (only inside init) ----
+  void route(RouteSpec spec, RouteHandler handler) {
+    auto binding = std::make_unique<RouteBinding>(RouteBinding{api_, std::move(handler)});
+    ph_route r{};
+    r.struct_size = sizeof(ph_route);
+    r.method = spec.method.c_str();
+    r.path = spec.path.c_str();
+    r.summary = spec.summary.c_str();
+    r.permission = spec.permission.empty() ? nullptr : spec.permission.c_str();
+    r.rate_class = spec.rate_class.empty() ? nullptr : spec.rate_class.c_str();
+    r.request_schema = spec.request_schema.empty() ? nullptr : spec.request_schema.c_str();
+    r.response_schema = spec.response_schema.empty() ? nullptr : spec.response_schema.c_str();
+    r.handler = &route_trampoline;
+    r.user_data = binding.get();
+    check(api_->register_route(host_, &r, &scratch_.err), "register_route " + spec.path);
+    routes_.push_back(std::move(binding));
+  }
+  void get(std::string path, RouteHandler h, std::string summary = {}) {
+    route({"GET", std::move(path), std::move(summary), {}, {}, {}, {}}, std::move(h));
+  }
+  void post(std::string path, RouteHandler h, std::string summary = {}) {
+    route({"POST", std::move(path), std::move(summary), {}, {}, {}, {}}, std::move(h));
+  }
+
+  void task(const std::string& name, const std::string& description, TaskHandler handler) {
+    auto binding = std::make_unique<TaskBinding>(TaskBinding{api_, std::move(handler)});
+    ph_task_kind t{sizeof(ph_task_kind), name.c_str(), description.c_str(), &task_trampoline,
+                   binding.get()};
+    check(api_->register_task(host_, &t, &scratch_.err), "register_task " + name);
+    tasks_.push_back(std::move(binding));
+  }
+
+  void connector(const ConnectorSpec& spec, ConnectorHandler handler) {
+    auto binding = std::make_unique<ConnectorBinding>(ConnectorBinding{api_, std::move(handler)});
+    ph_connector c{sizeof(ph_connector),
+                   spec.kind.c_str(),
+                   spec.name.c_str(),
+                   spec.description.c_str(),
+                   spec.config_schema.empty() ? nullptr : spec.config_schema.c_str(),
+                   &connector_trampoline,
+                   binding.get()};
+    check(api_->register_connector(host_, &c, &scratch_.err),
+          "register_connector " + spec.kind + "/" + spec.name);
+    connectors_.push_back(std::move(binding));
+  }
+
+  // ---- services (any time between init and shutdown, any thread) ----
+  const rapidjson::Document& config() const { return config_; }
+
+  void log(ph_log_level level, std::string_view msg, const Request* rq = nullptr) const {
+    api_->log(host_, level, rq ? rq->raw() : nullptr, msg.data(), msg.size());
+  }
+  void debug(std::string_view msg) const { log(PH_LOG_DEBUG, msg); }
+  void info(std::string_view msg) const { log(PH_LOG_INFO, msg); }
+  void warn(std::string_view msg) const { log(PH_LOG_WARN, msg); }
+  void error(std::string_view msg) const { log(PH_LOG_ERROR, msg); }
+
+  std::vector<ConnectorInfo> connectors(const std::string& kind = {}) const {
+    std::vector<ConnectorInfo> out;
+    auto visit = [](void* ctx, ph_str k, ph_str n, ph_str p, ph_str d) {
+      static_cast<std::vector<ConnectorInfo>*>(ctx)->push_back(
+          {std::string(detail::view(k)), std::string(detail::view(n)),
+           std::string(detail::view(p)), std::string(detail::view(d))});
+    };
+    api_->list_connectors(host_, kind.empty() ? nullptr : kind.c_str(), visit, &out);
+    return out;
+  }
+
+  // Calls a connector registered by any plugin; throws Error when it fails.
+  std::string invoke_connector(const std::string& kind, const std::string& name,
+                               std::string_view operation, std::string_view input_json) const {
+    std::unique_ptr<ph_buffer, void (*)(ph_buffer*)> out(api_->buffer_new(host_),
+                                                         api_->buffer_free);
+    detail::ErrorBuffer eb;
+    int rc = api_->invoke_connector(host_, kind.c_str(), name.c_str(),
+                                    ph_str{operation.data(), operation.size()},
+                                    ph_str{input_json.data(), input_json.size()}, out.get(),
+                                    &eb.err);
+    if (rc != PH_OK) throw Error(rc, kind + "/" + name + ": " + eb.text);
+    return std::string(detail::view(api_->buffer_view(out.get())));
+  }
+
+  const ph_host_api* api() const { return api_; }
+  ph_host* host() const { return host_; }
+
+ private:
+  struct RouteBinding {
+    const ph_host_api* api;
+    RouteHandler fn;
+  };
+  struct TaskBinding {
+    const ph_host_api* api;
+    TaskHandler fn;
+  };
+  struct ConnectorBinding {
+    const ph_host_api* api;
+    ConnectorHandler fn;
+  };
+
+  void check(int rc, const std::string& what) {
+    if (rc != PH_OK) throw Error(rc, what + ": " + scratch_.text);
+  }
+
+  static int route_trampoline(void* user_data, const ph_request* request, ph_response* response,
+                              ph_error* err) noexcept {
+    auto* b = static_cast<RouteBinding*>(user_data);
+    try {
+      Request rq(b->api, request);
+      Response rs(b->api, response);
+      try {
+        b->fn(rq, rs);
+      } catch (const HttpError& e) {
+        rs.error(e.status(), e.code(), e.what(), rq.trace_id(), e.details());
+      }
+      return PH_OK;
+    } catch (const std::exception& e) {
+      detail::set_error(err, e.what());
+    } catch (...) {
+      detail::set_error(err, "unknown exception");
+    }
+    return PH_ERR_INTERNAL;
+  }
+
+  static int task_trampoline(void* user_data, ph_task_context* task, ph_error* err) noexcept {
+    auto* b = static_cast<TaskBinding*>(user_data);
+    try {
+      TaskContext ctx(b->api, task);
+      b->fn(ctx);
+      return PH_OK;
+    } catch (const std::exception& e) {
+      detail::set_error(err, e.what());
+    } catch (...) {
+      detail::set_error(err, "unknown exception");
+    }
+    return PH_ERR_INTERNAL;
+  }
+
+  static int connector_trampoline(void* user_data, ph_str operation, ph_str input,
+                                  ph_buffer* output, ph_error* err) noexcept {
+    auto* b = static_cast<ConnectorBinding*>(user_data);
+    try {
+      std::string result = b->fn(detail::view(operation), detail::view(input));
+      b->api->buffer_append(output, result.data(), result.size());
+      return PH_OK;
+    } catch (const Error& e) {
+      detail::set_error(err, e.what());
+      return e.code();
+    } catch (const std::exception& e) {
+      detail::set_error(err, e.what());
+    } catch (...) {
+      detail::set_error(err, "unknown exception");
+    }
+    return PH_ERR_INTERNAL;
+  }
+
+  const ph_host_api* api_ = nullptr;
+  ph_host* host_ = nullptr;
+  rapidjson::Document config_;
+  detail::ErrorBuffer scratch_;
+  std::vector<std::unique_ptr<RouteBinding>> routes_;
+  std::vector<std::unique_ptr<TaskBinding>> tasks_;
+  std::vector<std::unique_ptr<ConnectorBinding>> connectors_;
+};
+
+namespace detail {
+
+template <typename P>
+int init_plugin(const ph_host_api* api, ph_host* host, void** state, ph_error* err) noexcept {
+  if (!api || api->struct_size < sizeof(ph_host_api)) {
+    set_error(err, "host API table is older than the SDK this plugin was built with");
+    return PH_ERR_UNSUPPORTED;
+  }
+  try {
+    std::unique_ptr<Plugin> plugin = std::make_unique<P>();  // init() may be private in P
+    plugin->attach(api, host);
+    plugin->init();
+    *state = plugin.release();
+    return PH_OK;
+  } catch (const Error& e) {
+    set_error(err, e.what());
+    return e.code();
+  } catch (const std::exception& e) {
+    set_error(err, e.what());
+  } catch (...) {
+    set_error(err, "unknown exception");
+  }
+  return PH_ERR_INTERNAL;
+}
+
+inline void shutdown_plugin(void* state) noexcept {
+  auto* plugin = static_cast<Plugin*>(state);
+  try {
+    plugin->shutdown();
+  } catch (...) {
+    // Nothing may cross the boundary; the host logs that shutdown finished regardless.
+  }
+  delete plugin;
+}
+
+inline const char* embedded_config_schema() {
+  return &plughost_embedded_config_schema != nullptr ? plughost_embedded_config_schema() : nullptr;
+}
+
+}  // namespace detail
+}  // namespace plughost::sdk
+
+// Exports the plugin's entry symbol. Use once, at namespace scope, in one source file.
+#define PLUGHOST_PLUGIN(PluginClass, NAME, VERSION, DESCRIPTION, STATUS)                      \
+  extern "C" PH_EXPORT const ph_plugin_descriptor* plughost_plugin_entry(void) {              \
+    static const ph_plugin_descriptor descriptor = {                                          \
+        sizeof(ph_plugin_descriptor),                                                         \
+        PH_ABI_MAJOR,                                                                         \
+        PH_ABI_MINOR,                                                                         \
+        NAME,                                                                                 \
+        VERSION,                                                                              \
+        DESCRIPTION,                                                                          \
+        STATUS,                                                                               \
+        ::plughost::sdk::detail::embedded_config_schema(),                                    \
+        &::plughost::sdk::detail::init_plugin<PluginClass>,                                   \
+        &::plughost::sdk::detail::shutdown_plugin};                                           \
+    return &descriptor;                                                                       \
+  }
