@@ -24,6 +24,7 @@ struct ph_request {
   // Filled on first use: most handlers never enumerate headers or query parameters.
   mutable std::optional<std::vector<std::pair<std::string, std::string>>> headers;
   mutable std::optional<std::vector<std::pair<std::string, std::string>>> query;
+  mutable std::optional<std::vector<std::pair<std::string, std::string>>> cookies;
 };
 
 struct ph_response {

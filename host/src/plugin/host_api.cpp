@@ -193,10 +193,16 @@ ph_str request_query_param(const ph_request* r, const char* name, size_t len) {
 }
 
 ph_str request_cookie(const ph_request* r, const char* name, size_t len) {
-  std::string key(name, len);
-  const auto& jar = r->http->cookies();
-  if (!jar.has(key)) return kAbsent;
-  return view(jar.get(key).value);
+  if (!r->cookies) {
+    // Pistache's CookieJar::get() returns a copy; keep our own so the view outlives the call.
+    r->cookies.emplace();
+    for (const auto& cookie : r->http->cookies()) r->cookies->emplace_back(cookie.name, cookie.value);
+  }
+  std::string_view key(name, len);
+  for (const auto& [k, v] : *r->cookies) {
+    if (k == key) return view(v);
+  }
+  return kAbsent;
 }
 
 void request_each_query_param(const ph_request* r, ph_pair_visitor visit, void* ctx) {
