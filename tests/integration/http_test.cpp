@@ -232,3 +232,24 @@ TEST(HttpFailures, DrainTurnsReadyzUnavailableBeforeStopping) {
 
 }  // namespace
 }  // namespace itest
+
+namespace itest {
+namespace {
+
+// The committed ABI 1.0 binary (tests/abi/v1_0) must load into every 1.x host and answer.
+TEST(AbiCompatibility, CommittedAbi10PluginLoadsAndAnswers) {
+  Host host(
+      "version: 1\n"
+      "server: {listen: 127.0.0.1:0}\n"
+      "log: {format: json}\n"
+      "plugins_dir: " FROZEN_ABI10_DIR "\n"
+      "plugins:\n"
+      "  frozen_v10: {required: true}\n");
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  auto r = http(host.port(), "GET", "/api/frozen/ada");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "frozen 1.0 says hello to ada");
+}
+
+}  // namespace
+}  // namespace itest
