@@ -32,12 +32,12 @@ std::string good_config() {
 TEST(Cli, VersionPrintsVersionAndAbi) {
   auto r = run_plughost({"version"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("plugin ABI 1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("plugin ABI 1."), std::string::npos) << r.out;
   auto j = run_plughost({"version", "--json"});
   rapidjson::Document d;
   d.Parse(j.out.c_str());
   ASSERT_FALSE(d.HasParseError()) << j.out;
-  EXPECT_EQ(std::string(d["abi"].GetString()), "1.0");
+  EXPECT_EQ(std::string(d["abi"].GetString()).rfind("1.", 0), 0u);
 }
 
 TEST(Cli, UsageErrorsExitTwo) {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -20,6 +21,9 @@
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "plugin/loader.hpp"
+#include "storage/database.hpp"
+#include "storage/migrations.hpp"
+#include "tasks/task_queue.hpp"
 
 #ifndef PLUGHOST_VERSION
 #define PLUGHOST_VERSION "0.0.0"
@@ -124,23 +128,93 @@ std::string abi_of(const PluginRecord& r) {
 struct Loaded {
   ConfigResult config;
   std::unique_ptr<Logger> log;
+  std::unique_ptr<Database> db;
+  std::unique_ptr<TaskQueue> tasks;
+  Services services;
   std::unique_ptr<PluginSet> plugins;
   std::vector<Diagnostic> diagnostics;
   bool required_ok = true;
 };
 
+std::string default_node_name() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+// Opens storage, brings the host's own tables up to date and, for `run`, creates the task queue.
+// Returns false with a diagnostic when storage cannot be used.
+bool open_services(Loaded& loaded, bool run_mode) {
+  const Config& config = loaded.config.config;
+  std::string error;
+  auto url = parse_storage_url(config.storage_url, config.directory, error);
+  loaded.services.dry_run = !run_mode;
+  if (!run_mode && url && url->dialect == Dialect::kSqlite &&
+      !std::filesystem::exists(url->sqlite_path)) {
+    return true;  // inspecting verbs never create the database; there is no ledger to check yet
+  }
+  try {
+    if (!url) throw std::runtime_error(error);
+    if (run_mode && url->dialect == Dialect::kSqlite && url->sqlite_path != ":memory:") {
+      std::filesystem::create_directories(std::filesystem::path(url->sqlite_path).parent_path());
+    }
+    loaded.db = std::make_unique<Database>(*url, static_cast<size_t>(config.storage_pool_size));
+    if (run_mode) {
+      ensure_host_schema(*loaded.db);
+      apply_migration(*loaded.db, "plughost", "0001_tasks", task_table_sql(loaded.db->dialect()));
+    }
+  } catch (const std::exception& e) {
+    loaded.diagnostics.push_back({config.file, 0, 0, "storage.url", e.what()});
+    loaded.log->error("storage", "storage unavailable", {{"error", e.what()}});
+    loaded.db.reset();
+    return false;
+  }
+  loaded.services.db = loaded.db.get();
+  if (run_mode) {
+    const TasksConfig& tc = config.tasks;
+    TaskSettings settings;
+    settings.workers = tc.workers;
+    settings.lease_seconds = tc.lease_seconds;
+    settings.poll_interval_seconds = tc.poll_interval_seconds;
+    settings.default_timeout_seconds = tc.default_timeout_seconds;
+    settings.default_max_attempts = tc.max_attempts;
+    settings.log_lines = static_cast<size_t>(tc.log_lines);
+    Loaded* l = &loaded;
+    auto lookup = [l](const std::string& kind) -> std::optional<TaskHandlerRef> {
+      for (const auto& t : l->plugins->registry().tasks()) {
+        if (t.plugin.size() + 1 + t.name.size() == kind.size() &&
+            kind.compare(0, t.plugin.size(), t.plugin) == 0 && kind[t.plugin.size()] == '/' &&
+            kind.compare(t.plugin.size() + 1, std::string::npos, t.name) == 0) {
+          return TaskHandlerRef{t.handler, t.user_data};
+        }
+      }
+      return std::nullopt;
+    };
+    loaded.tasks = std::make_unique<TaskQueue>(
+        *loaded.db, *loaded.log, settings, tc.node.empty() ? default_node_name() : tc.node,
+        lookup);
+    loaded.services.tasks = loaded.tasks.get();
+  }
+  return true;
+}
+
 // With `keep_going`, plugins are still inspected when host-level keys have errors, so that
 // `check` reports every problem in one run.
 bool load_everything(const std::string& path, std::FILE* log_out, Loaded& loaded,
-                     bool keep_going = false) {
+                     bool keep_going = false, bool run_mode = false) {
   loaded.config = load_config_file(path, process_env());
   if (!loaded.config.ok()) {
     loaded.diagnostics = loaded.config.diagnostics;
     if (!keep_going || loaded.config.config.plugins.empty()) return false;
   }
   loaded.log = make_logger(loaded.config.config, log_out);
-  loaded.plugins = std::make_unique<PluginSet>(*loaded.log, loaded.config.config);
+  if (!open_services(loaded, run_mode) && !keep_going) return false;
+  loaded.plugins =
+      std::make_unique<PluginSet>(*loaded.log, loaded.config.config, &loaded.services);
   loaded.required_ok = loaded.plugins->start(loaded.diagnostics);
+  for (const auto& fatal : loaded.services.fatal) {
+    loaded.log->error("host", "start-up error", {{"error", fatal}});
+  }
   return true;
 }
 
@@ -289,6 +363,7 @@ int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& si
     std::_Exit(kExitFailed);
   }).detach();
   server.stop();
+  loaded.tasks->stop();  // running tasks are asked to stop; interrupted ones are handed back
   loaded.plugins->stop();
   log.info("host", "stopped");
   return kExitOk;
@@ -305,16 +380,17 @@ int cmd_run(const Options& opt) {
   signal(SIGPIPE, SIG_IGN);
 
   Loaded loaded;
-  if (!load_everything(opt.config, stdout, loaded)) {
+  if (!load_everything(opt.config, stdout, loaded, false, /*run_mode=*/true)) {
     print_diagnostics(loaded.diagnostics);
     return kExitFailed;
   }
   Logger& log = *loaded.log;
   if (!loaded.required_ok) {
-    log.error("host", "a required plugin failed to start; exiting");
+    log.error("host", "a required plugin failed to start, or a start-up error occurred; exiting");
     loaded.plugins->stop();
     return kExitFailed;
   }
+  loaded.tasks->start();
   const Config& config = loaded.config.config;
   HttpServer server(log, config, *loaded.plugins);
   uint16_t port = 0;
@@ -322,6 +398,7 @@ int cmd_run(const Options& opt) {
     port = server.start();
   } catch (const std::exception& e) {
     log.error("host", "cannot listen", {{"address", config.server.host}, {"error", e.what()}});
+    loaded.tasks->stop();
     loaded.plugins->stop();
     return kExitFailed;
   }

@@ -235,6 +235,31 @@ void load_server(Ctx& ctx, const YAML::Node& node, ServerConfig& server) {
   });
 }
 
+void load_tasks(Ctx& ctx, const YAML::Node& node, TasksConfig& tasks) {
+  const std::vector<std::string> keys = {"workers", "lease_seconds", "poll_interval_seconds",
+                                         "default_timeout_seconds", "max_attempts", "log_lines",
+                                         "node"};
+  each_entry(ctx, node, "tasks", keys, [&](const YAML::Node&, const YAML::Node& v,
+                                           const std::string& key) {
+    std::string path = "tasks." + key;
+    if (key == "workers") {
+      if (auto n = get_int(ctx, v, path, 0, 256)) tasks.workers = static_cast<int>(*n);
+    } else if (key == "lease_seconds") {
+      if (auto d = get_number(ctx, v, path, 0, true)) tasks.lease_seconds = *d;
+    } else if (key == "poll_interval_seconds") {
+      if (auto d = get_number(ctx, v, path, 0, true)) tasks.poll_interval_seconds = *d;
+    } else if (key == "default_timeout_seconds") {
+      if (auto d = get_number(ctx, v, path, 0, true)) tasks.default_timeout_seconds = *d;
+    } else if (key == "max_attempts") {
+      if (auto n = get_int(ctx, v, path, 1, 100)) tasks.max_attempts = static_cast<int>(*n);
+    } else if (key == "log_lines") {
+      if (auto n = get_int(ctx, v, path, 1, 100000)) tasks.log_lines = static_cast<int>(*n);
+    } else if (key == "node") {
+      if (auto s = get_string(ctx, v, path)) tasks.node = *s;
+    }
+  });
+}
+
 void load_log(Ctx& ctx, const YAML::Node& node, LogConfig& log) {
   each_entry(ctx, node, "log", {"level", "format", "access"},
              [&](const YAML::Node&, const YAML::Node& v, const std::string& key) {
@@ -352,8 +377,8 @@ void load_plugin(Ctx& ctx, const YAML::Node& key, const YAML::Node& node, Config
 }
 
 void load_root(Ctx& ctx, const YAML::Node& root, Config& config) {
-  const std::vector<std::string> keys = {"version", "server", "log", "storage", "plugins_dir",
-                                         "plugins"};
+  const std::vector<std::string> keys = {"version", "server", "log",    "storage",
+                                         "tasks",   "plugins_dir", "plugins"};
   if (!root.IsMap()) {
     ctx.report(root.Mark(), "", "expected a mapping at the top of the file");
     return;
@@ -372,8 +397,15 @@ void load_root(Ctx& ctx, const YAML::Node& root, Config& config) {
     } else if (key == "log") {
       load_log(ctx, v, config.log);
     } else if (key == "storage") {
-      each_entry(ctx, v, "storage", {"url"}, [&](const YAML::Node&, const YAML::Node& u,
-                                                 const std::string&) {
+      each_entry(ctx, v, "storage", {"url", "pool_size"}, [&](const YAML::Node&,
+                                                              const YAML::Node& u,
+                                                              const std::string& skey) {
+        if (skey == "pool_size") {
+          if (auto n = get_int(ctx, u, "storage.pool_size", 1, 256)) {
+            config.storage_pool_size = static_cast<int>(*n);
+          }
+          return;
+        }
         auto url = get_string(ctx, u, "storage.url");
         if (!url) return;
         if (url->rfind("sqlite://", 0) != 0 && url->rfind("postgresql://", 0) != 0) {
@@ -383,6 +415,8 @@ void load_root(Ctx& ctx, const YAML::Node& root, Config& config) {
         }
         config.storage_url = *url;
       });
+    } else if (key == "tasks") {
+      load_tasks(ctx, v, config.tasks);
     } else if (key == "plugins_dir") {
       if (auto dir = get_string(ctx, v, key)) {
         fs::path p(*dir);

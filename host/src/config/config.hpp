@@ -60,6 +60,16 @@ struct LogConfig {
   bool access = true;          // one line per request
 };
 
+struct TasksConfig {
+  int workers = 2;                     // 0: enqueue only, never run tasks here
+  double lease_seconds = 30;           // a task whose host stops heartbeating is taken again
+  double poll_interval_seconds = 0.5;  // how often idle workers look for due tasks
+  double default_timeout_seconds = 300;
+  int max_attempts = 3;
+  int log_lines = 1000;
+  std::string node;  // this host's name in task rows; default "<hostname>:<pid>"
+};
+
 struct Config {
   std::string file;       // path the config was read from
   std::string directory;  // directory of `file`; relative paths in the config resolve against it
@@ -67,6 +77,8 @@ struct Config {
   ServerConfig server;
   LogConfig log;
   std::string storage_url = "sqlite://plughost.db";
+  int storage_pool_size = 4;
+  TasksConfig tasks;
   std::string plugins_dir;  // absolute after loading; empty = default (next to the binary)
   std::vector<PluginConfig> plugins;  // in file order (= init order)
 };

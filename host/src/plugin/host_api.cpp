@@ -7,10 +7,7 @@
 
 #include "http/exchange.hpp"
 #include "plugin/loader.hpp"
-
-struct ph_buffer {
-  std::string data;
-};
+#include "plugin/service_api.hpp"
 
 namespace plughost {
 namespace {
@@ -293,6 +290,7 @@ ph_host_api make_table() {
   t.buffer_new = buffer_new;
   t.buffer_view = buffer_view;
   t.buffer_free = buffer_free;
+  fill_service_api(t);
   return t;
 }
 

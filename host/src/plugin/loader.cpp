@@ -103,7 +103,8 @@ OpenResult open_plugin_library(PluginRecord& record) {
   return {true, {}};
 }
 
-PluginSet::PluginSet(Logger& log, const Config& config) : log_(log), config_(config) {}
+PluginSet::PluginSet(Logger& log, const Config& config, Services* services)
+    : log_(log), config_(config), services_(services) {}
 
 PluginSet::~PluginSet() { stop(); }
 
@@ -146,6 +147,7 @@ bool PluginSet::start(std::vector<Diagnostic>& diagnostics) {
     plugins_.push_back(std::move(record));
   }
   registry_.build_router();
+  if (services_ && !services_->fatal.empty()) return false;
   return required_ok;
 }
 
@@ -177,6 +179,7 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
   ph_host& host = *record.host;
   host.set = this;
   host.registry = &registry_;
+  host.services = services_;
   host.record = &record;
   host.plugin_index = index;
   host.config_json = std::move(checked.config_json);

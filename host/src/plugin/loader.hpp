@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "log/log.hpp"
 #include "plugin/registry.hpp"
+#include "plugin/services.hpp"
 
 struct ph_host;
 
@@ -69,7 +70,7 @@ std::string default_plugins_dir();
 
 class PluginSet {
  public:
-  PluginSet(Logger& log, const Config& config);
+  PluginSet(Logger& log, const Config& config, Services* services = nullptr);
   ~PluginSet();  // shuts down and unloads whatever is still loaded
   PluginSet(const PluginSet&) = delete;
   PluginSet& operator=(const PluginSet&) = delete;
@@ -89,6 +90,7 @@ class PluginSet {
   const PluginRecord& plugin(size_t index) const { return *plugins_[index]; }
   bool all_running() const;
   Logger& log() const { return log_; }
+  Services* services() const { return services_; }
 
  private:
   bool init_plugin(size_t index, const PluginConfig& pc, std::vector<Diagnostic>& diagnostics);
@@ -97,6 +99,7 @@ class PluginSet {
 
   Logger& log_;
   const Config& config_;
+  Services* services_;
   Registry registry_;
   std::vector<std::unique_ptr<PluginRecord>> plugins_;  // config order, then found-only ones
   std::vector<size_t> init_order_;
@@ -104,10 +107,16 @@ class PluginSet {
 
 }  // namespace plughost
 
+// A host-owned byte buffer (connector output, task JSON).
+struct ph_buffer {
+  std::string data;
+};
+
 // The opaque handle a plugin receives; one per plugin.
 struct ph_host {
   plughost::PluginSet* set = nullptr;
   plughost::Registry* registry = nullptr;
+  plughost::Services* services = nullptr;
   plughost::PluginRecord* record = nullptr;
   size_t plugin_index = 0;
   bool registering = false;

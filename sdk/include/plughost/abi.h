@@ -43,7 +43,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define PH_ABI_MAJOR 1
-#define PH_ABI_MINOR 0
+#define PH_ABI_MINOR 1
 
 /* The one symbol a plugin exports. Its type is `ph_entry_fn`. */
 #define PH_ENTRY_SYMBOL "plughost_plugin_entry"
@@ -119,8 +119,7 @@ typedef struct ph_route {
 
 /* ---- Tasks ---------------------------------------------------------------------------------- */
 
-/* A running task as the host sees it. Its accessors (payload, progress, log, cancellation,
- * result) are part of the storage/task services and are appended to `ph_host_api` by them. */
+/* A running task as the host sees it; read and report through the task_* members (1.1). */
 typedef struct ph_task_context ph_task_context;
 
 /* Runs one attempt of a background task on a host worker thread. Return PH_OK on success;
@@ -160,6 +159,54 @@ typedef void (*ph_connector_visitor)(void* ctx, ph_str kind, ph_str name, ph_str
 
 /* Receives one name/value pair during an enumeration. Views are valid during the callback only. */
 typedef void (*ph_pair_visitor)(void* ctx, ph_str name, ph_str value);
+
+/* ---- Storage (since 1.1) ------------------------------------------------------------------- */
+
+/* A prepared statement and a transaction on the host's database (SQLite or PostgreSQL). */
+typedef struct ph_stmt ph_stmt;
+typedef struct ph_txn ph_txn;
+
+/* Column types reported by `stmt_column_type`. */
+typedef enum ph_value_type {
+  PH_VALUE_NULL = 0,
+  PH_VALUE_INT64 = 1,
+  PH_VALUE_DOUBLE = 2,
+  PH_VALUE_TEXT = 3,
+  PH_VALUE_BLOB = 4
+} ph_value_type;
+
+/* `stmt_step` results besides errors. */
+#define PH_ROW 100
+#define PH_DONE 101
+
+/* One schema migration. Register them in order during init; the host applies the pending ones at
+ * once, each in its own transaction, and records (plugin, name, checksum, applied_at) in its
+ * ledger. Changing the SQL of an applied migration is a start-up error. */
+typedef struct ph_migration {
+  size_t struct_size;
+  const char* name;         /* unique within the plugin, sortable: "0001_create_items" */
+  const char* sql;          /* one or more statements, for every dialect */
+  const char* sql_postgres; /* replaces `sql` on PostgreSQL when the dialects differ; may be NULL */
+} ph_migration;
+
+/* Receives one ledger row during `list_migrations`. Views are valid during the callback only. */
+typedef void (*ph_migration_visitor)(void* ctx, ph_str plugin, ph_str name, ph_str checksum,
+                                     ph_str applied_at);
+
+/* ---- Tasks (since 1.1) ---------------------------------------------------------------------- */
+
+/* What to run. `kind` is "plugin/task_name" (any plugin may enqueue any registered kind). */
+typedef struct ph_task_request {
+  size_t struct_size;
+  const char* kind;
+  const char* payload_json;    /* NULL: "{}" */
+  size_t payload_len;
+  const char* idempotency_key; /* NULL: none; a second enqueue with the same key returns the
+                                  first task's id and enqueues nothing */
+  double delay_seconds;        /* run no earlier than now + delay */
+  int max_attempts;            /* <= 0: the host default (3) */
+  double timeout_seconds;      /* <= 0: the host default (tasks.default_timeout_seconds) */
+} ph_task_request;
 
 /* ---- The host API table --------------------------------------------------------------------- */
 
@@ -216,6 +263,52 @@ typedef struct ph_host_api {
   ph_buffer* (*buffer_new)(ph_host* host);
   ph_str (*buffer_view)(const ph_buffer* buffer); /* valid until the next append or free */
   void (*buffer_free)(ph_buffer* buffer);
+
+  /* since 1.1: storage. Statements outside a transaction (txn == NULL) hold a pooled session
+   * until finalized: finalize promptly. Parameters are named `:name` in the SQL and bound
+   * without the colon. Text is UTF-8; views returned by column getters are valid until the next
+   * step or finalize. A transaction belongs to one thread at a time. */
+  ph_str (*storage_dialect)(ph_host* host); /* "sqlite" or "postgresql" */
+  int (*register_migration)(ph_host* host, const ph_migration* migration, ph_error* err);
+  void (*list_migrations)(ph_host* host, ph_migration_visitor visit, void* ctx);
+  int (*txn_begin)(ph_host* host, ph_txn** out, ph_error* err);
+  int (*txn_commit)(ph_txn* txn, ph_error* err); /* frees txn, whatever the result */
+  void (*txn_rollback)(ph_txn* txn);             /* frees txn */
+  int (*stmt_prepare)(ph_host* host, ph_txn* txn, const char* sql, size_t sql_len, ph_stmt** out,
+                      ph_error* err);
+  int (*stmt_bind_null)(ph_stmt* stmt, const char* name);
+  int (*stmt_bind_int64)(ph_stmt* stmt, const char* name, int64_t value);
+  int (*stmt_bind_double)(ph_stmt* stmt, const char* name, double value);
+  int (*stmt_bind_text)(ph_stmt* stmt, const char* name, const char* data, size_t len);
+  int (*stmt_bind_blob)(ph_stmt* stmt, const char* name, const void* data, size_t len);
+  int (*stmt_step)(ph_stmt* stmt, ph_error* err); /* PH_ROW, PH_DONE or an error code */
+  int (*stmt_column_count)(const ph_stmt* stmt);
+  ph_str (*stmt_column_name)(const ph_stmt* stmt, int column);
+  int (*stmt_column_type)(const ph_stmt* stmt, int column); /* ph_value_type */
+  int64_t (*stmt_column_int64)(const ph_stmt* stmt, int column);
+  double (*stmt_column_double)(const ph_stmt* stmt, int column);
+  ph_str (*stmt_column_bytes)(const ph_stmt* stmt, int column); /* text or blob */
+  int64_t (*stmt_affected_rows)(const ph_stmt* stmt); /* valid after PH_DONE */
+  void (*stmt_finalize)(ph_stmt* stmt);
+
+  /* since 1.1: tasks. Task JSON: {"id","kind","status","progress","attempts","max_attempts",
+   * "payload","result","error","log":[…],"node","created_at","started_at","finished_at"}; status
+   * is queued, running, succeeded, failed, cancelled or timed_out. */
+  int (*task_enqueue)(ph_host* host, const ph_task_request* request, int64_t* id_out,
+                      ph_error* err);
+  int (*task_get)(ph_host* host, int64_t id, ph_buffer* json_out, ph_error* err);
+  /* `filter_json`: {"kind":"plugin/name","status":"running","limit":50,"offset":0}, each
+   * optional; appends a JSON array, newest first. */
+  int (*task_list)(ph_host* host, const char* filter_json, ph_buffer* json_out, ph_error* err);
+  int (*task_cancel)(ph_host* host, int64_t id, ph_error* err);
+  /* Inside a task handler, on the worker thread running it. */
+  int64_t (*task_id)(ph_task_context* task);
+  ph_str (*task_payload)(ph_task_context* task);
+  int (*task_attempt)(ph_task_context* task); /* 1 for the first run */
+  void (*task_set_progress)(ph_task_context* task, int percent);
+  void (*task_log)(ph_task_context* task, const char* line, size_t len);
+  int (*task_cancelled)(ph_task_context* task); /* non-zero: cancel requested or timed out */
+  void (*task_set_result)(ph_task_context* task, const char* json, size_t len);
 } ph_host_api;
 
 /* ---- The plugin descriptor ------------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include <plughost/abi.h>
 #include <plughost/json.hpp>
 
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -209,16 +210,139 @@ struct ConnectorSpec {
 using ConnectorHandler =
     std::function<std::string(std::string_view operation, std::string_view input_json)>;
 
-// A running task. Its accessors arrive with the task service (ABI 1.1).
+// A running task, seen from its handler (on a host worker thread).
 class TaskContext {
  public:
   TaskContext(const ph_host_api* api, ph_task_context* task) : api_(api), task_(task) {}
-  const ph_host_api* api() const { return api_; }
+
+  int64_t id() const { return api_->task_id(task_); }
+  int attempt() const { return api_->task_attempt(task_); }
+  std::string_view payload_text() const { return detail::view(api_->task_payload(task_)); }
+  rapidjson::Document payload() const {
+    rapidjson::Document d;
+    std::string error;
+    if (!parse_json(payload_text(), d, error)) d.SetObject();
+    return d;
+  }
+  void progress(int percent) { api_->task_set_progress(task_, percent); }
+  void log(std::string_view line) { api_->task_log(task_, line.data(), line.size()); }
+  // True once a cancel was requested, the timeout passed or the host is shutting down: return
+  // (or throw) soon.
+  bool cancelled() const { return api_->task_cancelled(task_) != 0; }
+  void result(std::string_view json) { api_->task_set_result(task_, json.data(), json.size()); }
+  void result(const rapidjson::Value& value) { result(to_json(value)); }
   ph_task_context* raw() const { return task_; }
 
  private:
   const ph_host_api* api_;
   ph_task_context* task_;
+};
+
+// A prepared statement with named `:params`. Finalized on destruction; outside a transaction it
+// holds a pooled session until then, so keep its scope short.
+class Statement {
+ public:
+  Statement(const ph_host_api* api, ph_stmt* stmt) : api_(api), stmt_(stmt) {}
+  Statement(Statement&& o) noexcept : api_(o.api_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() {
+    if (stmt_) api_->stmt_finalize(stmt_);
+  }
+
+  Statement& bind(const char* name, int64_t v) { return checked(api_->stmt_bind_int64(stmt_, name, v), name); }
+  Statement& bind(const char* name, int v) { return bind(name, static_cast<int64_t>(v)); }
+  Statement& bind(const char* name, double v) { return checked(api_->stmt_bind_double(stmt_, name, v), name); }
+  Statement& bind(const char* name, std::string_view v) {
+    return checked(api_->stmt_bind_text(stmt_, name, v.data(), v.size()), name);
+  }
+  Statement& bind(const char* name, const char* v) { return bind(name, std::string_view(v)); }
+  Statement& bind(const char* name, const std::string& v) { return bind(name, std::string_view(v)); }
+  Statement& bind(const char* name, std::nullptr_t) { return checked(api_->stmt_bind_null(stmt_, name), name); }
+  template <typename T>
+  Statement& bind(const char* name, const std::optional<T>& v) {
+    return v ? bind(name, *v) : bind(name, nullptr);
+  }
+  Statement& bind_blob(const char* name, const void* data, size_t len) {
+    return checked(api_->stmt_bind_blob(stmt_, name, data, len), name);
+  }
+
+  // Executes on the first call; true while a row is available.
+  bool step() {
+    detail::ErrorBuffer eb;
+    int rc = api_->stmt_step(stmt_, &eb.err);
+    if (rc == PH_ROW) return true;
+    if (rc == PH_DONE) return false;
+    throw Error(rc, std::string("SQL failed: ") + eb.text);
+  }
+  // Runs a statement that returns no rows; returns the affected row count.
+  int64_t exec() {
+    while (step()) {
+    }
+    return api_->stmt_affected_rows(stmt_);
+  }
+
+  int columns() const { return api_->stmt_column_count(stmt_); }
+  std::string_view name(int col) const { return detail::view(api_->stmt_column_name(stmt_, col)); }
+  bool is_null(int col) const { return api_->stmt_column_type(stmt_, col) == PH_VALUE_NULL; }
+  int64_t int64(int col) const { return api_->stmt_column_int64(stmt_, col); }
+  double real(int col) const { return api_->stmt_column_double(stmt_, col); }
+  std::string text(int col) const { return std::string(detail::view(api_->stmt_column_bytes(stmt_, col))); }
+  std::optional<std::string> maybe_text(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return text(col);
+  }
+
+ private:
+  Statement& checked(int rc, const char* name) {
+    if (rc != PH_OK) throw Error(rc, std::string("statement has no parameter :") + name);
+    return *this;
+  }
+  const ph_host_api* api_;
+  ph_stmt* stmt_;
+};
+
+// A transaction on one pooled session; rolled back on destruction unless committed.
+class Transaction {
+ public:
+  Transaction(const ph_host_api* api, ph_host* host) : api_(api), host_(host) {
+    detail::ErrorBuffer eb;
+    int rc = api_->txn_begin(host_, &txn_, &eb.err);
+    if (rc != PH_OK) throw Error(rc, std::string("cannot begin transaction: ") + eb.text);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (txn_) api_->txn_rollback(txn_);
+  }
+  Statement sql(std::string_view text) {
+    ph_stmt* stmt = nullptr;
+    detail::ErrorBuffer eb;
+    int rc = api_->stmt_prepare(host_, txn_, text.data(), text.size(), &stmt, &eb.err);
+    if (rc != PH_OK) throw Error(rc, std::string("SQL prepare failed: ") + eb.text);
+    return Statement(api_, stmt);
+  }
+  void commit() {
+    detail::ErrorBuffer eb;
+    ph_txn* t = txn_;
+    txn_ = nullptr;
+    int rc = api_->txn_commit(t, &eb.err);
+    if (rc != PH_OK) throw Error(rc, std::string("commit failed: ") + eb.text);
+  }
+
+ private:
+  const ph_host_api* api_;
+  ph_host* host_;
+  ph_txn* txn_ = nullptr;
+};
+
+struct TaskRequest {
+  std::string kind;  // "plugin/task_name"
+  std::string payload_json = "{}";
+  std::string idempotency_key;
+  double delay_seconds = 0;
+  int max_attempts = 0;
+  double timeout_seconds = 0;
 };
 using TaskHandler = std::function<void(TaskContext&)>;
 
@@ -328,10 +452,70 @@ class Plugin {
     return std::string(detail::view(api_->buffer_view(out.get())));
   }
 
+  // ---- storage ----
+  std::string dialect() const { return std::string(detail::view(api_->storage_dialect(host_))); }
+  // Registers (and, if pending, applies) a migration; only inside init, in order.
+  void migration(const std::string& name, const std::string& sql,
+                 const std::string& sql_postgres = {}) {
+    ph_migration m{sizeof(ph_migration), name.c_str(), sql.c_str(),
+                   sql_postgres.empty() ? nullptr : sql_postgres.c_str()};
+    check(api_->register_migration(host_, &m, &scratch_.err), "migration " + name);
+  }
+  Statement sql(std::string_view text) const {
+    ph_stmt* stmt = nullptr;
+    detail::ErrorBuffer eb;
+    int rc = api_->stmt_prepare(host_, nullptr, text.data(), text.size(), &stmt, &eb.err);
+    if (rc != PH_OK) throw Error(rc, std::string("SQL prepare failed: ") + eb.text);
+    return Statement(api_, stmt);
+  }
+  Transaction transaction() const { return Transaction(api_, host_); }
+
+  // ---- tasks ----
+  int64_t enqueue(const TaskRequest& r) const {
+    ph_task_request req{sizeof(ph_task_request),
+                        r.kind.c_str(),
+                        r.payload_json.c_str(),
+                        r.payload_json.size(),
+                        r.idempotency_key.empty() ? nullptr : r.idempotency_key.c_str(),
+                        r.delay_seconds,
+                        r.max_attempts,
+                        r.timeout_seconds};
+    int64_t id = 0;
+    detail::ErrorBuffer eb;
+    int rc = api_->task_enqueue(host_, &req, &id, &eb.err);
+    if (rc != PH_OK) throw Error(rc, std::string("enqueue failed: ") + eb.text);
+    return id;
+  }
+  // The task as JSON; nullopt when it does not exist.
+  std::optional<std::string> task_json(int64_t id) const {
+    return buffered([&](ph_buffer* out, ph_error* err) { return api_->task_get(host_, id, out, err); });
+  }
+  std::string tasks_json(const std::string& filter_json = "{}") const {
+    auto r = buffered([&](ph_buffer* out, ph_error* err) {
+      return api_->task_list(host_, filter_json.c_str(), out, err);
+    });
+    return r ? *r : "[]";
+  }
+  // False when the task does not exist or already finished.
+  bool cancel_task(int64_t id) const {
+    detail::ErrorBuffer eb;
+    return api_->task_cancel(host_, id, &eb.err) == PH_OK;
+  }
+
   const ph_host_api* api() const { return api_; }
   ph_host* host() const { return host_; }
 
  private:
+  template <typename F>
+  std::optional<std::string> buffered(F&& call) const {
+    std::unique_ptr<ph_buffer, void (*)(ph_buffer*)> out(api_->buffer_new(host_), api_->buffer_free);
+    detail::ErrorBuffer eb;
+    int rc = call(out.get(), &eb.err);
+    if (rc == PH_ERR_NOT_FOUND) return std::nullopt;
+    if (rc != PH_OK) throw Error(rc, eb.text);
+    return std::string(detail::view(api_->buffer_view(out.get())));
+  }
+
   struct RouteBinding {
     const ph_host_api* api;
     RouteHandler fn;

@@ -1,0 +1,20 @@
+// services.hpp — the host services a plugin reaches through the ABI besides registration:
+// storage (with migrations) and the task queue. Owned by the CLI's run/check code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace plughost {
+
+class Database;
+class TaskQueue;
+
+struct Services {
+  Database* db = nullptr;      // null when storage is not configured (then storage calls fail)
+  TaskQueue* tasks = nullptr;  // null in `check`/`plugins`/`routes`
+  bool dry_run = false;        // `check`: verify migrations against the ledger, apply nothing
+  std::vector<std::string> fatal;  // start-up errors that stop the host (changed migrations)
+};
+
+}  // namespace plughost

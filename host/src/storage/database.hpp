@@ -1,0 +1,70 @@
+// database.hpp — the host's storage: a SOCI connection pool on SQLite (embedded default) or
+// PostgreSQL, and leases of one session at a time. Plugins reach it only through the C ABI.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace soci {
+class session;
+class connection_pool;
+}  // namespace soci
+
+namespace plughost {
+
+enum class Dialect { kSqlite, kPostgres };
+const char* dialect_name(Dialect d);
+
+struct StorageUrl {
+  Dialect dialect = Dialect::kSqlite;
+  std::string sqlite_path;       // kSqlite: file path (":memory:" allowed)
+  std::string postgres_conninfo; // kPostgres: libpq keyword/value string, password included
+  std::string redacted;          // the URL with any password replaced by "***", for logs
+};
+
+// Parses `sqlite:///abs/path.db`, `sqlite://relative.db` (resolved against `base_dir`) or
+// `postgresql://user:pass@host:port/db?sslmode=…`. Returns nullopt and sets `error` otherwise.
+std::optional<StorageUrl> parse_storage_url(const std::string& url, const std::string& base_dir,
+                                            std::string& error);
+
+class Database {
+ public:
+  // A session borrowed from the pool; returned when the lease is destroyed. Not thread-safe:
+  // one lease, one thread at a time.
+  class Lease {
+   public:
+    Lease(Database& db, size_t slot);
+    ~Lease();
+    Lease(Lease&& other) noexcept;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    soci::session& session();
+    // The native handle under SOCI: sqlite3* or PGconn*.
+    void* native_handle();
+
+   private:
+    Database* db_;
+    size_t slot_;
+  };
+
+  // Opens `pool_size` sessions. SQLite sessions get WAL, synchronous=NORMAL, a busy timeout and
+  // foreign keys. Throws std::runtime_error with a redacted message when a session cannot open.
+  Database(const StorageUrl& url, size_t pool_size, int busy_timeout_ms = 5000);
+  ~Database();
+
+  Dialect dialect() const { return url_.dialect; }
+  const StorageUrl& url() const { return url_; }
+  size_t pool_size() const { return pool_size_; }
+
+  // Blocks until a session is free.
+  Lease acquire();
+
+ private:
+  StorageUrl url_;
+  size_t pool_size_;
+  std::unique_ptr<soci::connection_pool> pool_;
+};
+
+}  // namespace plughost

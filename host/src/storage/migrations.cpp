@@ -1,0 +1,124 @@
+#include "storage/migrations.hpp"
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+
+#include "storage/statement.hpp"
+
+namespace plughost {
+namespace {
+
+// Runs several statements at once, on the transaction's session.
+void exec_script(Transaction& txn, const std::string& sql) {
+  if (txn.dialect() == Dialect::kSqlite) {
+    char* err = nullptr;
+    auto* db = static_cast<sqlite3*>(txn.lease().native_handle());
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "sqlite error";
+      sqlite3_free(err);
+      throw std::runtime_error(msg);
+    }
+    return;
+  }
+  PGresult* r = PQexec(static_cast<PGconn*>(txn.lease().native_handle()), sql.c_str());
+  ExecStatusType st = PQresultStatus(r);
+  std::string msg = PQresultErrorMessage(r);
+  PQclear(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(msg);
+}
+
+Value text(const std::string& s) {
+  Value v;
+  v.type = ValueType::kText;
+  v.bytes = s;
+  return v;
+}
+
+}  // namespace
+
+std::string utc_now_iso() {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  std::time_t secs = system_clock::to_time_t(now);
+  int ms = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return buf;
+}
+
+void ensure_host_schema(Database& db) {
+  Transaction txn(db);
+  // Several hosts may start at once on PostgreSQL: serialise schema creation with an advisory
+  // lock held until commit. SQLite's BEGIN IMMEDIATE already serialises.
+  if (db.dialect() == Dialect::kPostgres) exec_script(txn, "SELECT pg_advisory_xact_lock(7351)");
+  exec_script(txn,
+              "CREATE TABLE IF NOT EXISTS plughost_migrations ("
+              " plugin TEXT NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL,"
+              " applied_at TEXT NOT NULL, PRIMARY KEY (plugin, name))");
+  txn.commit();
+}
+
+std::string migration_checksum(const std::string& sql) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : sql) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+MigrationResult apply_migration(Database& db, const std::string& plugin, const std::string& name,
+                                const std::string& sql) {
+  std::string checksum = migration_checksum(sql);
+  Transaction txn(db);
+  if (db.dialect() == Dialect::kPostgres) exec_script(txn, "SELECT pg_advisory_xact_lock(7351)");
+  {
+    Statement existing(txn, "SELECT checksum FROM plughost_migrations WHERE plugin = :plugin AND name = :name");
+    existing.bind("plugin", text(plugin));
+    existing.bind("name", text(name));
+    if (existing.step()) {
+      std::string recorded(existing.column_bytes(0));
+      if (recorded == checksum) return {MigrationOutcome::kAlreadyApplied, {}};
+      return {MigrationOutcome::kChecksumMismatch,
+              "migration " + plugin + "/" + name + " changed after it was applied (ledger " +
+                  recorded + ", code " + checksum + "); add a new migration instead"};
+    }
+  }
+  exec_script(txn, sql);
+  {
+    Statement record(txn,
+                     "INSERT INTO plughost_migrations (plugin, name, checksum, applied_at) "
+                     "VALUES (:plugin, :name, :checksum, :at)");
+    record.bind("plugin", text(plugin));
+    record.bind("name", text(name));
+    record.bind("checksum", text(checksum));
+    record.bind("at", text(utc_now_iso()));
+    record.step();
+  }
+  txn.commit();
+  return {MigrationOutcome::kApplied, {}};
+}
+
+std::vector<LedgerRow> read_ledger(Database& db) {
+  std::vector<LedgerRow> rows;
+  Statement st(db,
+               "SELECT plugin, name, checksum, applied_at FROM plughost_migrations "
+               "ORDER BY applied_at, plugin, name");
+  while (st.step()) {
+    rows.push_back({std::string(st.column_bytes(0)), std::string(st.column_bytes(1)),
+                    std::string(st.column_bytes(2)), std::string(st.column_bytes(3))});
+  }
+  return rows;
+}
+
+}  // namespace plughost

@@ -1,0 +1,330 @@
+#include "storage/statement.hpp"
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+namespace plughost {
+
+namespace {
+
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Length of the quoted run starting at sql[i] (which is `quote`), honouring doubled quotes.
+size_t quoted_length(std::string_view sql, size_t i, char quote) {
+  size_t j = i + 1;
+  while (j < sql.size()) {
+    if (sql[j] == quote) {
+      if (j + 1 < sql.size() && sql[j + 1] == quote) {
+        j += 2;
+        continue;
+      }
+      return j + 1 - i;
+    }
+    ++j;
+  }
+  return sql.size() - i;
+}
+
+// PostgreSQL OIDs (pg_type.h) the column accessors map to non-text types.
+constexpr Oid kBoolOid = 16, kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23,
+              kOidOid = 26, kFloat4Oid = 700, kFloat8Oid = 701, kNumericOid = 1700;
+
+int hex_nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 0;
+}
+
+}  // namespace
+
+std::string to_postgres_placeholders(std::string_view sql, std::vector<std::string>& names) {
+  std::string out;
+  out.reserve(sql.size());
+  size_t i = 0;
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      size_t n = quoted_length(sql, i, c);
+      out.append(sql.substr(i, n));
+      i += n;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      size_t end = sql.find('\n', i);
+      end = end == std::string_view::npos ? sql.size() : end;
+      out.append(sql.substr(i, end - i));
+      i = end;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      size_t end = sql.find("*/", i + 2);
+      end = end == std::string_view::npos ? sql.size() : end + 2;
+      out.append(sql.substr(i, end - i));
+      i = end;
+    } else if (c == ':' && i + 1 < sql.size() && sql[i + 1] == ':') {
+      out += "::";
+      i += 2;
+    } else if (c == ':' && i + 1 < sql.size() && ident_char(sql[i + 1]) &&
+               !std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+      size_t j = i + 1;
+      while (j < sql.size() && ident_char(sql[j])) ++j;
+      std::string name(sql.substr(i + 1, j - i - 1));
+      size_t pos = 0;
+      while (pos < names.size() && names[pos] != name) ++pos;
+      if (pos == names.size()) names.push_back(name);
+      out += "$" + std::to_string(pos + 1);
+      i = j;
+    } else {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+// ---- Transaction -------------------------------------------------------------------------------
+
+namespace {
+
+void exec_native(Database::Lease& lease, Dialect dialect, const char* sql) {
+  if (dialect == Dialect::kSqlite) {
+    char* err = nullptr;
+    if (sqlite3_exec(static_cast<sqlite3*>(lease.native_handle()), sql, nullptr, nullptr, &err) !=
+        SQLITE_OK) {
+      std::string msg = err ? err : "sqlite error";
+      sqlite3_free(err);
+      throw std::runtime_error(msg);
+    }
+    return;
+  }
+  PGresult* r = PQexec(static_cast<PGconn*>(lease.native_handle()), sql);
+  ExecStatusType st = PQresultStatus(r);
+  std::string msg = PQresultErrorMessage(r);
+  PQclear(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(msg);
+}
+
+}  // namespace
+
+Transaction::Transaction(Database& db) : lease_(db.acquire()), dialect_(db.dialect()) {
+  // IMMEDIATE takes SQLite's write lock up front, so two writers wait on the busy timeout
+  // instead of one failing with SQLITE_BUSY when it upgrades a read lock.
+  exec_native(lease_, dialect_, dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+Transaction::~Transaction() {
+  if (open_) {
+    try {
+      rollback();
+    } catch (...) {
+      // The session is returned to the pool either way; a failed rollback is logged by callers.
+    }
+  }
+}
+
+void Transaction::commit() {
+  open_ = false;
+  exec_native(lease_, dialect_, "COMMIT");
+}
+
+void Transaction::rollback() {
+  open_ = false;
+  exec_native(lease_, dialect_, "ROLLBACK");
+}
+
+// ---- Statement ---------------------------------------------------------------------------------
+
+struct Statement::Native {
+  sqlite3_stmt* sqlite = nullptr;
+  PGresult* pg = nullptr;
+  int row = -1;
+  bool executed = false;
+  std::vector<std::string> names;
+  mutable std::string scratch;
+  ~Native() {
+    if (sqlite) sqlite3_finalize(sqlite);
+    if (pg) PQclear(pg);
+  }
+};
+
+Statement::Statement(Database& db, std::string_view sql)
+    : own_lease_(db.acquire()), lease_(&*own_lease_), dialect_(db.dialect()),
+      native_(std::make_unique<Native>()) {
+  prepare(sql);
+}
+
+Statement::Statement(Transaction& txn, std::string_view sql)
+    : lease_(&txn.lease()), dialect_(txn.dialect()), native_(std::make_unique<Native>()) {
+  prepare(sql);
+}
+
+Statement::~Statement() { native_.reset(); }
+
+void Statement::prepare(std::string_view sql) {
+  if (dialect_ == Dialect::kSqlite) {
+    auto* db = static_cast<sqlite3*>(lease_->native_handle());
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &native_->sqlite,
+                           nullptr) != SQLITE_OK) {
+      throw std::runtime_error(sqlite3_errmsg(db));
+    }
+    return;
+  }
+  pg_sql_ = to_postgres_placeholders(sql, pg_names_);
+}
+
+void Statement::bind(const std::string& name, Value value) {
+  bool known;
+  if (dialect_ == Dialect::kSqlite) {
+    known = sqlite3_bind_parameter_index(native_->sqlite, (":" + name).c_str()) > 0;
+  } else {
+    known = false;
+    for (const auto& n : pg_names_) known = known || n == name;
+  }
+  if (!known) throw std::runtime_error("statement has no parameter :" + name);
+  binds_[name] = std::move(value);
+}
+
+bool Statement::step() {
+  return dialect_ == Dialect::kSqlite ? step_sqlite() : step_postgres();
+}
+
+bool Statement::step_sqlite() {
+  sqlite3_stmt* st = native_->sqlite;
+  auto* db = static_cast<sqlite3*>(lease_->native_handle());
+  if (!native_->executed) {
+    native_->executed = true;
+    for (const auto& [name, v] : binds_) {
+      int idx = sqlite3_bind_parameter_index(st, (":" + name).c_str());
+      switch (v.type) {
+        case ValueType::kNull: sqlite3_bind_null(st, idx); break;
+        case ValueType::kInt64: sqlite3_bind_int64(st, idx, v.i); break;
+        case ValueType::kDouble: sqlite3_bind_double(st, idx, v.d); break;
+        case ValueType::kText:
+          sqlite3_bind_text(st, idx, v.bytes.data(), static_cast<int>(v.bytes.size()),
+                            SQLITE_STATIC);
+          break;
+        case ValueType::kBlob:
+          sqlite3_bind_blob(st, idx, v.bytes.data(), static_cast<int>(v.bytes.size()),
+                            SQLITE_STATIC);
+          break;
+      }
+    }
+  }
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) {
+    changes_ = sqlite3_changes(db);
+    return false;
+  }
+  throw std::runtime_error(sqlite3_errmsg(db));
+}
+
+bool Statement::step_postgres() {
+  if (!native_->executed) {
+    native_->executed = true;
+    std::vector<const char*> values(pg_names_.size(), nullptr);
+    std::vector<int> lengths(pg_names_.size(), 0), formats(pg_names_.size(), 0);
+    std::vector<std::string> text(pg_names_.size());
+    for (size_t k = 0; k < pg_names_.size(); ++k) {
+      auto it = binds_.find(pg_names_[k]);
+      if (it == binds_.end() || it->second.type == ValueType::kNull) continue;
+      const Value& v = it->second;
+      if (v.type == ValueType::kInt64) {
+        text[k] = std::to_string(v.i);
+      } else if (v.type == ValueType::kDouble) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "%.17g", v.d);
+        text[k] = buf;
+      } else {
+        values[k] = v.bytes.data();
+        lengths[k] = static_cast<int>(v.bytes.size());
+        formats[k] = v.type == ValueType::kBlob ? 1 : 0;
+        if (v.type == ValueType::kText) text[k] = v.bytes;  // NUL-terminated copy for libpq
+        else continue;
+      }
+      values[k] = text[k].c_str();
+    }
+    auto* conn = static_cast<PGconn*>(lease_->native_handle());
+    native_->pg = PQexecParams(conn, pg_sql_.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), lengths.data(), formats.data(), 0);
+    ExecStatusType st = PQresultStatus(native_->pg);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      throw std::runtime_error(PQresultErrorMessage(native_->pg));
+    }
+    const char* affected = PQcmdTuples(native_->pg);
+    changes_ = (affected && *affected) ? std::atoll(affected) : 0;
+    for (int c = 0; c < PQnfields(native_->pg); ++c) native_->names.push_back(PQfname(native_->pg, c));
+  }
+  if (PQresultStatus(native_->pg) != PGRES_TUPLES_OK) return false;
+  return ++native_->row < PQntuples(native_->pg);
+}
+
+int Statement::column_count() const {
+  if (dialect_ == Dialect::kSqlite) return sqlite3_column_count(native_->sqlite);
+  return native_->pg ? PQnfields(native_->pg) : 0;
+}
+
+const std::string& Statement::column_name(int i) const {
+  if (dialect_ == Dialect::kSqlite) {
+    const char* n = sqlite3_column_name(native_->sqlite, i);
+    native_->scratch = n ? n : "";
+    return native_->scratch;
+  }
+  return native_->names.at(static_cast<size_t>(i));
+}
+
+ValueType Statement::column_type(int i) const {
+  if (dialect_ == Dialect::kSqlite) {
+    switch (sqlite3_column_type(native_->sqlite, i)) {
+      case SQLITE_INTEGER: return ValueType::kInt64;
+      case SQLITE_FLOAT: return ValueType::kDouble;
+      case SQLITE_BLOB: return ValueType::kBlob;
+      case SQLITE_NULL: return ValueType::kNull;
+      default: return ValueType::kText;
+    }
+  }
+  if (PQgetisnull(native_->pg, native_->row, i)) return ValueType::kNull;
+  switch (PQftype(native_->pg, i)) {
+    case kBoolOid: case kInt2Oid: case kInt4Oid: case kInt8Oid: case kOidOid:
+      return ValueType::kInt64;
+    case kFloat4Oid: case kFloat8Oid: case kNumericOid: return ValueType::kDouble;
+    case kByteaOid: return ValueType::kBlob;
+    default: return ValueType::kText;
+  }
+}
+
+int64_t Statement::column_int64(int i) const {
+  if (dialect_ == Dialect::kSqlite) return sqlite3_column_int64(native_->sqlite, i);
+  const char* v = PQgetvalue(native_->pg, native_->row, i);
+  if (PQftype(native_->pg, i) == kBoolOid) return v[0] == 't' ? 1 : 0;
+  return std::atoll(v);
+}
+
+double Statement::column_double(int i) const {
+  if (dialect_ == Dialect::kSqlite) return sqlite3_column_double(native_->sqlite, i);
+  return std::strtod(PQgetvalue(native_->pg, native_->row, i), nullptr);
+}
+
+std::string_view Statement::column_bytes(int i) const {
+  if (dialect_ == Dialect::kSqlite) {
+    const void* p = sqlite3_column_type(native_->sqlite, i) == SQLITE_BLOB
+                        ? sqlite3_column_blob(native_->sqlite, i)
+                        : static_cast<const void*>(sqlite3_column_text(native_->sqlite, i));
+    int n = sqlite3_column_bytes(native_->sqlite, i);
+    return {static_cast<const char*>(p), static_cast<size_t>(n)};
+  }
+  const char* v = PQgetvalue(native_->pg, native_->row, i);
+  int n = PQgetlength(native_->pg, native_->row, i);
+  if (PQftype(native_->pg, i) == kByteaOid && n >= 2 && v[0] == '\\' && v[1] == 'x') {
+    // Text-format bytea is hex ("\x0a0b…"); hand out the raw bytes.
+    native_->scratch.clear();
+    for (int k = 2; k + 1 < n; k += 2) {
+      native_->scratch += static_cast<char>(hex_nibble(v[k]) * 16 + hex_nibble(v[k + 1]));
+    }
+    return native_->scratch;
+  }
+  return {v, static_cast<size_t>(n)};
+}
+
+}  // namespace plughost

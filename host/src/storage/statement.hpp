@@ -1,0 +1,86 @@
+// statement.hpp — one SQL statement with named `:params` on the host's storage, with typed
+// columns, over the native SQLite / libpq handle of a leased SOCI session.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/database.hpp"
+
+namespace plughost {
+
+enum class ValueType { kNull = 0, kInt64 = 1, kDouble = 2, kText = 3, kBlob = 4 };
+
+struct Value {
+  ValueType type = ValueType::kNull;
+  int64_t i = 0;
+  double d = 0;
+  std::string bytes;  // kText / kBlob
+};
+
+// Rewrites `:name` parameters to PostgreSQL's `$n`, skipping string literals, quoted
+// identifiers, comments and `::` casts. `names` receives the parameter names by position.
+std::string to_postgres_placeholders(std::string_view sql, std::vector<std::string>& names);
+
+// A transaction: holds one session until commit or rollback (rollback on destruction).
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  void commit();
+  void rollback();
+  Database::Lease& lease() { return lease_; }
+  Dialect dialect() const { return dialect_; }
+
+ private:
+  Database::Lease lease_;
+  Dialect dialect_;
+  bool open_ = true;
+};
+
+// Not thread-safe. Errors throw std::runtime_error with the database's message.
+class Statement {
+ public:
+  // Autocommit: leases its own session until destroyed.
+  Statement(Database& db, std::string_view sql);
+  // Inside `txn`, which must outlive the statement.
+  Statement(Transaction& txn, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Names without the leading ':'; binding a name the SQL does not use is an error.
+  void bind(const std::string& name, Value value);
+
+  // Executes on the first call; then true while a row is current.
+  bool step();
+  int column_count() const;
+  const std::string& column_name(int i) const;
+  ValueType column_type(int i) const;
+  int64_t column_int64(int i) const;
+  double column_double(int i) const;
+  std::string_view column_bytes(int i) const;  // text or blob
+  int64_t affected_rows() const { return changes_; }
+
+ private:
+  void prepare(std::string_view sql);
+  bool step_sqlite();
+  bool step_postgres();
+
+  std::optional<Database::Lease> own_lease_;
+  Database::Lease* lease_;
+  Dialect dialect_;
+  std::vector<std::string> pg_names_;
+  std::string pg_sql_;
+  std::map<std::string, Value, std::less<>> binds_;
+  struct Native;
+  std::unique_ptr<Native> native_;
+  int64_t changes_ = 0;
+};
+
+}  // namespace plughost
