@@ -136,6 +136,7 @@ Database::Database(const StorageUrl& url, size_t pool_size, int busy_timeout_ms)
         s << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms);
       } else {
         s.open(soci::postgresql, url_.postgres_conninfo);
+        s << "SET client_min_messages = warning";  // no NOTICE chatter on stderr
       }
     } catch (const std::exception& e) {
       std::string msg = e.what();

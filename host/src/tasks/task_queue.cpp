@@ -246,11 +246,10 @@ bool TaskQueue::cancel(int64_t id) {
   return true;
 }
 
-void TaskQueue::wait_for_settled(int64_t id) {
+void TaskQueue::wait_for_final(int64_t id) {
   std::unique_lock<std::mutex> lock(mu_);
   settled_.wait(lock, [&] {
-    return stopping_ ||
-           std::find(settled_ids_.begin(), settled_ids_.end(), id) != settled_ids_.end();
+    return stopping_ || std::find(final_ids_.begin(), final_ids_.end(), id) != final_ids_.end();
   });
 }
 
@@ -389,9 +388,10 @@ void TaskQueue::finish(ph_task_context& run, int rc, const std::string& error) {
              "task settled",
              {{"task_id", run.id}, {"kind", run.kind}, {"status", status.empty() ? "returned" : status},
               {"attempt", run.attempt}, {"error", final_error}});
+  if (status.empty() || status == "queued") return;
   std::lock_guard<std::mutex> lock(mu_);
-  settled_ids_.push_back(run.id);
-  if (settled_ids_.size() > 10000) settled_ids_.erase(settled_ids_.begin(), settled_ids_.begin() + 5000);
+  final_ids_.push_back(run.id);
+  if (final_ids_.size() > 10000) final_ids_.erase(final_ids_.begin(), final_ids_.begin() + 5000);
   settled_.notify_all();
 }
 

@@ -82,9 +82,9 @@ class TaskQueue {
   // Queued: cancelled at once. Running: asks the handler to stop. Returns false when the task
   // does not exist or already finished.
   bool cancel(int64_t id);
-  // Blocks until a worker of this host finished (or re-queued) task `id`, or stop() was called.
-  // Meant for tests and for synchronous callers; does not poll.
-  void wait_for_settled(int64_t id);
+  // Blocks until a worker of this host brought task `id` to a final status (succeeded, failed,
+  // cancelled, timed_out), or stop() was called. For tests and synchronous callers; no polling.
+  void wait_for_final(int64_t id);
 
   const std::string& node() const { return node_; }
 
@@ -115,7 +115,7 @@ class TaskQueue {
   std::condition_variable wake_;     // enqueue / stop
   std::condition_variable settled_;  // a task finished here
   std::map<int64_t, ph_task_context*> running_;
-  std::vector<int64_t> settled_ids_;
+  std::vector<int64_t> final_ids_;  // recent, bounded
   std::vector<std::thread> threads_;
 };
 
