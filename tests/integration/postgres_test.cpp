@@ -1,0 +1,90 @@
+// Several hosts on one PostgreSQL queue. Run through tests/scripts/with_postgres.sh, which sets
+// PLUGHOST_TEST_POSTGRES_URL; without it every test here fails (it is never skipped).
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "support.hpp"
+
+namespace itest {
+namespace {
+
+std::string pg_url() {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  if (!url) ADD_FAILURE() << "PLUGHOST_TEST_POSTGRES_URL is not set; run via with_postgres.sh";
+  return url ? url : "";
+}
+
+std::string config(const std::string& node, int workers) {
+  return "version: 1\n"
+         "server: {listen: 127.0.0.1:0}\n"
+         "log: {format: json, access: false}\n"
+         "storage: {url: \"" + pg_url() + "\", pool_size: 6}\n"
+         "tasks: {workers: " + std::to_string(workers) +
+         ", lease_seconds: 1, poll_interval_seconds: 0.02, node: " + node + "}\n"
+         "plugins_dir: " FIXTURE_PLUGIN_DIR "\n"
+         "plugins:\n"
+         "  fixture_store: {required: true}\n";
+}
+
+rapidjson::Document json(const HttpResponse& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  EXPECT_FALSE(d.HasParseError()) << r.status << " " << r.body;
+  return d;
+}
+
+template <typename F>
+bool eventually(F&& ready, double seconds = 120) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // poll pacing, not a sync point
+  }
+  return ready();
+}
+
+// 1,000 tasks, two hosts claiming from one queue with FOR UPDATE SKIP LOCKED; one host is
+// SIGKILLed mid-run. Every task completes, and none runs twice except a task that was running on
+// the killed host (at-least-once: it is re-run after its lease).
+TEST(TwoHosts, ThousandTasksRunOnceEvenWhenOneHostIsKilled) {
+  auto a = std::make_unique<Host>(config("host-a", 4));
+  ASSERT_TRUE(a->wait_ready()) << a->output();
+  Host b(config("host-b", 4));
+  ASSERT_TRUE(b.wait_ready()) << b.output();
+  const int kTasks = 1000;
+  for (int i = 0; i < kTasks; ++i) {
+    auto r = http(i % 2 ? b.port() : a->port(), "POST", "/api/tasks", {},
+                  "{\"kind\":\"record\",\"payload\":{\"tag\":\"t\",\"ms\":10}}");
+    ASSERT_EQ(r.status, 202) << r.body;
+  }
+  // Kill host A once both hosts have made progress.
+  ASSERT_TRUE(eventually(
+      [&] { return json(http(b.port(), "GET", "/api/runs"))["runs"].GetInt() >= 100; }));
+  a->signal(SIGKILL);
+  // The kill must land mid-run for the test to mean anything.
+  int done_at_kill = json(http(b.port(), "GET", "/api/runs"))["distinct"].GetInt();
+  EXPECT_LT(done_at_kill, kTasks);
+  EXPECT_EQ(a->wait_exit(), 128 + SIGKILL);
+  a.reset();
+  ASSERT_TRUE(eventually([&] {
+    return json(http(b.port(), "GET", "/api/runs"))["distinct"].GetInt() == kTasks;
+  }));
+  auto runs = json(http(b.port(), "GET", "/api/runs"));
+  int doubled = runs["runs"].GetInt() - runs["distinct"].GetInt();
+  // Only tasks in flight on the killed host (at most its 4 workers) may have run twice.
+  EXPECT_LE(doubled, 4) << "runs=" << runs["runs"].GetInt();
+  auto queued = json(http(b.port(), "GET", "/api/tasks?status=queued"));
+  EXPECT_EQ(queued.Size(), 0u);
+  auto running = json(http(b.port(), "GET", "/api/tasks?status=running"));
+  EXPECT_EQ(running.Size(), 0u);
+}
+
+}  // namespace
+}  // namespace itest
