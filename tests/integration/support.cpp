@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -152,6 +153,8 @@ Host::~Host() {
     wait_exit();
   }
   if (reader_.joinable()) reader_.join();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
 }
 
 void Host::read_loop(int fd) {
@@ -223,6 +226,8 @@ CommandResult run_plughost(const std::vector<std::string>& args, const std::stri
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(out_path);
   r.err = read_file(err_path);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   return r;
 }
 

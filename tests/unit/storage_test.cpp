@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -54,6 +55,11 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
       Statement(*db_, std::string("DROP TABLE IF EXISTS ") + t).step();
     }
     ensure_host_schema(*db_);
+  }
+
+  void TearDown() override {
+    db_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
   void exec(const std::string& sql) { Statement(*db_, sql).step(); }
@@ -248,6 +254,7 @@ class TaskQueueTest : public StorageTest {
   void TearDown() override {
     if (queue_) queue_->stop();
     queue_.reset();
+    StorageTest::TearDown();
   }
 
   void start(TaskSettings settings = fast()) {
