@@ -51,7 +51,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
       url_ = *parse_storage_url(std::getenv("PLUGHOST_TEST_POSTGRES_URL"), "", error);
     }
     db_ = std::make_unique<Database>(url_, 4);
-    for (const char* t : {"plughost_migrations", "plughost_tasks", "t_items", "t_runs"}) {
+    for (const char* t :
+         {"plughost_migrations", "plughost_tasks", "plughost_events", "t_items", "t_runs"}) {
       Statement(*db_, std::string("DROP TABLE IF EXISTS ") + t).step();
     }
     ensure_host_schema(*db_);
@@ -449,6 +450,177 @@ TEST_P(TaskQueueTest, ListFiltersByStatusAndKind) {
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::ValuesIn(backends()),
                          [](const auto& info) { return info.param; });
 INSTANTIATE_TEST_SUITE_P(Backends, TaskQueueTest, ::testing::ValuesIn(backends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace plughost
+
+// ---- events ------------------------------------------------------------------------------------
+
+#include "events/event_bus.hpp"
+
+namespace plughost {
+namespace {
+
+TEST(EventTypes, WildcardsMatch) {
+  EXPECT_TRUE(event_type_matches("*", "anything"));
+  EXPECT_TRUE(event_type_matches("sync_*", "sync_finished"));
+  EXPECT_TRUE(event_type_matches("task.*.done", "task.x.y.done"));
+  EXPECT_TRUE(event_type_matches("exact", "exact"));
+  EXPECT_FALSE(event_type_matches("sync_*", "async_finished"));
+  EXPECT_FALSE(event_type_matches("exact", "exactly"));
+  EXPECT_FALSE(event_type_matches("a*b", "acd"));
+}
+
+// Collects events delivered to a subscriber; waits on a condition variable, never sleeps.
+struct Inbox {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Event> events;
+  void add(const Event& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    events.push_back(e);
+    cv.notify_all();
+  }
+  Event wait_for(const std::string& type) {
+    std::unique_lock<std::mutex> lock(mu);
+    Event found;
+    cv.wait(lock, [&] {
+      for (const auto& e : events) {
+        if (e.type == type) return found = e, true;
+      }
+      return false;
+    });
+    return found;
+  }
+};
+
+class EventBusTest : public StorageTest {
+ protected:
+  void SetUp() override {
+    StorageTest::SetUp();
+    apply_migration(*db_, "plughost", "0002_events", events_table_sql(db_->dialect()));
+  }
+  Logger log_{LogLevel::kError, LogFormat::kText, std::tmpfile()};
+};
+
+TEST_P(EventBusTest, DeliversMatchingEventsInOrderAndPersistsOnRequest) {
+  EventBus bus(db_.get(), log_, "node-a");
+  bus.start();
+  Inbox inbox;
+  bus.subscribe("sync_*", [&](const Event& e) { inbox.add(e); });
+  bus.publish("other", "{}", false);
+  bus.publish("sync_started", "{\"n\":1}", false);
+  int64_t id = bus.publish("sync_finished", "{\"n\":2}", true);
+  Event last = inbox.wait_for("sync_finished");
+  EXPECT_EQ(last.id, id);
+  EXPECT_GT(id, 0);
+  EXPECT_EQ(last.payload_json, "{\"n\":2}");
+  {
+    std::lock_guard<std::mutex> lock(inbox.mu);
+    ASSERT_EQ(inbox.events.size(), 2u);  // "other" did not match
+    EXPECT_EQ(inbox.events[0].type, "sync_started");
+    EXPECT_EQ(inbox.events[0].id, 0);  // not persisted
+  }
+  Statement st(*db_, "SELECT type, payload, node FROM plughost_events");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.column_bytes(0), "sync_finished");
+  EXPECT_EQ(st.column_bytes(2), "node-a");
+  EXPECT_FALSE(st.step());
+  bus.stop();
+}
+
+TEST_P(EventBusTest, PersistedEventsReachOtherHostsOnlyOnPostgres) {
+  EventBus a(db_.get(), log_, "node-a");
+  EventBus b(db_.get(), log_, "node-b");
+  a.start();
+  b.start();
+  Inbox on_b;
+  b.subscribe("*", [&](const Event& e) { on_b.add(e); });
+  a.publish("cross", "{\"from\":\"a\"}", true);
+  // PostgreSQL: wait for the event itself. SQLite (one process per database by design): b never
+  // sees a's events; b's own marker shows b's dispatcher ran.
+  if (GetParam() == "postgresql") {
+    Event e = on_b.wait_for("cross");
+    EXPECT_EQ(e.node, "node-a");
+    EXPECT_EQ(e.payload_json, "{\"from\":\"a\"}");
+  } else {
+    b.publish("marker", "{}", false);
+    on_b.wait_for("marker");
+    std::lock_guard<std::mutex> lock(on_b.mu);
+    EXPECT_EQ(on_b.events.size(), 1u);  // SQLite: one process, no cross-host delivery
+  }
+  a.stop();
+  b.stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EventBusTest, ::testing::ValuesIn(backends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace plughost
+
+// ---- scheduler ---------------------------------------------------------------------------------
+
+#include "scheduler/scheduler.hpp"
+
+namespace plughost {
+namespace {
+
+class SchedulerTest : public TaskQueueTest {};
+
+TEST_P(SchedulerTest, RejectsBadCronZoneAndDuplicateNames) {
+  start(TaskSettings{0, 30, 0.01, 300, 3, 1, 1000});
+  Scheduler s(*queue_, *db_, log_);
+  EXPECT_NE(s.add({"a", "61 * * * *", "", "p/ok", "{}", "config"}).find("minute field"),
+            std::string::npos);
+  EXPECT_NE(s.add({"a", "@daily", "Mars/Olympus", "p/ok", "{}", "config"}), "");
+  EXPECT_EQ(s.add({"a", "@daily", "Europe/Berlin", "p/ok", "{}", "config"}), "");
+  EXPECT_NE(s.add({"a", "@hourly", "", "p/ok", "{}", "plugin-x"}).find("already defined"),
+            std::string::npos);
+}
+
+TEST_P(SchedulerTest, SameDueTimeEnqueuesOnceAcrossHosts) {
+  kinds_["p/ok"] = {succeed, nullptr};
+  start(TaskSettings{0, 30, 0.01, 300, 3, 1, 1000});
+  // Two schedulers on one database stand for two hosts with the same schedule.
+  Scheduler host_a(*queue_, *db_, log_);
+  Scheduler host_b(*queue_, *db_, log_);
+  for (Scheduler* s : {&host_a, &host_b}) {
+    ASSERT_EQ(s->add({"nightly", "0 2 * * *", "Europe/Berlin", "p/ok", "{\"x\":1}", "config"}),
+              "");
+  }
+  const int64_t due = 1795395600;  // 2026-11-23T01:00:00Z = 02:00 in Berlin
+  host_a.fire(0, due);
+  host_b.fire(0, due);
+  host_a.fire(0, due + 86400);
+  rapidjson::Document list;
+  list.Parse(queue_->list_json({}).c_str());
+  ASSERT_EQ(list.Size(), 2u);
+  EXPECT_STREQ(list[1]["idempotency_key"].GetString(), "schedule:nightly:1795395600");
+  EXPECT_EQ(list[1]["payload"]["x"].GetInt(), 1);
+}
+
+TEST_P(SchedulerTest, DescribesNextAndLastRun) {
+  kinds_["p/ok"] = {succeed, nullptr};
+  start(TaskSettings{0, 30, 0.01, 300, 3, 1, 1000});
+  Scheduler s(*queue_, *db_, log_);
+  ASSERT_EQ(s.add({"hourly", "@hourly", "", "p/ok", "{}", "config"}), "");
+  s.start();
+  rapidjson::Document d;
+  d.Parse(s.describe("hourly")->c_str());
+  EXPECT_TRUE(d["last_run"].IsNull());
+  std::string next = d["next_run"].GetString();
+  EXPECT_EQ(next.substr(13), ":00:00Z");  // on the hour
+  s.fire(0, 1795395600);
+  d.Parse(s.describe("hourly")->c_str());
+  EXPECT_STREQ(d["last_run"].GetString(), "2026-11-23T01:00:00Z");
+  EXPECT_STREQ(d["timezone"].GetString(), "UTC");
+  EXPECT_FALSE(s.describe("nope"));
+  s.stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SchedulerTest, ::testing::ValuesIn(backends()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -21,6 +21,8 @@
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "plugin/loader.hpp"
+#include "events/event_bus.hpp"
+#include "scheduler/scheduler.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
 #include "tasks/task_queue.hpp"
@@ -129,7 +131,9 @@ struct Loaded {
   ConfigResult config;
   std::unique_ptr<Logger> log;
   std::unique_ptr<Database> db;
+  std::unique_ptr<EventBus> events;
   std::unique_ptr<TaskQueue> tasks;
+  std::unique_ptr<Scheduler> scheduler;
   Services services;
   std::unique_ptr<PluginSet> plugins;
   std::vector<Diagnostic> diagnostics;
@@ -149,6 +153,17 @@ bool open_services(Loaded& loaded, bool run_mode) {
   std::string error;
   auto url = parse_storage_url(config.storage_url, config.directory, error);
   loaded.services.dry_run = !run_mode;
+  if (!run_mode) {
+    for (const auto& sc : config.schedules) {
+      std::string err;
+      bool ok = CronExpression::parse(sc.cron, err).has_value() &&
+                (sc.timezone.empty() || TimeZone::load(sc.timezone, err).has_value());
+      if (!ok) {
+        loaded.diagnostics.push_back(
+            {config.file, sc.mark.line, sc.mark.column, "schedules." + sc.name, err});
+      }
+    }
+  }
   if (!run_mode && url && url->dialect == Dialect::kSqlite &&
       !std::filesystem::exists(url->sqlite_path)) {
     return true;  // inspecting verbs never create the database; there is no ledger to check yet
@@ -162,6 +177,8 @@ bool open_services(Loaded& loaded, bool run_mode) {
     if (run_mode) {
       ensure_host_schema(*loaded.db);
       apply_migration(*loaded.db, "plughost", "0001_tasks", task_table_sql(loaded.db->dialect()));
+      apply_migration(*loaded.db, "plughost", "0002_events",
+                      events_table_sql(loaded.db->dialect()));
     }
   } catch (const std::exception& e) {
     loaded.diagnostics.push_back({config.file, 0, 0, "storage.url", e.what()});
@@ -190,10 +207,27 @@ bool open_services(Loaded& loaded, bool run_mode) {
       }
       return std::nullopt;
     };
-    loaded.tasks = std::make_unique<TaskQueue>(
-        *loaded.db, *loaded.log, settings, tc.node.empty() ? default_node_name() : tc.node,
-        lookup);
+    std::string node = tc.node.empty() ? default_node_name() : tc.node;
+    loaded.events = std::make_unique<EventBus>(loaded.db.get(), *loaded.log, node);
+    loaded.events->start();
+    loaded.services.events = loaded.events.get();
+    loaded.tasks = std::make_unique<TaskQueue>(*loaded.db, *loaded.log, settings, node, lookup);
+    EventBus* bus = loaded.events.get();
+    loaded.tasks->set_event_sink([bus](const std::string& type, const std::string& json) {
+      bus->publish(type, json, false);
+    });
     loaded.services.tasks = loaded.tasks.get();
+    loaded.scheduler = std::make_unique<Scheduler>(*loaded.tasks, *loaded.db, *loaded.log);
+    loaded.services.scheduler = loaded.scheduler.get();
+    for (const auto& sc : config.schedules) {
+      std::string problem = loaded.scheduler->add(
+          {sc.name, sc.cron, sc.timezone, sc.task, sc.payload_json, "config"});
+      if (!problem.empty()) {
+        loaded.services.fatal.push_back(
+            Diagnostic{config.file, sc.mark.line, sc.mark.column, "schedules", problem}
+                .to_string());
+      }
+    }
   }
   return true;
 }
@@ -363,8 +397,10 @@ int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& si
     std::_Exit(kExitFailed);
   }).detach();
   server.stop();
+  loaded.scheduler->stop();
   loaded.tasks->stop();  // running tasks are asked to stop; interrupted ones are handed back
   loaded.plugins->stop();
+  loaded.events->stop();
   log.info("host", "stopped");
   return kExitOk;
 }
@@ -391,13 +427,15 @@ int cmd_run(const Options& opt) {
     return kExitFailed;
   }
   loaded.tasks->start();
+  loaded.scheduler->start();
   const Config& config = loaded.config.config;
-  HttpServer server(log, config, *loaded.plugins);
+  HttpServer server(log, config, *loaded.plugins, loaded.events.get());
   uint16_t port = 0;
   try {
     port = server.start();
   } catch (const std::exception& e) {
     log.error("host", "cannot listen", {{"address", config.server.host}, {"error", e.what()}});
+    loaded.scheduler->stop();
     loaded.tasks->stop();
     loaded.plugins->stop();
     return kExitFailed;

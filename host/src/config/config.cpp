@@ -344,6 +344,39 @@ std::string json_text(const rapidjson::Value& v) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+void load_schedules(Ctx& ctx, const YAML::Node& node, std::vector<ScheduleConfig>& out) {
+  if (node.IsNull()) return;
+  if (!node.IsSequence()) {
+    ctx.report(node.Mark(), "schedules", "expected a list of schedules");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    std::string path = "schedules." + std::to_string(i);
+    ScheduleConfig sc;
+    sc.mark = {node[i].Mark().line + 1, node[i].Mark().column + 1};
+    each_entry(ctx, node[i], path, {"name", "cron", "timezone", "task", "payload"},
+               [&](const YAML::Node&, const YAML::Node& v, const std::string& key) {
+                 std::string p = path + "." + key;
+                 if (key == "payload") {
+                   PluginConfig scratch;
+                   rapidjson::Document doc;
+                   sc.payload_json = json_text(to_json(ctx, v, p, "", scratch, doc.GetAllocator()));
+                 } else if (auto s = get_string(ctx, v, p)) {
+                   if (key == "name") sc.name = *s;
+                   if (key == "cron") sc.cron = *s;
+                   if (key == "timezone") sc.timezone = *s;
+                   if (key == "task") sc.task = *s;
+                 }
+               });
+    for (const auto& [field, value] : {std::pair<const char*, std::string*>{"name", &sc.name},
+                                       {"cron", &sc.cron},
+                                       {"task", &sc.task}}) {
+      if (value->empty()) ctx.report(node[i].Mark(), path, std::string("missing key \"") + field + "\"");
+    }
+    out.push_back(std::move(sc));
+  }
+}
+
 void load_plugin(Ctx& ctx, const YAML::Node& key, const YAML::Node& node, Config& config) {
   PluginConfig pc;
   pc.name = key.Scalar();
@@ -377,8 +410,8 @@ void load_plugin(Ctx& ctx, const YAML::Node& key, const YAML::Node& node, Config
 }
 
 void load_root(Ctx& ctx, const YAML::Node& root, Config& config) {
-  const std::vector<std::string> keys = {"version", "server", "log",    "storage",
-                                         "tasks",   "plugins_dir", "plugins"};
+  const std::vector<std::string> keys = {"version", "server",      "log",     "storage",
+                                         "tasks",   "schedules",   "plugins_dir", "plugins"};
   if (!root.IsMap()) {
     ctx.report(root.Mark(), "", "expected a mapping at the top of the file");
     return;
@@ -417,6 +450,8 @@ void load_root(Ctx& ctx, const YAML::Node& root, Config& config) {
       });
     } else if (key == "tasks") {
       load_tasks(ctx, v, config.tasks);
+    } else if (key == "schedules") {
+      load_schedules(ctx, v, config.schedules);
     } else if (key == "plugins_dir") {
       if (auto dir = get_string(ctx, v, key)) {
         fs::path p(*dir);

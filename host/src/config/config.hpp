@@ -70,6 +70,15 @@ struct TasksConfig {
   std::string node;  // this host's name in task rows; default "<hostname>:<pid>"
 };
 
+struct ScheduleConfig {
+  std::string name;
+  std::string cron;
+  std::string timezone;  // empty = UTC
+  std::string task;      // "plugin/task_name"
+  std::string payload_json = "{}";
+  Mark mark;
+};
+
 struct Config {
   std::string file;       // path the config was read from
   std::string directory;  // directory of `file`; relative paths in the config resolve against it
@@ -79,6 +88,7 @@ struct Config {
   std::string storage_url = "sqlite://plughost.db";
   int storage_pool_size = 4;
   TasksConfig tasks;
+  std::vector<ScheduleConfig> schedules;
   std::string plugins_dir;  // absolute after loading; empty = default (next to the binary)
   std::vector<PluginConfig> plugins;  // in file order (= init order)
 };

@@ -4,10 +4,14 @@
 #include <pistache/http.h>
 #include <plughost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstring>
 #include <random>
 
+#include "events/event_bus.hpp"
 #include "http/exchange.hpp"
 #include "plugin/host_api.hpp"
 
@@ -16,12 +20,45 @@ namespace plughost {
 namespace Http = Pistache::Http;
 namespace Header = Pistache::Http::Header;
 
+// One Server-Sent Events client. Written from the event thread and the heartbeat thread.
+struct SseClient {
+  std::mutex mu;
+  std::unique_ptr<Http::ResponseStream> stream;
+  std::vector<uint64_t> subscriptions;
+  bool dead = false;
+
+  // Returns false once the peer is gone.
+  bool write(const std::string& chunk) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (dead) return false;
+    try {
+      stream->write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      stream->flush();
+    } catch (const std::exception&) {
+      dead = true;
+    }
+    return !dead;
+  }
+};
+
 struct ServerState {
-  ServerState(Logger& l, const Config& c, const PluginSet& p) : log(l), config(c), plugins(p) {}
+  ServerState(Logger& l, const Config& c, const PluginSet& p, EventBus* e)
+      : log(l), config(c), plugins(p), events(e) {}
   Logger& log;
   const Config& config;
   const PluginSet& plugins;
+  EventBus* events;
   std::atomic<bool> draining{false};
+  std::atomic<bool> stopping{false};
+  std::mutex sse_mu;
+  std::condition_variable sse_cv;
+  std::vector<std::shared_ptr<SseClient>> sse_clients;
+
+  void drop_client(const std::shared_ptr<SseClient>& c) {
+    for (uint64_t id : c->subscriptions) events->unsubscribe(id);
+    std::lock_guard<std::mutex> lock(sse_mu);
+    sse_clients.erase(std::remove(sse_clients.begin(), sse_clients.end(), c), sse_clients.end());
+  }
 };
 
 namespace {
@@ -195,6 +232,10 @@ class RequestHandler : public Http::Handler {
       out.route = "/readyz";
       return readiness(response, out);
     }
+    if (rq.path == "/api/events/stream" && request.method() == Http::Method::Get) {
+      out.route = "/api/events/stream";
+      return event_stream(request, response, out);
+    }
     const Registry& registry = state_->plugins.registry();
     RouteMatch match = registry.router().match(rq.method, rq.path);
     if (match.kind == RouteMatch::Kind::kNotFound) {
@@ -246,6 +287,47 @@ class RequestHandler : public Http::Handler {
     }
     set_content_type(response, rs.content_type);
     send(response, out, rs.status, request.method() == Http::Method::Head ? std::string() : rs.body);
+  }
+
+  // GET /api/events/stream?types=a,b_* : one SSE message per matching event until the client
+  // goes away. Each message: "id: <stored id or 0>", "event: <type>", "data: <payload JSON>".
+  void event_stream(const Http::Request& request, Http::ResponseWriter& response,
+                    Outcome& out) {
+    if (!state_->events || state_->stopping) {
+      return respond_error(response, out, 503, "UNAVAILABLE", "event stream is not available");
+    }
+    std::vector<std::string> patterns;
+    std::string types = percent_decode(request.query().get("types").value_or("*"), true);
+    for (size_t start = 0; start <= types.size();) {
+      size_t comma = std::min(types.find(',', start), types.size());
+      std::string p = types.substr(start, comma - start);
+      if (!p.empty()) patterns.push_back(p);
+      start = comma + 1;
+    }
+    if (patterns.empty()) patterns.push_back("*");
+    set_content_type(response, "text/event-stream");
+    add_header(response, "Cache-Control", "no-cache");
+    add_header(response, "X-Trace-ID", out.trace_id);
+    out.status = 200;
+    auto client = std::make_shared<SseClient>();
+    client->stream = std::make_unique<Http::ResponseStream>(response.stream(Http::Code::Ok));
+    client->write(": connected\n\n");
+    std::weak_ptr<SseClient> weak = client;
+    auto state = state_;
+    for (const auto& pattern : patterns) {
+      client->subscriptions.push_back(state_->events->subscribe(pattern, [weak, state](const Event& e) {
+        auto c = weak.lock();
+        if (!c) return;
+        std::string data = e.payload_json;
+        std::replace(data.begin(), data.end(), '\n', ' ');  // JSON whitespace only
+        if (!c->write("id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + data +
+                      "\n\n")) {
+          state->drop_client(c);
+        }
+      }));
+    }
+    std::lock_guard<std::mutex> lock(state_->sse_mu);
+    state_->sse_clients.push_back(client);
   }
 
   void readiness(Http::ResponseWriter& response, Outcome& out) {
@@ -322,8 +404,9 @@ std::vector<std::pair<std::string, std::string>> collect_headers(const Http::Req
   return out;
 }
 
-HttpServer::HttpServer(Logger& log, const Config& config, const PluginSet& plugins)
-    : state_(std::make_shared<ServerState>(log, config, plugins)) {}
+HttpServer::HttpServer(Logger& log, const Config& config, const PluginSet& plugins,
+                       EventBus* events)
+    : state_(std::make_shared<ServerState>(log, config, plugins, events)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -340,6 +423,21 @@ uint16_t HttpServer::start() {
   endpoint_->setHandler(std::make_shared<RequestHandler>(state_));
   endpoint_->serveThreaded();
   running_ = true;
+  // SSE heartbeat: a comment every 15 s keeps proxies from closing idle streams and finds
+  // clients that went away.
+  heartbeat_ = std::thread([state = state_] {
+    std::unique_lock<std::mutex> lock(state->sse_mu);
+    while (!state->stopping) {
+      state->sse_cv.wait_for(lock, std::chrono::seconds(15), [&] { return state->stopping.load(); });
+      if (state->stopping) break;
+      auto clients = state->sse_clients;
+      lock.unlock();
+      for (const auto& c : clients) {
+        if (!c->write(": ping\n\n")) state->drop_client(c);
+      }
+      lock.lock();
+    }
+  });
   return static_cast<uint16_t>(endpoint_->getPort());
 }
 
@@ -348,6 +446,18 @@ void HttpServer::begin_drain() { state_->draining = true; }
 void HttpServer::stop() {
   if (!running_) return;
   running_ = false;
+  {
+    std::lock_guard<std::mutex> lock(state_->sse_mu);
+    state_->stopping = true;
+  }
+  state_->sse_cv.notify_all();
+  heartbeat_.join();
+  std::vector<std::shared_ptr<SseClient>> clients;
+  {
+    std::lock_guard<std::mutex> lock(state_->sse_mu);
+    clients = state_->sse_clients;
+  }
+  for (const auto& c : clients) state_->drop_client(c);
   endpoint_->shutdown();
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "config/config.hpp"
 #include "log/log.hpp"
@@ -17,11 +18,14 @@ class Endpoint;
 
 namespace plughost {
 
+class EventBus;
 struct ServerState;
 
 class HttpServer {
  public:
-  HttpServer(Logger& log, const Config& config, const PluginSet& plugins);
+  // `events` may be null: then GET /api/events/stream answers 503.
+  HttpServer(Logger& log, const Config& config, const PluginSet& plugins,
+             EventBus* events = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -37,6 +41,7 @@ class HttpServer {
  private:
   std::shared_ptr<ServerState> state_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::thread heartbeat_;
   bool running_ = false;
 };
 

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <filesystem>
 
+#include "events/event_bus.hpp"
 #include "plugin/host_api.hpp"
 
 namespace plughost {
@@ -197,6 +198,10 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
                      (message[0] ? message : "no message"),
          pc.mark, diagnostics);
     host.pending = PendingRegistrations();
+    if (services_ && services_->events) {
+      for (uint64_t id : host.subscriptions) services_->events->unsubscribe(id);
+    }
+    host.subscriptions.clear();
     return false;
   }
   record.state = state;
@@ -240,6 +245,10 @@ void PluginSet::stop() {
   for (auto it = init_order_.rbegin(); it != init_order_.rend(); ++it) {
     PluginRecord& record = *plugins_[*it];
     if (record.status != PluginStatus::kRunning) continue;
+    if (services_ && services_->events && record.host) {
+      for (uint64_t id : record.host->subscriptions) services_->events->unsubscribe(id);
+      record.host->subscriptions.clear();
+    }
     record.descriptor->shutdown(record.state);
     record.state = nullptr;
     record.status = PluginStatus::kStopped;

@@ -122,4 +122,5 @@ struct ph_host {
   bool registering = false;
   std::string config_json;
   plughost::PendingRegistrations pending;
+  std::vector<uint64_t> subscriptions;  // event bus ids, dropped before shutdown
 };

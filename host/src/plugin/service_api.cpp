@@ -7,7 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "events/event_bus.hpp"
 #include "plugin/loader.hpp"
+#include "scheduler/scheduler.hpp"
 #include "storage/migrations.hpp"
 #include "storage/statement.hpp"
 #include "tasks/task_queue.hpp"
@@ -335,9 +337,93 @@ void task_set_result(ph_task_context* t, const char* json, size_t len) {
   t->result.assign(json ? json : "", json ? len : 0);
 }
 
+// ---- events --------------------------------------------------------------------------------
+
+int event_publish(ph_host* host, const char* type, const char* payload, size_t len, int persist,
+                  ph_error* err) {
+  if (!host || !host->services || !host->services->events) {
+    set_error(err, "events are not available on this host");
+    return PH_ERR_UNSUPPORTED;
+  }
+  if (!type || !*type) {
+    set_error(err, "event type is required");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  std::string body = payload ? std::string(payload, len) : "{}";
+  rapidjson::Document d;
+  if (d.Parse(body.c_str(), body.size()).HasParseError()) {
+    set_error(err, "event payload is not valid JSON");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  return guarded(err, [&] {
+    host->services->events->publish(type, body, persist != 0);
+    return static_cast<int>(PH_OK);
+  });
+}
+
+int event_subscribe(ph_host* host, const char* pattern, ph_event_handler handler, void* ud,
+                    ph_error* err) {
+  if (!host || !host->registering) {
+    set_error(err, "subscriptions are made during init");
+    return PH_ERR_WRONG_STATE;
+  }
+  if (!pattern || !*pattern || !handler) {
+    set_error(err, "subscription needs a pattern and a handler");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  if (!host->services || !host->services->events) return PH_OK;  // inspecting verbs
+  uint64_t id = host->services->events->subscribe(pattern, [handler, ud](const Event& e) {
+    handler(ud, view(e.type), view(e.payload_json));
+  });
+  host->subscriptions.push_back(id);
+  return PH_OK;
+}
+
+// ---- schedules -------------------------------------------------------------------------------
+
+int register_schedule(ph_host* host, const ph_schedule* s, ph_error* err) {
+  if (!host || !host->registering) {
+    set_error(err, "schedules are registered during init");
+    return PH_ERR_WRONG_STATE;
+  }
+  if (!s || s->struct_size < sizeof(ph_schedule) || !s->name || !s->cron || !s->task_kind) {
+    set_error(err, "schedule needs struct_size, name, cron and task_kind");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  if (!host->services || !host->services->scheduler) return PH_OK;  // inspecting verbs
+  ScheduleSpec spec{s->name, s->cron, s->timezone ? s->timezone : "", s->task_kind,
+                    s->payload_json ? s->payload_json : "{}", host->record->name};
+  std::string problem = host->services->scheduler->add(spec);
+  if (!problem.empty()) {
+    set_error(err, problem);
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  return PH_OK;
+}
+
+int schedule_get(ph_host* host, const char* name, ph_buffer* out, ph_error* err) {
+  if (!host || !host->services || !host->services->scheduler || !name || !out) {
+    set_error(err, "schedules are not available on this host");
+    return PH_ERR_UNSUPPORTED;
+  }
+  return guarded(err, [&] {
+    auto json = host->services->scheduler->describe(name);
+    if (!json) {
+      set_error(err, std::string("no schedule ") + name);
+      return static_cast<int>(PH_ERR_NOT_FOUND);
+    }
+    out->data += *json;
+    return static_cast<int>(PH_OK);
+  });
+}
+
 }  // namespace
 
 void fill_service_api(ph_host_api& t) {
+  t.register_schedule = register_schedule;
+  t.schedule_get = schedule_get;
+  t.event_publish = event_publish;
+  t.event_subscribe = event_subscribe;
   t.storage_dialect = storage_dialect;
   t.register_migration = register_migration;
   t.list_migrations = list_migrations;

@@ -9,10 +9,14 @@ namespace plughost {
 
 class Database;
 class TaskQueue;
+class EventBus;
+class Scheduler;
 
 struct Services {
   Database* db = nullptr;      // null when storage is not configured (then storage calls fail)
   TaskQueue* tasks = nullptr;  // null in `check`/`plugins`/`routes`
+  EventBus* events = nullptr;  // null in `check`/`plugins`/`routes`
+  Scheduler* scheduler = nullptr;  // null in `check`/`plugins`/`routes`
   bool dry_run = false;        // `check`: verify migrations against the ledger, apply nothing
   std::vector<std::string> fatal;  // start-up errors that stop the host (changed migrations)
 };

@@ -319,7 +319,29 @@ bool TaskQueue::claim_and_run() {
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    running_[run->id] = run.get();
+    if (running_.count(run->id)) {
+      // Our own heartbeat was late and the lease lapsed while this host still runs the task:
+      // keep the running attempt rather than start a second one next to it.
+      Statement keep(db_,
+                     "UPDATE plughost_tasks SET attempts = attempts - 1, lease_until = :lease"
+                     " WHERE id = :id AND node = :node");
+      keep.bind("lease", real(unix_now() + settings_.lease_seconds));
+      keep.bind("id", integer(run->id));
+      keep.bind("node", text(node_));
+      keep.step();
+      return true;
+    }
+    if (stopping_) {
+      // Claimed while this host began to stop (possibly a task another worker just handed
+      // back): hand it back untouched instead of starting it.
+      run->shutdown = true;
+    } else {
+      running_[run->id] = run.get();
+    }
+  }
+  if (run->shutdown) {
+    finish(*run, PH_OK, {});
+    return true;
   }
   char message[1024] = {0};
   ph_error err{sizeof(ph_error), message, sizeof(message)};
@@ -389,6 +411,13 @@ void TaskQueue::finish(ph_task_context& run, int rc, const std::string& error) {
              {{"task_id", run.id}, {"kind", run.kind}, {"status", status.empty() ? "returned" : status},
               {"attempt", run.attempt}, {"error", final_error}});
   if (status.empty() || status == "queued") return;
+  if (sink_) {
+    try {
+      if (auto json = get_json(run.id)) sink_("task." + status, *json);
+    } catch (const std::exception& e) {
+      log_.warn("tasks", "task event not published", {{"error", e.what()}});
+    }
+  }
   std::lock_guard<std::mutex> lock(mu_);
   final_ids_.push_back(run.id);
   if (final_ids_.size() > 10000) final_ids_.erase(final_ids_.begin(), final_ids_.begin() + 5000);

@@ -87,6 +87,11 @@ class TaskQueue {
   void wait_for_final(int64_t id);
 
   const std::string& node() const { return node_; }
+  // Called (from a worker thread) with ("task.<status>", task JSON) when a task reaches a final
+  // status. Set before start().
+  void set_event_sink(std::function<void(const std::string&, const std::string&)> sink) {
+    sink_ = std::move(sink);
+  }
 
  private:
   int64_t insert_task(const EnqueueRequest& request);
@@ -109,6 +114,7 @@ class TaskQueue {
   TaskSettings settings_;
   std::string node_;
   TaskLookup lookup_;
+  std::function<void(const std::string&, const std::string&)> sink_;
 
   std::atomic<bool> stopping_{false};
   std::mutex mu_;

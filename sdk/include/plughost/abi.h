@@ -208,6 +208,24 @@ typedef struct ph_task_request {
   double timeout_seconds;      /* <= 0: the host default (tasks.default_timeout_seconds) */
 } ph_task_request;
 
+/* ---- Schedules (since 1.1) ------------------------------------------------------------------ */
+
+/* A cron schedule that enqueues a task at each due time (once across all hosts). */
+typedef struct ph_schedule {
+  size_t struct_size;
+  const char* name;         /* unique on the host; the plugin's name is a good prefix */
+  const char* cron;         /* "m h dom mon dow" or @hourly, @daily, @weekly, @monthly, @yearly */
+  const char* timezone;     /* IANA name, e.g. "Europe/Berlin"; NULL: UTC */
+  const char* task_kind;    /* "plugin/task_name" */
+  const char* payload_json; /* NULL: "{}" */
+} ph_schedule;
+
+/* ---- Events (since 1.1) --------------------------------------------------------------------- */
+
+/* Receives one event on the host's event thread. Must return quickly and must not block on
+ * other events. Views are valid during the call only. */
+typedef void (*ph_event_handler)(void* user_data, ph_str type, ph_str payload_json);
+
 /* ---- The host API table --------------------------------------------------------------------- */
 
 /* Handed to `init`; valid until `shutdown` returns. Every function pointer is non-NULL for the
@@ -309,6 +327,21 @@ typedef struct ph_host_api {
   void (*task_log)(ph_task_context* task, const char* line, size_t len);
   int (*task_cancelled)(ph_task_context* task); /* non-zero: cancel requested or timed out */
   void (*task_set_result)(ph_task_context* task, const char* json, size_t len);
+
+  /* since 1.1: events. Types are dotted or underscored names ("sync_finished"); patterns may use
+   * `*`. `persist` stores the event (needs storage) and, on PostgreSQL, delivers it to the
+   * subscribers of every host on the database. Subscriptions are made during init and end at
+   * shutdown. The host itself publishes "task.succeeded", "task.failed", "task.cancelled" and
+   * "task.timed_out" with the task JSON as payload. */
+  int (*event_publish)(ph_host* host, const char* type, const char* payload_json, size_t len,
+                       int persist, ph_error* err);
+  int (*event_subscribe)(ph_host* host, const char* pattern, ph_event_handler handler,
+                         void* user_data, ph_error* err);
+
+  /* since 1.1: schedules. Register during init. `schedule_get` appends
+   * {"name","cron","timezone","task","owner","next_run","last_run"} (ISO-8601 UTC or null). */
+  int (*register_schedule)(ph_host* host, const ph_schedule* schedule, ph_error* err);
+  int (*schedule_get)(ph_host* host, const char* name, ph_buffer* json_out, ph_error* err);
 } ph_host_api;
 
 /* ---- The plugin descriptor ------------------------------------------------------------------ */

@@ -346,6 +346,8 @@ struct TaskRequest {
 };
 using TaskHandler = std::function<void(TaskContext&)>;
 
+using EventHandler = std::function<void(std::string_view type, std::string_view payload_json)>;
+
 struct ConnectorInfo {
   std::string kind;
   std::string name;
@@ -452,6 +454,39 @@ class Plugin {
     return std::string(detail::view(api_->buffer_view(out.get())));
   }
 
+  // ---- events ----
+  // Publishes an event; `persist` stores it and reaches other hosts on PostgreSQL.
+  void publish(const std::string& type, std::string_view payload_json = "{}",
+               bool persist = false) const {
+    detail::ErrorBuffer eb;
+    int rc = api_->event_publish(host_, type.c_str(), payload_json.data(), payload_json.size(),
+                                 persist ? 1 : 0, &eb.err);
+    if (rc != PH_OK) throw Error(rc, std::string("publish failed: ") + eb.text);
+  }
+  // Only inside init. The handler runs on the host's event thread.
+  void subscribe(const std::string& pattern, EventHandler handler) {
+    auto binding = std::make_unique<EventBinding>(EventBinding{std::move(handler)});
+    check(api_->event_subscribe(host_, pattern.c_str(), &event_trampoline, binding.get(),
+                                &scratch_.err),
+          "subscribe " + pattern);
+    events_.push_back(std::move(binding));
+  }
+
+  // ---- schedules ----
+  // Only inside init: enqueues `task_kind` at each due time of `cron` in `timezone` (UTC if empty).
+  void schedule(const std::string& name, const std::string& cron, const std::string& task_kind,
+                const std::string& timezone = {}, const std::string& payload_json = "{}") {
+    ph_schedule s{sizeof(ph_schedule), name.c_str(), cron.c_str(),
+                  timezone.empty() ? nullptr : timezone.c_str(), task_kind.c_str(),
+                  payload_json.c_str()};
+    check(api_->register_schedule(host_, &s, &scratch_.err), "schedule " + name);
+  }
+  std::optional<std::string> schedule_json(const std::string& name) const {
+    return buffered([&](ph_buffer* out, ph_error* err) {
+      return api_->schedule_get(host_, name.c_str(), out, err);
+    });
+  }
+
   // ---- storage ----
   std::string dialect() const { return std::string(detail::view(api_->storage_dialect(host_))); }
   // Registers (and, if pending, applies) a migration; only inside init, in order.
@@ -528,6 +563,17 @@ class Plugin {
     const ph_host_api* api;
     ConnectorHandler fn;
   };
+  struct EventBinding {
+    EventHandler fn;
+  };
+
+  static void event_trampoline(void* user_data, ph_str type, ph_str payload) noexcept {
+    try {
+      static_cast<EventBinding*>(user_data)->fn(detail::view(type), detail::view(payload));
+    } catch (...) {
+      // An event handler's failure stays inside the plugin.
+    }
+  }
 
   void check(int rc, const std::string& what) {
     if (rc != PH_OK) throw Error(rc, what + ": " + scratch_.text);
@@ -592,6 +638,7 @@ class Plugin {
   std::vector<std::unique_ptr<RouteBinding>> routes_;
   std::vector<std::unique_ptr<TaskBinding>> tasks_;
   std::vector<std::unique_ptr<ConnectorBinding>> connectors_;
+  std::vector<std::unique_ptr<EventBinding>> events_;
 };
 
 namespace detail {

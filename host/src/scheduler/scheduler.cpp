@@ -1,0 +1,166 @@
+#include "scheduler/scheduler.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "storage/statement.hpp"
+
+namespace plughost {
+namespace {
+
+std::string iso(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+std::string key_prefix(const std::string& name) { return "schedule:" + name + ":"; }
+
+}  // namespace
+
+Scheduler::Scheduler(TaskQueue& tasks, Database& db, Logger& log)
+    : tasks_(tasks), db_(db), log_(log) {}
+
+Scheduler::~Scheduler() { stop(); }
+
+std::string Scheduler::add(const ScheduleSpec& spec) {
+  if (spec.name.empty() || spec.name.find(':') != std::string::npos) {
+    return "schedule name must be non-empty and without ':'";
+  }
+  for (const auto& e : entries_) {
+    if (e.spec.name == spec.name) {
+      return "schedule \"" + spec.name + "\" is already defined by " + e.spec.owner;
+    }
+  }
+  std::string error;
+  auto cron = CronExpression::parse(spec.cron, error);
+  if (!cron) return "schedule \"" + spec.name + "\": " + error;
+  std::optional<TimeZone> tz =
+      spec.timezone.empty() ? TimeZone::utc() : TimeZone::load(spec.timezone, error);
+  if (!tz) return "schedule \"" + spec.name + "\": " + error;
+  rapidjson::Document payload;
+  if (payload.Parse(spec.payload_json.c_str()).HasParseError()) {
+    return "schedule \"" + spec.name + "\": payload is not valid JSON";
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.push_back({spec, *cron, *tz, std::nullopt});
+  return {};
+}
+
+void Scheduler::start() {
+  int64_t now = static_cast<int64_t>(std::floor(unix_now()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& e : entries_) e.next = e.cron.next_after(now, e.tz);
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Scheduler::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Scheduler::fire(size_t index, int64_t due) {
+  const ScheduleSpec& spec = entries_[index].spec;
+  EnqueueRequest r;
+  r.kind = spec.task;
+  r.payload_json = spec.payload_json;
+  r.idempotency_key = key_prefix(spec.name) + std::to_string(due);
+  try {
+    int64_t id = tasks_.enqueue(r);
+    log_.info("scheduler", "schedule fired",
+              {{"schedule", spec.name}, {"due", iso(due)}, {"task_id", id}});
+  } catch (const std::exception& e) {
+    log_.error("scheduler", "schedule could not enqueue",
+               {{"schedule", spec.name}, {"due", iso(due)}, {"error", e.what()}});
+  }
+}
+
+void Scheduler::loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    std::optional<int64_t> earliest;
+    for (const auto& e : entries_) {
+      if (e.next && (!earliest || *e.next < *earliest)) earliest = e.next;
+    }
+    auto until = earliest ? std::chrono::system_clock::time_point(std::chrono::seconds(*earliest))
+                          : std::chrono::system_clock::now() + std::chrono::hours(24);
+    cv_.wait_until(lock, until, [&] { return stopping_; });
+    if (stopping_) break;
+    int64_t now = static_cast<int64_t>(std::floor(unix_now()));
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      auto& e = entries_[i];
+      if (!e.next || *e.next > now) continue;
+      int64_t due = *e.next;
+      e.next = e.cron.next_after(std::max(due, now), e.tz);
+      lock.unlock();
+      fire(i, due);  // a missed run while the host was down is not replayed; the next one is
+      lock.lock();
+    }
+  }
+}
+
+std::vector<std::string> Scheduler::names() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& e : entries_) out.push_back(e.spec.name);
+  return out;
+}
+
+std::optional<std::string> Scheduler::describe(const std::string& name) {
+  ScheduleSpec spec;
+  std::optional<int64_t> next;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = std::find_if(entries_.begin(), entries_.end(),
+                           [&](const Entry& e) { return e.spec.name == name; });
+    if (it == entries_.end()) return std::nullopt;
+    spec = it->spec;
+    next = it->next;
+  }
+  // The last run is whatever any host enqueued for this schedule, newest first.
+  std::optional<int64_t> last;
+  Statement st(db_,
+               "SELECT idempotency_key FROM plughost_tasks WHERE idempotency_key LIKE :prefix"
+               " ORDER BY id DESC LIMIT 1");
+  Value prefix;
+  prefix.type = ValueType::kText;
+  prefix.bytes = key_prefix(spec.name) + "%";
+  st.bind("prefix", prefix);
+  if (st.step()) {
+    std::string key(st.column_bytes(0));
+    last = std::atoll(key.c_str() + key_prefix(spec.name).size());
+    while (st.step()) {
+    }
+  }
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("name"); w.String(spec.name.c_str());
+  w.Key("cron"); w.String(spec.cron.c_str());
+  w.Key("timezone"); w.String(spec.timezone.empty() ? "UTC" : spec.timezone.c_str());
+  w.Key("task"); w.String(spec.task.c_str());
+  w.Key("owner"); w.String(spec.owner.c_str());
+  w.Key("next_run");
+  if (next) w.String(iso(*next).c_str()); else w.Null();
+  w.Key("last_run");
+  if (last) w.String(iso(*last).c_str()); else w.Null();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace plughost

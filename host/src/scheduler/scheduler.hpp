@@ -1,0 +1,66 @@
+// scheduler.hpp — cron schedules that enqueue tasks. Each due time enqueues one task with the
+// idempotency key "schedule:<name>:<due unix seconds>", so several hosts sharing a database
+// enqueue it exactly once between them.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "log/log.hpp"
+#include "scheduler/cron.hpp"
+#include "scheduler/timezone.hpp"
+#include "tasks/task_queue.hpp"
+
+namespace plughost {
+
+struct ScheduleSpec {
+  std::string name;      // unique on the host
+  std::string cron;      // 5 fields or @hourly/@daily/…
+  std::string timezone;  // IANA name; empty = UTC
+  std::string task;      // "plugin/task_name"
+  std::string payload_json = "{}";
+  std::string owner;     // plugin name, or "config"
+};
+
+class Scheduler {
+ public:
+  Scheduler(TaskQueue& tasks, Database& db, Logger& log);
+  ~Scheduler();
+
+  // Validates and adds a schedule; returns an error message or "". Only before start().
+  std::string add(const ScheduleSpec& spec);
+  void start();
+  void stop();
+
+  // {"name","cron","timezone","task","owner","next_run","last_run"} or nullopt.
+  std::optional<std::string> describe(const std::string& name);
+  std::vector<std::string> names() const;
+
+  // The enqueue for one due time; public so tests can drive time without waiting for it.
+  void fire(size_t index, int64_t due);
+
+ private:
+  struct Entry {
+    ScheduleSpec spec;
+    CronExpression cron;
+    TimeZone tz;
+    std::optional<int64_t> next;
+  };
+  void loop();
+
+  TaskQueue& tasks_;
+  Database& db_;
+  Logger& log_;
+  std::vector<Entry> entries_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace plughost
