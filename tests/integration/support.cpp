@@ -105,6 +105,20 @@ bool Connection::peer_closed() {
   return n == 0;
 }
 
+bool Connection::read_until(const std::string& needle, std::string& out) {
+  char buf[4096];
+  while (pending_.find(needle) == std::string::npos) {
+    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      out = pending_;
+      return false;
+    }
+    pending_.append(buf, static_cast<size_t>(n));
+  }
+  out = pending_;
+  return true;
+}
+
 HttpResponse http(int port, const std::string& method, const std::string& target,
                   const std::map<std::string, std::string>& headers, const std::string& body) {
   Connection c(port);

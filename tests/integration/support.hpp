@@ -39,6 +39,8 @@ class Connection {
                        const std::string& body = {});
   // True when the server has closed its side (a read returns EOF).
   bool peer_closed();
+  // Reads raw bytes until `needle` has arrived; returns everything read so far (false: EOF).
+  bool read_until(const std::string& needle, std::string& out);
 
  private:
   int fd_ = -1;

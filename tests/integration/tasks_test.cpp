@@ -106,5 +106,28 @@ TEST(Tasks, SigkillLosesNoTaskOnSqlite) {
   ASSERT_TRUE(eventually([&] { return task_status(port, blocker) == "cancelled"; }));
 }
 
+TEST(Events, StreamDeliversMatchingEventsAsServerSentEvents) {
+  std::string dir = make_temp_dir();
+  Host host(store_config("sqlite://" + dir + "/e.db", "solo", 1, 30));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  Connection sse(host.port());
+  ASSERT_TRUE(sse.send_raw("GET /api/events/stream?types=note_*,task.succeeded HTTP/1.1\r\n"
+                           "Host: x\r\n\r\n"));
+  std::string got;
+  ASSERT_TRUE(sse.read_until(": connected", got)) << got;
+  EXPECT_NE(got.find("Content-Type: text/event-stream"), std::string::npos) << got;
+  http(host.port(), "POST", "/api/notes", {}, "{\"body\":\"hello\"}");
+  ASSERT_TRUE(sse.read_until("event: note_created", got)) << got;
+  int64_t id = enqueue(host.port(), "{\"kind\":\"count\"}");
+  ASSERT_TRUE(sse.read_until("event: task.succeeded", got)) << got;
+  EXPECT_NE(got.find("\"id\":" + std::to_string(id) + ",\"kind\":\"fixture_store/count\""),
+            std::string::npos)
+      << got;
+  EXPECT_EQ(got.find("event: task.failed"), std::string::npos);
+  // The host still shuts down cleanly with a client attached.
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0);
+}
+
 }  // namespace
 }  // namespace itest
