@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   Http::Endpoint endpoint(Pistache::Address("127.0.0.1", Pistache::Port(port)));
-  endpoint.init(Http::Endpoint::options().threads(threads).flags(Pistache::Tcp::Options::ReuseAddr));
+  endpoint.init(
+      Http::Endpoint::options().threads(threads).flags(Pistache::Tcp::Options::ReuseAddr));
   endpoint.setHandler(std::make_shared<RawHandler>(!stock));
   endpoint.serveThreaded();
   std::cout << "raw_pistache listening on " << endpoint.getPort() << std::endl;

@@ -14,7 +14,9 @@
 
 using namespace plughost;
 
-static int noop(void*, ph_task_context*, ph_error*) { return PH_OK; }
+static int noop(void*, ph_task_context*, ph_error*) {
+  return PH_OK;
+}
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -1,8 +1,7 @@
 // Freezes the ABI 1.0 layout: a later change that moves, resizes or reorders a 1.0 member fails
 // to compile. Appending members (1.1+) only grows sizeof, which the last block checks as ">=".
-#include <plughost/abi.h>
-
 #include <gtest/gtest.h>
+#include <plughost/abi.h>
 
 #include <cstddef>
 

@@ -19,7 +19,8 @@ std::string good_config() {
              "version: 1\n"
              "server:\n"
              "  listen: 127.0.0.1:0\n"
-             "plugins_dir: " FIXTURE_PLUGIN_DIR "\n"
+             "plugins_dir: " FIXTURE_PLUGIN_DIR
+             "\n"
              "plugins:\n"
              "  fixture_good:\n"
              "    config: {greeting: hi}\n"
@@ -100,7 +101,7 @@ TEST(Cli, PluginsListsEveryPluginAsJson) {
   EXPECT_EQ(version["fixture_good"], "1.2.3");
   EXPECT_EQ(status["fixture_init_throws"], "disabled");
   EXPECT_EQ(version["fixture_init_throws"], "0.0.1");  // read without init
-  EXPECT_EQ(status["fixture_wrong_major"], "failed");   // found, inspected, refused
+  EXPECT_EQ(status["fixture_wrong_major"], "failed");  // found, inspected, refused
   EXPECT_EQ(status["fixture_conflict"], "found");
 }
 

@@ -21,7 +21,8 @@ std::string config(const std::string& plugins, const std::string& extra_server =
          "  format: json\n"
          "storage:\n"
          "  url: sqlite://plughost.db\n"
-         "plugins_dir: " FIXTURE_PLUGIN_DIR "\n"
+         "plugins_dir: " FIXTURE_PLUGIN_DIR
+         "\n"
          "plugins:\n" +
          plugins;
 }
@@ -242,7 +243,8 @@ TEST(AbiCompatibility, CommittedAbi10PluginLoadsAndAnswers) {
       "version: 1\n"
       "server: {listen: 127.0.0.1:0}\n"
       "log: {format: json}\n"
-      "plugins_dir: " FROZEN_ABI10_DIR "\n"
+      "plugins_dir: " FROZEN_ABI10_DIR
+      "\n"
       "plugins:\n"
       "  frozen_v10: {required: true}\n");
   ASSERT_TRUE(host.wait_ready()) << host.output();

@@ -25,10 +25,15 @@ std::string config(const std::string& node, int workers) {
   return "version: 1\n"
          "server: {listen: 127.0.0.1:0}\n"
          "log: {format: json, access: false}\n"
-         "storage: {url: \"" + pg_url() + "\", pool_size: 6}\n"
-         "tasks: {workers: " + std::to_string(workers) +
-         ", lease_seconds: 1, poll_interval_seconds: 0.02, node: " + node + "}\n"
-         "plugins_dir: " FIXTURE_PLUGIN_DIR "\n"
+         "storage: {url: \"" +
+         pg_url() +
+         "\", pool_size: 6}\n"
+         "tasks: {workers: " +
+         std::to_string(workers) +
+         ", lease_seconds: 1, poll_interval_seconds: 0.02, node: " + node +
+         "}\n"
+         "plugins_dir: " FIXTURE_PLUGIN_DIR
+         "\n"
          "plugins:\n"
          "  fixture_store: {required: true}\n";
 }
@@ -65,17 +70,16 @@ TEST(TwoHosts, ThousandTasksRunOnceEvenWhenOneHostIsKilled) {
     ASSERT_EQ(r.status, 202) << r.body;
   }
   // Kill host A once both hosts have made progress.
-  ASSERT_TRUE(eventually(
-      [&] { return json(http(b.port(), "GET", "/api/runs"))["runs"].GetInt() >= 100; }));
+  ASSERT_TRUE(
+      eventually([&] { return json(http(b.port(), "GET", "/api/runs"))["runs"].GetInt() >= 100; }));
   a->signal(SIGKILL);
   // The kill must land mid-run for the test to mean anything.
   int done_at_kill = json(http(b.port(), "GET", "/api/runs"))["distinct"].GetInt();
   EXPECT_LT(done_at_kill, kTasks);
   EXPECT_EQ(a->wait_exit(), 128 + SIGKILL);
   a.reset();
-  ASSERT_TRUE(eventually([&] {
-    return json(http(b.port(), "GET", "/api/runs"))["distinct"].GetInt() == kTasks;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return json(http(b.port(), "GET", "/api/runs"))["distinct"].GetInt() == kTasks; }));
   auto runs = json(http(b.port(), "GET", "/api/runs"));
   int doubled = runs["runs"].GetInt() - runs["distinct"].GetInt();
   // Only tasks in flight on the killed host (at most its 4 workers) may have run twice.

@@ -201,7 +201,9 @@ bool Host::wait_ready() {
   return port_ > 0;
 }
 
-void Host::signal(int sig) { kill(pid_, sig); }
+void Host::signal(int sig) {
+  kill(pid_, sig);
+}
 
 int Host::wait_exit() {
   if (exited_) return exit_status_;

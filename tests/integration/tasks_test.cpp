@@ -18,11 +18,15 @@ std::string store_config(const std::string& storage_url, const std::string& node
   return "version: 1\n"
          "server: {listen: 127.0.0.1:0}\n"
          "log: {format: json, access: false}\n"
-         "storage: {url: \"" + storage_url + "\"}\n"
-         "tasks: {workers: " + std::to_string(workers) +
-         ", lease_seconds: " + std::to_string(lease_seconds) +
-         ", poll_interval_seconds: 0.02, node: " + node + "}\n"
-         "plugins_dir: " FIXTURE_PLUGIN_DIR "\n"
+         "storage: {url: \"" +
+         storage_url +
+         "\"}\n"
+         "tasks: {workers: " +
+         std::to_string(workers) + ", lease_seconds: " + std::to_string(lease_seconds) +
+         ", poll_interval_seconds: 0.02, node: " + node +
+         "}\n"
+         "plugins_dir: " FIXTURE_PLUGIN_DIR
+         "\n"
          "plugins:\n"
          "  fixture_store: {required: true}\n";
 }
@@ -111,8 +115,9 @@ TEST(Events, StreamDeliversMatchingEventsAsServerSentEvents) {
   Host host(store_config("sqlite://" + dir + "/e.db", "solo", 1, 30));
   ASSERT_TRUE(host.wait_ready()) << host.output();
   Connection sse(host.port());
-  ASSERT_TRUE(sse.send_raw("GET /api/events/stream?types=note_*,task.succeeded HTTP/1.1\r\n"
-                           "Host: x\r\n\r\n"));
+  ASSERT_TRUE(
+      sse.send_raw("GET /api/events/stream?types=note_*,task.succeeded HTTP/1.1\r\n"
+                   "Host: x\r\n\r\n"));
   std::string got;
   ASSERT_TRUE(sse.read_until(": connected", got)) << got;
   EXPECT_NE(got.find("Content-Type: text/event-stream"), std::string::npos) << got;

@@ -1,8 +1,7 @@
 // A third-party plugin: one connector ("text"/"shout") and one route that uses it. Built with
 // clang++ and libc++ against the installed SDK, loaded by a g++/libstdc++ host.
-#include <plughost/plugin.hpp>
-
 #include <cctype>
+#include <plughost/plugin.hpp>
 #include <string>
 
 namespace shout {
@@ -16,8 +15,7 @@ class Shout : public plughost::sdk::Plugin {
                 for (char c : input) out += static_cast<char>(std::toupper(c));
                 return out + suffix;
               });
-    get("/api/shout/:word", [this](const plughost::sdk::Request& rq,
-                                   plughost::sdk::Response& rs) {
+    get("/api/shout/:word", [this](const plughost::sdk::Request& rq, plughost::sdk::Response& rs) {
       std::string word(rq.param("word").value_or(""));
       rs.text(invoke_connector("text", "shout", "apply", word));
     });

@@ -24,7 +24,9 @@ int64_t utc(int year, int month, int day, int hour = 0, int minute = 0, int seco
   return seconds_from_civil(CivilTime{year, month, day, hour, minute, second, 0});
 }
 
-std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+std::string two(int v) {
+  return (v < 10 ? "0" : "") + std::to_string(v);
+}
 
 std::string format_civil(const CivilTime& c) {
   return std::to_string(c.year) + "-" + two(c.month) + "-" + two(c.day) + " " + two(c.hour) + ":" +

@@ -79,8 +79,7 @@ TEST_F(LoaderTest, LoadsAPluginWrittenInC) {
   enable("fixture_c");
   ASSERT_TRUE(start());
   EXPECT_EQ(record("fixture_c").status, PluginStatus::kRunning);
-  EXPECT_EQ(set_->registry().router().match("GET", "/api/c/hello").kind,
-            RouteMatch::Kind::kFound);
+  EXPECT_EQ(set_->registry().router().match("GET", "/api/c/hello").kind, RouteMatch::Kind::kFound);
 }
 
 TEST_F(LoaderTest, RejectsPluginWithDifferentMajorAbi) {
@@ -214,20 +213,20 @@ TEST_F(LoaderTest, ConnectorsAreCallableAcrossPlugins) {
   char msg[128] = {0};
   ph_error err{sizeof(ph_error), msg, sizeof(msg)};
   std::string in = "abc";
-  ASSERT_EQ(api->invoke_connector(host, "text", "upper", {"apply", 5}, {in.data(), in.size()},
-                                  out, &err),
-            PH_OK);
+  ASSERT_EQ(
+      api->invoke_connector(host, "text", "upper", {"apply", 5}, {in.data(), in.size()}, out, &err),
+      PH_OK);
   ph_str v = api->buffer_view(out);
   EXPECT_EQ(std::string(v.data, v.size), "\"ABC\"");
   api->buffer_free(out);
   out = api->buffer_new(host);
-  EXPECT_EQ(api->invoke_connector(host, "text", "upper", {"bogus", 5}, {in.data(), in.size()},
-                                  out, &err),
-            PH_ERR_INTERNAL);
+  EXPECT_EQ(
+      api->invoke_connector(host, "text", "upper", {"bogus", 5}, {in.data(), in.size()}, out, &err),
+      PH_ERR_INTERNAL);
   EXPECT_STREQ(msg, "unknown operation");
-  EXPECT_EQ(api->invoke_connector(host, "text", "lower", {"apply", 5}, {in.data(), in.size()},
-                                  out, &err),
-            PH_ERR_NOT_FOUND);
+  EXPECT_EQ(
+      api->invoke_connector(host, "text", "lower", {"apply", 5}, {in.data(), in.size()}, out, &err),
+      PH_ERR_NOT_FOUND);
   api->buffer_free(out);
 }
 

@@ -60,8 +60,11 @@ TEST(Logger, RedactsSecretFieldsInBothFormats) {
   for (LogFormat format : {LogFormat::kJson, LogFormat::kText}) {
     Capture cap;
     Logger log(LogLevel::kDebug, format, cap.file());
-    log.info("auth", "login", {{"password", "hunter2"}, {"Authorization", "Bearer abc"},
-                               {"api_key", "k-123"}, {"user", "ada"}});
+    log.info("auth", "login",
+             {{"password", "hunter2"},
+              {"Authorization", "Bearer abc"},
+              {"api_key", "k-123"},
+              {"user", "ada"}});
     std::string text = cap.text();
     EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
     EXPECT_EQ(text.find("Bearer abc"), std::string::npos) << text;

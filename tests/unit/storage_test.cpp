@@ -175,9 +175,9 @@ TEST_P(StorageTest, ChangedMigrationIsDetected) {
 }
 
 TEST_P(StorageTest, FailedMigrationLeavesNoTraceAndNoLedgerRow) {
-  EXPECT_THROW(apply_migration(*db_, "p", "0001",
-                               "CREATE TABLE t_items (i INTEGER); THIS IS NOT SQL"),
-               std::runtime_error);
+  EXPECT_THROW(
+      apply_migration(*db_, "p", "0001", "CREATE TABLE t_items (i INTEGER); THIS IS NOT SQL"),
+      std::runtime_error);
   EXPECT_TRUE(read_ledger(*db_).empty());
   // The first statement was rolled back with the second.
   EXPECT_EQ(apply_migration(*db_, "p", "0001", "CREATE TABLE t_items (i INTEGER)").outcome,
@@ -194,8 +194,8 @@ TEST(PostgresPlaceholders, RewritesNamedParamsOnly) {
 
 TEST(StorageUrl, ParsesAndRedacts) {
   std::string error;
-  auto pg = parse_storage_url("postgresql://bob:s3cr%40t@db.local:6543/app?sslmode=disable", "",
-                              error);
+  auto pg =
+      parse_storage_url("postgresql://bob:s3cr%40t@db.local:6543/app?sslmode=disable", "", error);
   ASSERT_TRUE(pg);
   EXPECT_EQ(pg->dialect, Dialect::kPostgres);
   EXPECT_NE(pg->postgres_conninfo.find("password='s3cr@t'"), std::string::npos);
@@ -395,9 +395,10 @@ TEST_P(TaskQueueTest, TimeoutEndsTheTaskAsTimedOut) {
 TEST_P(TaskQueueTest, TaskOfADeadWorkerIsTakenAgainAfterItsLease) {
   kinds_["p/ok"] = {succeed, nullptr};
   // A row as a crashed host leaves it: running, leased to another node, lease expired.
-  exec("INSERT INTO plughost_tasks (kind, payload, status, attempts, max_attempts,"
-       " timeout_seconds, run_after, lease_until, node, created_at) VALUES ('p/ok', '{}',"
-       " 'running', 1, 3, 300, 0, 1, 'dead-node', 0)");
+  exec(
+      "INSERT INTO plughost_tasks (kind, payload, status, attempts, max_attempts,"
+      " timeout_seconds, run_after, lease_until, node, created_at) VALUES ('p/ok', '{}',"
+      " 'running', 1, 3, 300, 0, 1, 'dead-node', 0)");
   start();
   Statement st(*db_, "SELECT id FROM plughost_tasks");
   ASSERT_TRUE(st.step());
@@ -587,8 +588,7 @@ TEST_P(SchedulerTest, SameDueTimeEnqueuesOnceAcrossHosts) {
   Scheduler host_a(*queue_, *db_, log_);
   Scheduler host_b(*queue_, *db_, log_);
   for (Scheduler* s : {&host_a, &host_b}) {
-    ASSERT_EQ(s->add({"nightly", "0 2 * * *", "Europe/Berlin", "p/ok", "{\"x\":1}", "config"}),
-              "");
+    ASSERT_EQ(s->add({"nightly", "0 2 * * *", "Europe/Berlin", "p/ok", "{\"x\":1}", "config"}), "");
   }
   const int64_t due = 1795395600;  // 2026-11-23T01:00:00Z = 02:00 in Berlin
   host_a.fire(0, due);

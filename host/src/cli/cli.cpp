@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "events/event_bus.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "plugin/loader.hpp"
-#include "events/event_bus.hpp"
 #include "scheduler/scheduler.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
@@ -243,8 +243,7 @@ bool load_everything(const std::string& path, std::FILE* log_out, Loaded& loaded
   }
   loaded.log = make_logger(loaded.config.config, log_out);
   if (!open_services(loaded, run_mode) && !keep_going) return false;
-  loaded.plugins =
-      std::make_unique<PluginSet>(*loaded.log, loaded.config.config, &loaded.services);
+  loaded.plugins = std::make_unique<PluginSet>(*loaded.log, loaded.config.config, &loaded.services);
   loaded.required_ok = loaded.plugins->start(loaded.diagnostics);
   for (const auto& fatal : loaded.services.fatal) {
     loaded.log->error("host", "start-up error", {{"error", fatal}});

@@ -62,26 +62,28 @@ enum class ScalarKind { kNull, kBool, kInt, kDouble, kString };
 ScalarKind classify(const std::string& s, bool quoted) {
   if (quoted) return ScalarKind::kString;
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return ScalarKind::kNull;
-  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" ||
-      s == "FALSE") {
+  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") {
     return ScalarKind::kBool;
   }
   static const std::regex kInt("[-+]?[0-9]+");
   static const std::regex kFloat(
-      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN)");
+      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|"
+      "NAN)");
   if (std::regex_match(s, kInt)) return ScalarKind::kInt;
   if (std::regex_match(s, kFloat)) return ScalarKind::kDouble;
   return ScalarKind::kString;
 }
 
-bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }
+bool is_quoted(const YAML::Node& node) {
+  return node.Tag() == "!";
+}
 
 // The scalar's text after interpolation; nullopt (with a diagnostic) when it is not a scalar or
 // interpolation fails.
 std::optional<std::string> scalar(Ctx& ctx, const YAML::Node& node, const std::string& path) {
   if (!node.IsScalar()) {
-    ctx.report(node.Mark(), path, "expected a single value, got a " +
-                                      std::string(node.IsMap() ? "mapping" : "list"));
+    ctx.report(node.Mark(), path,
+               "expected a single value, got a " + std::string(node.IsMap() ? "mapping" : "list"));
     return std::nullopt;
   }
   std::string error;
@@ -111,9 +113,9 @@ std::optional<int64_t> get_int(Ctx& ctx, const YAML::Node& node, const std::stri
   errno = 0;
   long long v = std::strtoll(text->c_str(), nullptr, 10);
   if (errno == ERANGE || v < min || v > max) {
-    ctx.report(node.Mark(), path,
-               "value " + *text + " is out of range " + std::to_string(min) + "-" +
-                   std::to_string(max));
+    ctx.report(
+        node.Mark(), path,
+        "value " + *text + " is out of range " + std::to_string(min) + "-" + std::to_string(max));
     return std::nullopt;
   }
   return v;
@@ -215,49 +217,56 @@ bool parse_listen(const std::string& listen, ServerConfig& server, std::string& 
 void load_server(Ctx& ctx, const YAML::Node& node, ServerConfig& server) {
   const std::vector<std::string> keys = {"listen", "threads", "max_body_bytes", "drain_seconds",
                                          "shutdown_timeout_seconds"};
-  each_entry(ctx, node, "server", keys, [&](const YAML::Node&, const YAML::Node& v,
-                                            const std::string& key) {
-    std::string path = "server." + key;
-    if (key == "listen") {
-      if (auto s = get_string(ctx, v, path)) {
-        std::string error;
-        if (!parse_listen(*s, server, error)) ctx.report(v.Mark(), path, error);
-      }
-    } else if (key == "threads") {
-      if (auto n = get_int(ctx, v, path, 1, 256)) server.threads = static_cast<int>(*n);
-    } else if (key == "max_body_bytes") {
-      if (auto n = get_int(ctx, v, path, 1, INT64_MAX)) server.max_body_bytes = *n;
-    } else if (key == "drain_seconds") {
-      if (auto d = get_number(ctx, v, path, 0, false)) server.drain_seconds = *d;
-    } else if (key == "shutdown_timeout_seconds") {
-      if (auto d = get_number(ctx, v, path, 0, true)) server.shutdown_timeout_seconds = *d;
-    }
-  });
+  each_entry(ctx, node, "server", keys,
+             [&](const YAML::Node&, const YAML::Node& v, const std::string& key) {
+               std::string path = "server." + key;
+               if (key == "listen") {
+                 if (auto s = get_string(ctx, v, path)) {
+                   std::string error;
+                   if (!parse_listen(*s, server, error)) ctx.report(v.Mark(), path, error);
+                 }
+               } else if (key == "threads") {
+                 if (auto n = get_int(ctx, v, path, 1, 256)) server.threads = static_cast<int>(*n);
+               } else if (key == "max_body_bytes") {
+                 if (auto n = get_int(ctx, v, path, 1, INT64_MAX)) server.max_body_bytes = *n;
+               } else if (key == "drain_seconds") {
+                 if (auto d = get_number(ctx, v, path, 0, false)) server.drain_seconds = *d;
+               } else if (key == "shutdown_timeout_seconds") {
+                 if (auto d = get_number(ctx, v, path, 0, true))
+                   server.shutdown_timeout_seconds = *d;
+               }
+             });
 }
 
 void load_tasks(Ctx& ctx, const YAML::Node& node, TasksConfig& tasks) {
-  const std::vector<std::string> keys = {"workers", "lease_seconds", "poll_interval_seconds",
-                                         "default_timeout_seconds", "max_attempts", "log_lines",
+  const std::vector<std::string> keys = {"workers",
+                                         "lease_seconds",
+                                         "poll_interval_seconds",
+                                         "default_timeout_seconds",
+                                         "max_attempts",
+                                         "log_lines",
                                          "node"};
-  each_entry(ctx, node, "tasks", keys, [&](const YAML::Node&, const YAML::Node& v,
-                                           const std::string& key) {
-    std::string path = "tasks." + key;
-    if (key == "workers") {
-      if (auto n = get_int(ctx, v, path, 0, 256)) tasks.workers = static_cast<int>(*n);
-    } else if (key == "lease_seconds") {
-      if (auto d = get_number(ctx, v, path, 0, true)) tasks.lease_seconds = *d;
-    } else if (key == "poll_interval_seconds") {
-      if (auto d = get_number(ctx, v, path, 0, true)) tasks.poll_interval_seconds = *d;
-    } else if (key == "default_timeout_seconds") {
-      if (auto d = get_number(ctx, v, path, 0, true)) tasks.default_timeout_seconds = *d;
-    } else if (key == "max_attempts") {
-      if (auto n = get_int(ctx, v, path, 1, 100)) tasks.max_attempts = static_cast<int>(*n);
-    } else if (key == "log_lines") {
-      if (auto n = get_int(ctx, v, path, 1, 100000)) tasks.log_lines = static_cast<int>(*n);
-    } else if (key == "node") {
-      if (auto s = get_string(ctx, v, path)) tasks.node = *s;
-    }
-  });
+  each_entry(ctx, node, "tasks", keys,
+             [&](const YAML::Node&, const YAML::Node& v, const std::string& key) {
+               std::string path = "tasks." + key;
+               if (key == "workers") {
+                 if (auto n = get_int(ctx, v, path, 0, 256)) tasks.workers = static_cast<int>(*n);
+               } else if (key == "lease_seconds") {
+                 if (auto d = get_number(ctx, v, path, 0, true)) tasks.lease_seconds = *d;
+               } else if (key == "poll_interval_seconds") {
+                 if (auto d = get_number(ctx, v, path, 0, true)) tasks.poll_interval_seconds = *d;
+               } else if (key == "default_timeout_seconds") {
+                 if (auto d = get_number(ctx, v, path, 0, true)) tasks.default_timeout_seconds = *d;
+               } else if (key == "max_attempts") {
+                 if (auto n = get_int(ctx, v, path, 1, 100))
+                   tasks.max_attempts = static_cast<int>(*n);
+               } else if (key == "log_lines") {
+                 if (auto n = get_int(ctx, v, path, 1, 100000))
+                   tasks.log_lines = static_cast<int>(*n);
+               } else if (key == "node") {
+                 if (auto s = get_string(ctx, v, path)) tasks.node = *s;
+               }
+             });
 }
 
 void load_log(Ctx& ctx, const YAML::Node& node, LogConfig& log) {
@@ -281,9 +290,12 @@ void load_log(Ctx& ctx, const YAML::Node& node, LogConfig& log) {
 std::string pointer_escape(const std::string& key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -298,9 +310,8 @@ rapidjson::Value to_json(Ctx& ctx, const YAML::Node& node, const std::string& pa
       std::string key = kv.first.Scalar();
       pc.key_marks[pointer + "/" + pointer_escape(key)] = {kv.first.Mark().line + 1,
                                                            kv.first.Mark().column + 1};
-      rapidjson::Value v =
-          to_json(ctx, kv.second, join_path(path, key), pointer + "/" + pointer_escape(key), pc,
-                  alloc);
+      rapidjson::Value v = to_json(ctx, kv.second, join_path(path, key),
+                                   pointer + "/" + pointer_escape(key), pc, alloc);
       obj.AddMember(rapidjson::Value(key.c_str(), alloc), v, alloc);
     }
     return obj;
@@ -371,7 +382,8 @@ void load_schedules(Ctx& ctx, const YAML::Node& node, std::vector<ScheduleConfig
     for (const auto& [field, value] : {std::pair<const char*, std::string*>{"name", &sc.name},
                                        {"cron", &sc.cron},
                                        {"task", &sc.task}}) {
-      if (value->empty()) ctx.report(node[i].Mark(), path, std::string("missing key \"") + field + "\"");
+      if (value->empty())
+        ctx.report(node[i].Mark(), path, std::string("missing key \"") + field + "\"");
     }
     out.push_back(std::move(sc));
   }
@@ -410,62 +422,64 @@ void load_plugin(Ctx& ctx, const YAML::Node& key, const YAML::Node& node, Config
 }
 
 void load_root(Ctx& ctx, const YAML::Node& root, Config& config) {
-  const std::vector<std::string> keys = {"version", "server",      "log",     "storage",
-                                         "tasks",   "schedules",   "plugins_dir", "plugins"};
+  const std::vector<std::string> keys = {"version", "server",    "log",         "storage",
+                                         "tasks",   "schedules", "plugins_dir", "plugins"};
   if (!root.IsMap()) {
     ctx.report(root.Mark(), "", "expected a mapping at the top of the file");
     return;
   }
   bool has_version = false;
-  each_entry(ctx, root, "", keys, [&](const YAML::Node& k, const YAML::Node& v,
-                                      const std::string& key) {
-    if (key == "version") {
-      has_version = true;
-      if (auto n = get_int(ctx, v, key, INT64_MIN, INT64_MAX)) {
-        if (*n != 1) ctx.report(v.Mark(), key, "unsupported config version " +
-                                                   std::to_string(*n) + " (this host reads 1)");
-      }
-    } else if (key == "server") {
-      load_server(ctx, v, config.server);
-    } else if (key == "log") {
-      load_log(ctx, v, config.log);
-    } else if (key == "storage") {
-      each_entry(ctx, v, "storage", {"url", "pool_size"}, [&](const YAML::Node&,
-                                                              const YAML::Node& u,
-                                                              const std::string& skey) {
-        if (skey == "pool_size") {
-          if (auto n = get_int(ctx, u, "storage.pool_size", 1, 256)) {
-            config.storage_pool_size = static_cast<int>(*n);
+  each_entry(
+      ctx, root, "", keys, [&](const YAML::Node& k, const YAML::Node& v, const std::string& key) {
+        if (key == "version") {
+          has_version = true;
+          if (auto n = get_int(ctx, v, key, INT64_MIN, INT64_MAX)) {
+            if (*n != 1)
+              ctx.report(
+                  v.Mark(), key,
+                  "unsupported config version " + std::to_string(*n) + " (this host reads 1)");
           }
-          return;
+        } else if (key == "server") {
+          load_server(ctx, v, config.server);
+        } else if (key == "log") {
+          load_log(ctx, v, config.log);
+        } else if (key == "storage") {
+          each_entry(ctx, v, "storage", {"url", "pool_size"},
+                     [&](const YAML::Node&, const YAML::Node& u, const std::string& skey) {
+                       if (skey == "pool_size") {
+                         if (auto n = get_int(ctx, u, "storage.pool_size", 1, 256)) {
+                           config.storage_pool_size = static_cast<int>(*n);
+                         }
+                         return;
+                       }
+                       auto url = get_string(ctx, u, "storage.url");
+                       if (!url) return;
+                       if (url->rfind("sqlite://", 0) != 0 && url->rfind("postgresql://", 0) != 0) {
+                         ctx.report(
+                             u.Mark(), "storage.url",
+                             "expected a sqlite:// or postgresql:// URL, got \"" + *url + "\"");
+                         return;
+                       }
+                       config.storage_url = *url;
+                     });
+        } else if (key == "tasks") {
+          load_tasks(ctx, v, config.tasks);
+        } else if (key == "schedules") {
+          load_schedules(ctx, v, config.schedules);
+        } else if (key == "plugins_dir") {
+          if (auto dir = get_string(ctx, v, key)) {
+            fs::path p(*dir);
+            if (p.is_relative()) p = fs::path(config.directory) / p;
+            config.plugins_dir = p.lexically_normal().string();
+          }
+        } else if (key == "plugins") {
+          each_entry(ctx, v, "plugins", {},
+                     [&](const YAML::Node& pk, const YAML::Node& pv, const std::string&) {
+                       load_plugin(ctx, pk, pv, config);
+                     });
         }
-        auto url = get_string(ctx, u, "storage.url");
-        if (!url) return;
-        if (url->rfind("sqlite://", 0) != 0 && url->rfind("postgresql://", 0) != 0) {
-          ctx.report(u.Mark(), "storage.url",
-                     "expected a sqlite:// or postgresql:// URL, got \"" + *url + "\"");
-          return;
-        }
-        config.storage_url = *url;
+        (void)k;
       });
-    } else if (key == "tasks") {
-      load_tasks(ctx, v, config.tasks);
-    } else if (key == "schedules") {
-      load_schedules(ctx, v, config.schedules);
-    } else if (key == "plugins_dir") {
-      if (auto dir = get_string(ctx, v, key)) {
-        fs::path p(*dir);
-        if (p.is_relative()) p = fs::path(config.directory) / p;
-        config.plugins_dir = p.lexically_normal().string();
-      }
-    } else if (key == "plugins") {
-      each_entry(ctx, v, "plugins", {}, [&](const YAML::Node& pk, const YAML::Node& pv,
-                                            const std::string&) {
-        load_plugin(ctx, pk, pv, config);
-      });
-    }
-    (void)k;
-  });
   if (!has_version) ctx.report(root.Mark(), "version", "missing key \"version\" (use version: 1)");
 }
 
@@ -535,8 +549,8 @@ std::optional<std::string> interpolate(const std::string& value, const EnvLookup
     if (op == ":-" && empty) {
       out += arg;
     } else if (op == ":?" && empty) {
-      error = "environment variable " + name + " is not set: " +
-              (arg.empty() ? std::string("required") : arg);
+      error = "environment variable " + name +
+              " is not set: " + (arg.empty() ? std::string("required") : arg);
       return std::nullopt;
     } else if (!v) {
       error = "environment variable " + name + " is not set";

@@ -47,17 +47,17 @@ struct PluginConfig {
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;          // 0 = pick a free port (the bound port is logged)
-  int threads = 2;               // Pistache reactor threads, >= 1
+  uint16_t port = 8080;  // 0 = pick a free port (the bound port is logged)
+  int threads = 2;       // Pistache reactor threads, >= 1
   uint64_t max_body_bytes = 10 * 1024 * 1024;
-  double drain_seconds = 0;      // after SIGTERM: /readyz is 503 this long before accept stops
+  double drain_seconds = 0;  // after SIGTERM: /readyz is 503 this long before accept stops
   double shutdown_timeout_seconds = 10;  // bound on finishing in-flight requests
 };
 
 struct LogConfig {
-  std::string level = "info";  // debug | info | warn | error
-  std::string format = "auto"; // auto (json unless stdout is a TTY) | json | text
-  bool access = true;          // one line per request
+  std::string level = "info";   // debug | info | warn | error
+  std::string format = "auto";  // auto (json unless stdout is a TTY) | json | text
+  bool access = true;           // one line per request
 };
 
 struct TasksConfig {

@@ -21,7 +21,7 @@ struct SchemaWalk {
   const Config& config;
   const PluginConfig& plugin;
   std::vector<Diagnostic>& diagnostics;
-  std::set<std::string> reported;  // JSON pointers already diagnosed
+  std::set<std::string> reported;    // JSON pointers already diagnosed
   std::vector<std::string> unknown;  // pointers of keys the schema does not allow
 
   Mark mark_of(std::string pointer) const {
@@ -150,7 +150,8 @@ void walk_value(SchemaWalk& walk, const Value& schema, const Value& v, const std
         walk_value(walk, (*props)[it->name], it->value, child);
       } else if (closed) {
         Value empty(rapidjson::kObjectType);
-        walk.report(child, "unknown key \"" + key + "\"" + did_you_mean(key, props ? *props : empty),
+        walk.report(child,
+                    "unknown key \"" + key + "\"" + did_you_mean(key, props ? *props : empty),
                     /*at_key=*/true);
         walk.unknown.push_back(child);
       }
@@ -231,9 +232,10 @@ PluginConfigCheck check_plugin_config(const Config& config, const PluginConfig& 
     std::string ptr = pointer_string(validator.GetInvalidDocumentPointer());
     std::string keyword = validator.GetInvalidSchemaKeyword();
     const Value* rule_holder = validator.GetInvalidSchemaPointer().Get(schema);
-    const Value* rule = rule_holder && rule_holder->IsObject() && rule_holder->HasMember(keyword.c_str())
-                            ? &(*rule_holder)[keyword.c_str()]
-                            : nullptr;
+    const Value* rule =
+        rule_holder && rule_holder->IsObject() && rule_holder->HasMember(keyword.c_str())
+            ? &(*rule_holder)[keyword.c_str()]
+            : nullptr;
     const Value* value = validator.GetInvalidDocumentPointer().Get(doc);
     if (!walk.reported.count(ptr)) walk.report(ptr, explain(keyword, rule, value));
     return out;

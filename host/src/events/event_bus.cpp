@@ -54,7 +54,9 @@ std::string events_table_sql(Dialect dialect) {
 EventBus::EventBus(Database* db, Logger& log, std::string node)
     : db_(db), log_(log), node_(std::move(node)) {}
 
-EventBus::~EventBus() { stop(); }
+EventBus::~EventBus() {
+  stop();
+}
 
 void EventBus::start() {
   dispatcher_ = std::thread([this] { dispatch_loop(); });
@@ -71,8 +73,7 @@ void EventBus::stop() {
   if (listener_.joinable()) listener_.join();
 }
 
-int64_t EventBus::publish(const std::string& type, const std::string& payload_json,
-                          bool persist) {
+int64_t EventBus::publish(const std::string& type, const std::string& payload_json, bool persist) {
   Event e{0, type, payload_json, node_, unix_now()};
   if (persist) {
     if (!db_) throw std::runtime_error("event persistence needs storage");
@@ -145,8 +146,7 @@ void EventBus::dispatch_loop() {
 }
 
 void EventBus::deliver_remote(int64_t id) {
-  Statement st(*db_,
-               "SELECT type, payload, node, created_at FROM plughost_events WHERE id = :id");
+  Statement st(*db_, "SELECT type, payload, node, created_at FROM plughost_events WHERE id = :id");
   Value v;
   v.type = ValueType::kInt64;
   v.i = id;
@@ -179,7 +179,8 @@ bool EventBus::connect_listener() {
 void EventBus::catch_up() {
   std::vector<int64_t> ids;
   {
-    Statement st(*db_, "SELECT id FROM plughost_events WHERE id > :after AND node <> :node ORDER BY id");
+    Statement st(*db_,
+                 "SELECT id FROM plughost_events WHERE id > :after AND node <> :node ORDER BY id");
     Value after;
     after.type = ValueType::kInt64;
     after.i = last_remote_id_;

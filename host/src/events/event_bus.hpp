@@ -74,7 +74,7 @@ class EventBus {
   std::thread dispatcher_;
   std::thread listener_;
   ::pg_conn* listen_conn_ = nullptr;  // PGconn, owned by the listener
-  int64_t last_remote_id_ = 0;             // listener thread only
+  int64_t last_remote_id_ = 0;        // listener thread only
 };
 
 }  // namespace plughost

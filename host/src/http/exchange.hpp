@@ -15,7 +15,7 @@
 struct ph_request {
   const Pistache::Http::Request* http = nullptr;
   std::string_view method;
-  std::string path;      // percent-decoded
+  std::string path;             // percent-decoded
   plughost::PathParams params;  // views into `path` and the route's parameter names
   std::string trace_id;
   std::string remote;

@@ -24,7 +24,9 @@ bool split_path(std::string_view path, std::vector<std::string_view>& out) {
   return true;
 }
 
-bool is_param(std::string_view seg) { return seg.size() > 1 && seg[0] == ':'; }
+bool is_param(std::string_view seg) {
+  return seg.size() > 1 && seg[0] == ':';
+}
 
 }  // namespace
 
@@ -162,7 +164,8 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     result.kind = RouteMatch::Kind::kFound;
     result.route = &entry;
     size_t n = std::min(entry.param_names.size(), search.values.size());
-    for (size_t k = 0; k < n; ++k) result.params.emplace_back(entry.param_names[k], search.values[k]);
+    for (size_t k = 0; k < n; ++k)
+      result.params.emplace_back(entry.param_names[k], search.values[k]);
     return result;
   }
   if (search.first_path_match) {

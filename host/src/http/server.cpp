@@ -2,13 +2,17 @@
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
-#include <plughost/json.hpp>
+#include <pistache/peer.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstring>
+#include <mutex>
+#include <plughost/json.hpp>
 #include <random>
 
 #include "events/event_bus.hpp"
@@ -20,24 +24,48 @@ namespace plughost {
 namespace Http = Pistache::Http;
 namespace Header = Pistache::Http::Header;
 
-// One Server-Sent Events client. Written from the event thread and the heartbeat thread.
+// One Server-Sent Events client. Pistache 0.0.5 aborts the process when a response stream is
+// written from a thread other than the connection's reactor ("could not find write data", fixed
+// upstream in 2025), and events arrive on the event thread. So the stream bypasses Pistache: it
+// owns a dup() of the connection's socket and writes HTTP/1.1 chunks to it itself. Pistache
+// closing its own descriptor never affects ours; a gone client shows as EPIPE on our next write.
 struct SseClient {
   std::mutex mu;
-  std::unique_ptr<Http::ResponseStream> stream;
+  int fd = -1;
   std::vector<uint64_t> subscriptions;
   bool dead = false;
 
-  // Returns false once the peer is gone.
-  bool write(const std::string& chunk) {
+  ~SseClient() { close_stream(); }
+
+  // Writes all of `bytes` without blocking; a client that cannot take them is dropped.
+  bool send_all(const std::string& bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n <= 0) return false;
+      sent += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  // Sends one chunk; returns false once the peer is gone or too slow.
+  bool write(const std::string& data) {
     std::lock_guard<std::mutex> lock(mu);
     if (dead) return false;
-    try {
-      stream->write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      stream->flush();
-    } catch (const std::exception&) {
-      dead = true;
-    }
+    char size[32];
+    std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+    if (!send_all(size + data + "\r\n")) dead = true;
     return !dead;
+  }
+
+  void close_stream() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (fd < 0) return;
+    if (!dead) send_all("0\r\n\r\n");  // end of the chunked body
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+    fd = -1;
+    dead = true;
   }
 };
 
@@ -56,6 +84,7 @@ struct ServerState {
 
   void drop_client(const std::shared_ptr<SseClient>& c) {
     for (uint64_t id : c->subscriptions) events->unsubscribe(id);
+    c->close_stream();
     std::lock_guard<std::mutex> lock(sse_mu);
     sse_clients.erase(std::remove(sse_clients.begin(), sse_clients.end(), c), sse_clients.end());
   }
@@ -105,8 +134,7 @@ std::string trace_id_of(const Http::Request& request) {
 // Pistache 0.0.5 answers "Connection: Close" to an HTTP/1.1 request that has no Connection
 // header, which makes clients reconnect for every request. HTTP/1.1 means keep-alive.
 void fix_connection_header(const Http::Request& request, Http::ResponseWriter& response) {
-  if (request.version() == Http::Version::Http11 &&
-      !request.headers().has<Header::Connection>()) {
+  if (request.version() == Http::Version::Http11 && !request.headers().has<Header::Connection>()) {
     response.headers().remove<Header::Connection>();
   }
 }
@@ -275,8 +303,8 @@ class RequestHandler : public Http::Handler {
                          {"route", route.pattern},
                          {"code", rc},
                          {"error", message}});
-      return respond_error(response, out, 500, "INTERNAL", "internal error in plugin " +
-                                                               route.plugin);
+      return respond_error(response, out, 500, "INTERNAL",
+                           "internal error in plugin " + route.plugin);
     }
     for (const auto& [name, value] : rs.headers) {
       if (strcasecmp(name.c_str(), "content-type") == 0 && rs.content_type.empty()) {
@@ -286,13 +314,13 @@ class RequestHandler : public Http::Handler {
       }
     }
     set_content_type(response, rs.content_type);
-    send(response, out, rs.status, request.method() == Http::Method::Head ? std::string() : rs.body);
+    send(response, out, rs.status,
+         request.method() == Http::Method::Head ? std::string() : rs.body);
   }
 
   // GET /api/events/stream?types=a,b_* : one SSE message per matching event until the client
   // goes away. Each message: "id: <stored id or 0>", "event: <type>", "data: <payload JSON>".
-  void event_stream(const Http::Request& request, Http::ResponseWriter& response,
-                    Outcome& out) {
+  void event_stream(const Http::Request& request, Http::ResponseWriter& response, Outcome& out) {
     if (!state_->events || state_->stopping) {
       return respond_error(response, out, 503, "UNAVAILABLE", "event stream is not available");
     }
@@ -305,26 +333,32 @@ class RequestHandler : public Http::Handler {
       start = comma + 1;
     }
     if (patterns.empty()) patterns.push_back("*");
-    set_content_type(response, "text/event-stream");
-    add_header(response, "Cache-Control", "no-cache");
-    add_header(response, "X-Trace-ID", out.trace_id);
-    out.status = 200;
     auto client = std::make_shared<SseClient>();
-    client->stream = std::make_unique<Http::ResponseStream>(response.stream(Http::Code::Ok));
-    client->write(": connected\n\n");
+    client->fd = ::dup(response.peer()->fd());
+    if (client->fd < 0) {
+      return respond_error(response, out, 503, "UNAVAILABLE", "cannot open the event stream");
+    }
+    out.status = 200;
+    if (!client->send_all("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                          "Cache-Control: no-cache\r\nX-Trace-ID: " + out.trace_id +
+                          "\r\nTransfer-Encoding: chunked\r\n\r\n") ||
+        !client->write(": connected\n\n")) {
+      return;  // the client left already
+    }
     std::weak_ptr<SseClient> weak = client;
     auto state = state_;
     for (const auto& pattern : patterns) {
-      client->subscriptions.push_back(state_->events->subscribe(pattern, [weak, state](const Event& e) {
-        auto c = weak.lock();
-        if (!c) return;
-        std::string data = e.payload_json;
-        std::replace(data.begin(), data.end(), '\n', ' ');  // JSON whitespace only
-        if (!c->write("id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + data +
-                      "\n\n")) {
-          state->drop_client(c);
-        }
-      }));
+      client->subscriptions.push_back(
+          state_->events->subscribe(pattern, [weak, state](const Event& e) {
+            auto c = weak.lock();
+            if (!c) return;
+            std::string data = e.payload_json;
+            std::replace(data.begin(), data.end(), '\n', ' ');  // JSON whitespace only
+            if (!c->write("id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + data +
+                          "\n\n")) {
+              state->drop_client(c);
+            }
+          }));
     }
     std::lock_guard<std::mutex> lock(state_->sse_mu);
     state_->sse_clients.push_back(client);
@@ -408,7 +442,9 @@ HttpServer::HttpServer(Logger& log, const Config& config, const PluginSet& plugi
                        EventBus* events)
     : state_(std::make_shared<ServerState>(log, config, plugins, events)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 uint16_t HttpServer::start() {
   const ServerConfig& sc = state_->config.server;
@@ -428,7 +464,8 @@ uint16_t HttpServer::start() {
   heartbeat_ = std::thread([state = state_] {
     std::unique_lock<std::mutex> lock(state->sse_mu);
     while (!state->stopping) {
-      state->sse_cv.wait_for(lock, std::chrono::seconds(15), [&] { return state->stopping.load(); });
+      state->sse_cv.wait_for(lock, std::chrono::seconds(15),
+                             [&] { return state->stopping.load(); });
       if (state->stopping) break;
       auto clients = state->sse_clients;
       lock.unlock();
@@ -441,7 +478,9 @@ uint16_t HttpServer::start() {
   return static_cast<uint16_t>(endpoint_->getPort());
 }
 
-void HttpServer::begin_drain() { state_->draining = true; }
+void HttpServer::begin_drain() {
+  state_->draining = true;
+}
 
 void HttpServer::stop() {
   if (!running_) return;

@@ -14,11 +14,12 @@ namespace {
 
 constexpr ph_str kAbsent{nullptr, 0};
 
-ph_str view(std::string_view s) { return ph_str{s.data(), s.size()}; }
+ph_str view(std::string_view s) {
+  return ph_str{s.data(), s.size()};
+}
 
 void set_error(ph_error* err, const std::string& message) {
-  if (!err || err->struct_size < sizeof(ph_error) || !err->message ||
-      err->message_capacity == 0) {
+  if (!err || err->struct_size < sizeof(ph_error) || !err->message || err->message_capacity == 0) {
     return;
   }
   size_t n = std::min(message.size(), err->message_capacity - 1);
@@ -26,7 +27,9 @@ void set_error(ph_error* err, const std::string& message) {
   err->message[n] = '\0';
 }
 
-std::string str_or_empty(const char* s) { return s ? s : ""; }
+std::string str_or_empty(const char* s) {
+  return s ? s : "";
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -79,7 +82,8 @@ int register_route(ph_host* host, const ph_route* route, ph_error* err) {
                                                           : PH_ERR_INVALID_ARGUMENT;
   }
   host->pending.routes.push_back(std::move(entry));
-  host->pending.targets.push_back(RouteTarget{route->handler, route->user_data, host->plugin_index});
+  host->pending.targets.push_back(
+      RouteTarget{route->handler, route->user_data, host->plugin_index});
   return PH_OK;
 }
 
@@ -108,8 +112,13 @@ int register_connector(ph_host* host, const ph_connector* c, ph_error* err) {
     set_error(err, "connector needs struct_size, kind, name and invoke");
     return PH_ERR_INVALID_ARGUMENT;
   }
-  ConnectorEntry entry{host->record->name,         c->kind,  c->name,    str_or_empty(c->description),
-                       str_or_empty(c->config_schema), c->invoke, c->user_data};
+  ConnectorEntry entry{host->record->name,
+                       c->kind,
+                       c->name,
+                       str_or_empty(c->description),
+                       str_or_empty(c->config_schema),
+                       c->invoke,
+                       c->user_data};
   std::string problem = host->registry->check_connector(entry, host->pending);
   if (!problem.empty()) {
     set_error(err, problem);
@@ -121,7 +130,9 @@ int register_connector(ph_host* host, const ph_connector* c, ph_error* err) {
 
 // ---- config and logging ----------------------------------------------------------------------
 
-ph_str config_json(ph_host* host) { return host ? view(host->config_json) : kAbsent; }
+ph_str config_json(ph_host* host) {
+  return host ? view(host->config_json) : kAbsent;
+}
 
 void log_line(ph_host* host, ph_log_level level, const ph_request* request, const char* msg,
               size_t msg_len) {
@@ -143,11 +154,21 @@ void log_line(ph_host* host, ph_log_level level, const ph_request* request, cons
 
 // ---- request ---------------------------------------------------------------------------------
 
-ph_str request_method(const ph_request* r) { return view(r->method); }
-ph_str request_path(const ph_request* r) { return view(r->path); }
-ph_str request_body(const ph_request* r) { return view(r->http->body()); }
-ph_str request_remote_address(const ph_request* r) { return view(r->remote); }
-ph_str request_trace_id(const ph_request* r) { return view(r->trace_id); }
+ph_str request_method(const ph_request* r) {
+  return view(r->method);
+}
+ph_str request_path(const ph_request* r) {
+  return view(r->path);
+}
+ph_str request_body(const ph_request* r) {
+  return view(r->http->body());
+}
+ph_str request_remote_address(const ph_request* r) {
+  return view(r->remote);
+}
+ph_str request_trace_id(const ph_request* r) {
+  return view(r->trace_id);
+}
 
 ph_str request_path_param(const ph_request* r, const char* name, size_t len) {
   std::string_view key(name, len);
@@ -193,7 +214,8 @@ ph_str request_cookie(const ph_request* r, const char* name, size_t len) {
   if (!r->cookies) {
     // Pistache's CookieJar::get() returns a copy; keep our own so the view outlives the call.
     r->cookies.emplace();
-    for (const auto& cookie : r->http->cookies()) r->cookies->emplace_back(cookie.name, cookie.value);
+    for (const auto& cookie : r->http->cookies())
+      r->cookies->emplace_back(cookie.name, cookie.value);
   }
   std::string_view key(name, len);
   for (const auto& [k, v] : *r->cookies) {
@@ -222,16 +244,24 @@ void response_add_header(ph_response* r, const char* name, size_t name_len, cons
 void response_set_content_type(ph_response* r, const char* type, size_t len) {
   r->content_type.assign(type, len);
 }
-void response_set_body(ph_response* r, const char* body, size_t len) { r->body.assign(body, len); }
+void response_set_body(ph_response* r, const char* body, size_t len) {
+  r->body.assign(body, len);
+}
 
 // ---- buffers and connectors ------------------------------------------------------------------
 
 void buffer_append(ph_buffer* b, const char* data, size_t len) {
   if (b && data) b->data.append(data, len);
 }
-ph_buffer* buffer_new(ph_host*) { return new ph_buffer(); }
-ph_str buffer_view(const ph_buffer* b) { return b ? view(b->data) : kAbsent; }
-void buffer_free(ph_buffer* b) { delete b; }
+ph_buffer* buffer_new(ph_host*) {
+  return new ph_buffer();
+}
+ph_str buffer_view(const ph_buffer* b) {
+  return b ? view(b->data) : kAbsent;
+}
+void buffer_free(ph_buffer* b) {
+  delete b;
+}
 
 void list_connectors(ph_host* host, const char* kind, ph_connector_visitor visit, void* ctx) {
   if (!host || !visit) return;

@@ -23,7 +23,9 @@ std::string abi_string(uint32_t major, uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
-std::string checked_string(const char* s) { return s ? s : ""; }
+std::string checked_string(const char* s) {
+  return s ? s : "";
+}
 
 }  // namespace
 
@@ -107,14 +109,15 @@ OpenResult open_plugin_library(PluginRecord& record) {
 PluginSet::PluginSet(Logger& log, const Config& config, Services* services)
     : log_(log), config_(config), services_(services) {}
 
-PluginSet::~PluginSet() { stop(); }
+PluginSet::~PluginSet() {
+  stop();
+}
 
 void PluginSet::fail(PluginRecord& record, const std::string& message, const Mark& mark,
                      std::vector<Diagnostic>& diagnostics) {
   record.status = PluginStatus::kFailed;
   record.error = message;
-  diagnostics.push_back(
-      {config_.file, mark.line, mark.column, "plugins." + record.name, message});
+  diagnostics.push_back({config_.file, mark.line, mark.column, "plugins." + record.name, message});
   log_.write(record.required ? LogLevel::kError : LogLevel::kWarn, "loader",
              record.required ? "required plugin failed" : "plugin disabled after failure",
              {{"plugin", record.name}, {"error", message}});
@@ -194,8 +197,8 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
   if (rc != PH_OK) {
     // A failed init may have allocated state; the contract says shutdown runs only after a
     // successful init, so nothing is called here and the library stays loaded until stop().
-    fail(record, "init failed (code " + std::to_string(rc) + "): " +
-                     (message[0] ? message : "no message"),
+    fail(record,
+         "init failed (code " + std::to_string(rc) + "): " + (message[0] ? message : "no message"),
          pc.mark, diagnostics);
     host.pending = PendingRegistrations();
     if (services_ && services_->events) {
@@ -211,7 +214,8 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
   host.pending = PendingRegistrations();
   init_order_.push_back(index);
   log_.info("loader", "plugin started",
-            {{"plugin", record.name}, {"version", record.version},
+            {{"plugin", record.name},
+             {"version", record.version},
              {"abi", abi_string(record.abi_major, record.abi_minor)},
              {"routes", static_cast<int64_t>(routes)}});
   return true;

@@ -63,8 +63,7 @@ void Registry::build_router() {
   for (const auto& r : routes_) router_.add(r);  // conflicts were refused at registration
 }
 
-const ConnectorEntry* Registry::find_connector(std::string_view kind,
-                                               std::string_view name) const {
+const ConnectorEntry* Registry::find_connector(std::string_view kind, std::string_view name) const {
   for (const auto& c : connectors_) {
     if (c.kind == kind && c.name == name) return &c;
   }

@@ -28,11 +28,12 @@ namespace {
 
 constexpr ph_str kAbsent{nullptr, 0};
 
-ph_str view(std::string_view s) { return ph_str{s.data(), s.size()}; }
+ph_str view(std::string_view s) {
+  return ph_str{s.data(), s.size()};
+}
 
 void set_error(ph_error* err, const std::string& message) {
-  if (!err || err->struct_size < sizeof(ph_error) || !err->message ||
-      err->message_capacity == 0) {
+  if (!err || err->struct_size < sizeof(ph_error) || !err->message || err->message_capacity == 0) {
     return;
   }
   size_t n = std::min(message.size(), err->message_capacity - 1);
@@ -81,8 +82,8 @@ int register_migration(ph_host* host, const ph_migration* m, ph_error* err) {
   if (host->services && host->services->dry_run && !host->services->db) return PH_OK;
   Database* db = database(host, err);
   if (!db) return PH_ERR_UNSUPPORTED;
-  std::string sql = (db->dialect() == Dialect::kPostgres && m->sql_postgres) ? m->sql_postgres
-                                                                              : m->sql;
+  std::string sql =
+      (db->dialect() == Dialect::kPostgres && m->sql_postgres) ? m->sql_postgres : m->sql;
   const std::string& plugin = host->record->name;
   return guarded(err, [&] {
     if (host->services->dry_run) {
@@ -160,8 +161,8 @@ int stmt_prepare(ph_host* host, ph_txn* txn, const char* sql, size_t len, ph_stm
   }
   return guarded(err, [&] {
     std::string_view text(sql, len);
-    auto stmt = txn ? std::make_unique<Statement>(*txn->txn, text)
-                    : std::make_unique<Statement>(*db, text);
+    auto stmt =
+        txn ? std::make_unique<Statement>(*txn->txn, text) : std::make_unique<Statement>(*db, text);
     *out = new ph_stmt{std::move(stmt), {}};
     return static_cast<int>(PH_OK);
   });
@@ -177,7 +178,9 @@ int bind(ph_stmt* s, const char* name, Value v) {
   }
 }
 
-int stmt_bind_null(ph_stmt* s, const char* name) { return bind(s, name, Value()); }
+int stmt_bind_null(ph_stmt* s, const char* name) {
+  return bind(s, name, Value());
+}
 int stmt_bind_int64(ph_stmt* s, const char* name, int64_t i) {
   Value v;
   v.type = ValueType::kInt64;
@@ -208,7 +211,9 @@ int stmt_step(ph_stmt* s, ph_error* err) {
   return guarded(err, [&] { return s->stmt->step() ? PH_ROW : PH_DONE; });
 }
 
-int stmt_column_count(const ph_stmt* s) { return s ? s->stmt->column_count() : 0; }
+int stmt_column_count(const ph_stmt* s) {
+  return s ? s->stmt->column_count() : 0;
+}
 ph_str stmt_column_name(const ph_stmt* s, int col) {
   if (!s || col < 0 || col >= s->stmt->column_count()) return kAbsent;
   auto* m = const_cast<ph_stmt*>(s);
@@ -231,8 +236,12 @@ ph_str stmt_column_bytes(const ph_stmt* s, int col) {
   if (!valid_column(s, col) || s->stmt->column_type(col) == ValueType::kNull) return kAbsent;
   return view(s->stmt->column_bytes(col));
 }
-int64_t stmt_affected_rows(const ph_stmt* s) { return s ? s->stmt->affected_rows() : 0; }
-void stmt_finalize(ph_stmt* s) { delete s; }
+int64_t stmt_affected_rows(const ph_stmt* s) {
+  return s ? s->stmt->affected_rows() : 0;
+}
+void stmt_finalize(ph_stmt* s) {
+  delete s;
+}
 
 // ---- tasks ---------------------------------------------------------------------------------
 
@@ -309,9 +318,15 @@ int task_cancel(ph_host* host, int64_t id, ph_error* err) {
   });
 }
 
-int64_t task_id(ph_task_context* t) { return t ? t->id : 0; }
-ph_str task_payload(ph_task_context* t) { return t ? view(t->payload) : kAbsent; }
-int task_attempt(ph_task_context* t) { return t ? t->attempt : 0; }
+int64_t task_id(ph_task_context* t) {
+  return t ? t->id : 0;
+}
+ph_str task_payload(ph_task_context* t) {
+  return t ? view(t->payload) : kAbsent;
+}
+int task_attempt(ph_task_context* t) {
+  return t ? t->attempt : 0;
+}
 void task_set_progress(ph_task_context* t, int percent) {
   if (!t) return;
   try {
@@ -372,9 +387,8 @@ int event_subscribe(ph_host* host, const char* pattern, ph_event_handler handler
     return PH_ERR_INVALID_ARGUMENT;
   }
   if (!host->services || !host->services->events) return PH_OK;  // inspecting verbs
-  uint64_t id = host->services->events->subscribe(pattern, [handler, ud](const Event& e) {
-    handler(ud, view(e.type), view(e.payload_json));
-  });
+  uint64_t id = host->services->events->subscribe(
+      pattern, [handler, ud](const Event& e) { handler(ud, view(e.type), view(e.payload_json)); });
   host->subscriptions.push_back(id);
   return PH_OK;
 }
@@ -391,8 +405,12 @@ int register_schedule(ph_host* host, const ph_schedule* s, ph_error* err) {
     return PH_ERR_INVALID_ARGUMENT;
   }
   if (!host->services || !host->services->scheduler) return PH_OK;  // inspecting verbs
-  ScheduleSpec spec{s->name, s->cron, s->timezone ? s->timezone : "", s->task_kind,
-                    s->payload_json ? s->payload_json : "{}", host->record->name};
+  ScheduleSpec spec{s->name,
+                    s->cron,
+                    s->timezone ? s->timezone : "",
+                    s->task_kind,
+                    s->payload_json ? s->payload_json : "{}",
+                    host->record->name};
   std::string problem = host->services->scheduler->add(spec);
   if (!problem.empty()) {
     set_error(err, problem);

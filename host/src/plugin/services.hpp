@@ -13,11 +13,11 @@ class EventBus;
 class Scheduler;
 
 struct Services {
-  Database* db = nullptr;      // null when storage is not configured (then storage calls fail)
-  TaskQueue* tasks = nullptr;  // null in `check`/`plugins`/`routes`
-  EventBus* events = nullptr;  // null in `check`/`plugins`/`routes`
+  Database* db = nullptr;          // null when storage is not configured (then storage calls fail)
+  TaskQueue* tasks = nullptr;      // null in `check`/`plugins`/`routes`
+  EventBus* events = nullptr;      // null in `check`/`plugins`/`routes`
   Scheduler* scheduler = nullptr;  // null in `check`/`plugins`/`routes`
-  bool dry_run = false;        // `check`: verify migrations against the ledger, apply nothing
+  bool dry_run = false;            // `check`: verify migrations against the ledger, apply nothing
   std::vector<std::string> fatal;  // start-up errors that stop the host (changed migrations)
 };
 

@@ -43,10 +43,16 @@ constexpr Macro kMacros[] = {
     {"@hourly", "0 * * * *"},
 };
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
-char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+char to_upper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -68,7 +74,9 @@ std::vector<std::string_view> split_whitespace(std::string_view text) {
   return out;
 }
 
-std::string quoted(std::string_view token) { return "\"" + std::string(token) + "\""; }
+std::string quoted(std::string_view token) {
+  return "\"" + std::string(token) + "\"";
+}
 
 // A number or (where the field has names) a name, checked against the field's range.
 bool parse_value(std::string_view token, const FieldSpec& spec, int& value, std::string& error) {
@@ -178,7 +186,9 @@ bool expand_macro(std::vector<std::string_view>& fields, std::string& error) {
   return false;
 }
 
-bool has_bit(uint64_t bits, int n) { return n >= 0 && n < 64 && ((bits >> n) & 1) != 0; }
+bool has_bit(uint64_t bits, int n) {
+  return n >= 0 && n < 64 && ((bits >> n) & 1) != 0;
+}
 
 // The smallest set bit at or above `from`, or -1.
 int next_bit(uint64_t bits, int from) {

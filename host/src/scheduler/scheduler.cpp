@@ -22,14 +22,18 @@ std::string iso(int64_t unix_seconds) {
   return buf;
 }
 
-std::string key_prefix(const std::string& name) { return "schedule:" + name + ":"; }
+std::string key_prefix(const std::string& name) {
+  return "schedule:" + name + ":";
+}
 
 }  // namespace
 
 Scheduler::Scheduler(TaskQueue& tasks, Database& db, Logger& log)
     : tasks_(tasks), db_(db), log_(log) {}
 
-Scheduler::~Scheduler() { stop(); }
+Scheduler::~Scheduler() {
+  stop();
+}
 
 std::string Scheduler::add(const ScheduleSpec& spec) {
   if (spec.name.empty() || spec.name.find(':') != std::string::npos) {
@@ -150,15 +154,26 @@ std::optional<std::string> Scheduler::describe(const std::string& name) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
-  w.Key("name"); w.String(spec.name.c_str());
-  w.Key("cron"); w.String(spec.cron.c_str());
-  w.Key("timezone"); w.String(spec.timezone.empty() ? "UTC" : spec.timezone.c_str());
-  w.Key("task"); w.String(spec.task.c_str());
-  w.Key("owner"); w.String(spec.owner.c_str());
+  w.Key("name");
+  w.String(spec.name.c_str());
+  w.Key("cron");
+  w.String(spec.cron.c_str());
+  w.Key("timezone");
+  w.String(spec.timezone.empty() ? "UTC" : spec.timezone.c_str());
+  w.Key("task");
+  w.String(spec.task.c_str());
+  w.Key("owner");
+  w.String(spec.owner.c_str());
   w.Key("next_run");
-  if (next) w.String(iso(*next).c_str()); else w.Null();
+  if (next)
+    w.String(iso(*next).c_str());
+  else
+    w.Null();
   w.Key("last_run");
-  if (last) w.String(iso(*last).c_str()); else w.Null();
+  if (last)
+    w.String(iso(*last).c_str());
+  else
+    w.Null();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -24,7 +24,7 @@ struct ScheduleSpec {
   std::string timezone;  // IANA name; empty = UTC
   std::string task;      // "plugin/task_name"
   std::string payload_json = "{}";
-  std::string owner;     // plugin name, or "config"
+  std::string owner;  // plugin name, or "config"
 };
 
 class Scheduler {

@@ -41,7 +41,9 @@ void civil_from_days(int64_t days, CivilTime& out) {
 
 }  // namespace
 
-bool is_leap_year(int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+bool is_leap_year(int64_t year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
 
 int days_in_month(int64_t year, int month) {
   static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -131,8 +133,12 @@ class PosixTzParser {
   size_t pos_ = 0;
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 bool PosixTzParser::consume(char c) {
   if (at_end() || text_[pos_] != c) return false;
@@ -232,9 +238,7 @@ int64_t rule_local_seconds(const RuleDate& date, int64_t year) {
     case RuleDate::Kind::kJulianNoLeap:  // Feb 29 is never counted: J60 is always March 1
       days = jan1 + date.day - 1 + (is_leap_year(year) && date.day >= 60 ? 1 : 0);
       break;
-    case RuleDate::Kind::kZeroBasedDay:
-      days = jan1 + date.day;
-      break;
+    case RuleDate::Kind::kZeroBasedDay: days = jan1 + date.day; break;
     case RuleDate::Kind::kMonthWeekDay: {
       const int64_t first = days_from_civil(year, date.month, 1);
       int day = 1 + (date.day - weekday_from_days(first) + 7) % 7 + (date.week - 1) * 7;
@@ -550,7 +554,9 @@ TimeZone TimeZone::utc() {
   return TimeZone(std::move(data));
 }
 
-std::string TimeZone::name() const { return data_->name; }
+std::string TimeZone::name() const {
+  return data_->name;
+}
 
 int64_t TimeZone::utc_offset(int64_t unix_seconds) const {
   const Data& d = *data_;

@@ -77,7 +77,8 @@ std::optional<StorageUrl> parse_postgres(const std::string& url, std::string& er
   if (!password.empty()) ci += " password=" + conninfo_value(password);
   for (size_t start = 0; start < query.size();) {
     size_t amp = query.find('&', start);
-    std::string kv = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    std::string kv =
+        query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
     if (auto eq = kv.find('='); eq != std::string::npos) {
       ci += " " + kv.substr(0, eq) + "=" + conninfo_value(url_decode(kv.substr(eq + 1)));
     }
@@ -95,7 +96,9 @@ std::optional<StorageUrl> parse_postgres(const std::string& url, std::string& er
 
 }  // namespace
 
-const char* dialect_name(Dialect d) { return d == Dialect::kSqlite ? "sqlite" : "postgresql"; }
+const char* dialect_name(Dialect d) {
+  return d == Dialect::kSqlite ? "sqlite" : "postgresql";
+}
 
 std::optional<StorageUrl> parse_storage_url(const std::string& url, const std::string& base_dir,
                                             std::string& error) {
@@ -149,7 +152,9 @@ Database::Database(const StorageUrl& url, size_t pool_size, int busy_timeout_ms)
 
 Database::~Database() = default;
 
-Database::Lease Database::acquire() { return Lease(*this, pool_->lease()); }
+Database::Lease Database::acquire() {
+  return Lease(*this, pool_->lease());
+}
 
 Database::Lease::Lease(Database& db, size_t slot) : db_(&db), slot_(slot) {}
 Database::Lease::~Lease() {
@@ -158,7 +163,9 @@ Database::Lease::~Lease() {
 Database::Lease::Lease(Lease&& other) noexcept : db_(other.db_), slot_(other.slot_) {
   other.db_ = nullptr;
 }
-soci::session& Database::Lease::session() { return db_->pool_->at(slot_); }
+soci::session& Database::Lease::session() {
+  return db_->pool_->at(slot_);
+}
 
 void* Database::Lease::native_handle() {
   soci::session& s = session();

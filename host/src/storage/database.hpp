@@ -19,9 +19,9 @@ const char* dialect_name(Dialect d);
 
 struct StorageUrl {
   Dialect dialect = Dialect::kSqlite;
-  std::string sqlite_path;       // kSqlite: file path (":memory:" allowed)
-  std::string postgres_conninfo; // kPostgres: libpq keyword/value string, password included
-  std::string redacted;          // the URL with any password replaced by "***", for logs
+  std::string sqlite_path;        // kSqlite: file path (":memory:" allowed)
+  std::string postgres_conninfo;  // kPostgres: libpq keyword/value string, password included
+  std::string redacted;           // the URL with any password replaced by "***", for logs
 };
 
 // Parses `sqlite:///abs/path.db`, `sqlite://relative.db` (resolved against `base_dir`) or

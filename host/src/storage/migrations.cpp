@@ -83,7 +83,8 @@ MigrationResult apply_migration(Database& db, const std::string& plugin, const s
   Transaction txn(db);
   if (db.dialect() == Dialect::kPostgres) exec_script(txn, "SELECT pg_advisory_xact_lock(7351)");
   {
-    Statement existing(txn, "SELECT checksum FROM plughost_migrations WHERE plugin = :plugin AND name = :name");
+    Statement existing(
+        txn, "SELECT checksum FROM plughost_migrations WHERE plugin = :plugin AND name = :name");
     existing.bind("plugin", text(plugin));
     existing.bind("name", text(name));
     if (existing.step()) {

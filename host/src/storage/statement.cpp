@@ -11,7 +11,9 @@ namespace plughost {
 
 namespace {
 
-bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 // Length of the quoted run starting at sql[i] (which is `quote`), honouring doubled quotes.
 size_t quoted_length(std::string_view sql, size_t i, char quote) {
@@ -149,7 +151,9 @@ struct Statement::Native {
 };
 
 Statement::Statement(Database& db, std::string_view sql)
-    : own_lease_(db.acquire()), lease_(&*own_lease_), dialect_(db.dialect()),
+    : own_lease_(db.acquire()),
+      lease_(&*own_lease_),
+      dialect_(db.dialect()),
       native_(std::make_unique<Native>()) {
   prepare(sql);
 }
@@ -159,7 +163,9 @@ Statement::Statement(Transaction& txn, std::string_view sql)
   prepare(sql);
 }
 
-Statement::~Statement() { native_.reset(); }
+Statement::~Statement() {
+  native_.reset();
+}
 
 void Statement::prepare(std::string_view sql) {
   if (dialect_ == Dialect::kSqlite) {
@@ -240,8 +246,10 @@ bool Statement::step_postgres() {
         values[k] = v.bytes.data();
         lengths[k] = static_cast<int>(v.bytes.size());
         formats[k] = v.type == ValueType::kBlob ? 1 : 0;
-        if (v.type == ValueType::kText) text[k] = v.bytes;  // NUL-terminated copy for libpq
-        else continue;
+        if (v.type == ValueType::kText)
+          text[k] = v.bytes;  // NUL-terminated copy for libpq
+        else
+          continue;
       }
       values[k] = text[k].c_str();
     }
@@ -254,7 +262,8 @@ bool Statement::step_postgres() {
     }
     const char* affected = PQcmdTuples(native_->pg);
     changes_ = (affected && *affected) ? std::atoll(affected) : 0;
-    for (int c = 0; c < PQnfields(native_->pg); ++c) native_->names.push_back(PQfname(native_->pg, c));
+    for (int c = 0; c < PQnfields(native_->pg); ++c)
+      native_->names.push_back(PQfname(native_->pg, c));
   }
   if (PQresultStatus(native_->pg) != PGRES_TUPLES_OK) return false;
   return ++native_->row < PQntuples(native_->pg);
@@ -286,9 +295,14 @@ ValueType Statement::column_type(int i) const {
   }
   if (PQgetisnull(native_->pg, native_->row, i)) return ValueType::kNull;
   switch (PQftype(native_->pg, i)) {
-    case kBoolOid: case kInt2Oid: case kInt4Oid: case kInt8Oid: case kOidOid:
-      return ValueType::kInt64;
-    case kFloat4Oid: case kFloat8Oid: case kNumericOid: return ValueType::kDouble;
+    case kBoolOid:
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid: return ValueType::kInt64;
+    case kFloat4Oid:
+    case kFloat8Oid:
+    case kNumericOid: return ValueType::kDouble;
     case kByteaOid: return ValueType::kBlob;
     default: return ValueType::kText;
   }

@@ -32,7 +32,9 @@ Value real(double d) {
   v.d = d;
   return v;
 }
-Value null() { return Value(); }
+Value null() {
+  return Value();
+}
 
 std::string iso_time(double unix_seconds) {
   if (unix_seconds <= 0) return "";
@@ -73,11 +75,16 @@ void write_task(Statement& st, rapidjson::Writer<rapidjson::StringBuffer>& w) {
     w.String(t.c_str());
   };
   w.StartObject();
-  w.Key("id"); w.Int64(st.column_int64(0));
-  w.Key("kind"); str(1);
-  w.Key("payload"); json_or_null(2);
-  w.Key("status"); str(3);
-  w.Key("progress"); w.Int64(st.column_int64(4));
+  w.Key("id");
+  w.Int64(st.column_int64(0));
+  w.Key("kind");
+  str(1);
+  w.Key("payload");
+  json_or_null(2);
+  w.Key("status");
+  str(3);
+  w.Key("progress");
+  w.Int64(st.column_int64(4));
   w.Key("log");
   w.StartArray();
   std::string_view log = st.column_bytes(5);
@@ -88,19 +95,35 @@ void write_task(Statement& st, rapidjson::Writer<rapidjson::StringBuffer>& w) {
     start = nl + 1;
   }
   w.EndArray();
-  w.Key("result"); json_or_null(6);
+  w.Key("result");
+  json_or_null(6);
   w.Key("error");
-  if (st.column_type(7) == ValueType::kNull) w.Null(); else str(7);
-  w.Key("attempts"); w.Int64(st.column_int64(8));
-  w.Key("max_attempts"); w.Int64(st.column_int64(9));
+  if (st.column_type(7) == ValueType::kNull)
+    w.Null();
+  else
+    str(7);
+  w.Key("attempts");
+  w.Int64(st.column_int64(8));
+  w.Key("max_attempts");
+  w.Int64(st.column_int64(9));
   w.Key("node");
-  if (st.column_type(10) == ValueType::kNull) w.Null(); else str(10);
-  w.Key("created_at"); time_or_null(11);
-  w.Key("started_at"); time_or_null(12);
-  w.Key("finished_at"); time_or_null(13);
-  w.Key("run_after"); time_or_null(14);
+  if (st.column_type(10) == ValueType::kNull)
+    w.Null();
+  else
+    str(10);
+  w.Key("created_at");
+  time_or_null(11);
+  w.Key("started_at");
+  time_or_null(12);
+  w.Key("finished_at");
+  time_or_null(13);
+  w.Key("run_after");
+  time_or_null(14);
   w.Key("idempotency_key");
-  if (st.column_type(15) == ValueType::kNull) w.Null(); else str(15);
+  if (st.column_type(15) == ValueType::kNull)
+    w.Null();
+  else
+    str(15);
   w.EndObject();
 }
 
@@ -130,7 +153,9 @@ TaskQueue::TaskQueue(Database& db, Logger& log, TaskSettings settings, std::stri
                      TaskLookup lookup)
     : db_(db), log_(log), settings_(settings), node_(std::move(node)), lookup_(std::move(lookup)) {}
 
-TaskQueue::~TaskQueue() { stop(); }
+TaskQueue::~TaskQueue() {
+  stop();
+}
 
 void TaskQueue::start() {
   for (int i = 0; i < settings_.workers; ++i) threads_.emplace_back([this] { worker_loop(); });
@@ -408,8 +433,11 @@ void TaskQueue::finish(ph_task_context& run, int rc, const std::string& error) {
   }
   log_.write(status == "succeeded" || status.empty() ? LogLevel::kInfo : LogLevel::kWarn, "tasks",
              "task settled",
-             {{"task_id", run.id}, {"kind", run.kind}, {"status", status.empty() ? "returned" : status},
-              {"attempt", run.attempt}, {"error", final_error}});
+             {{"task_id", run.id},
+              {"kind", run.kind},
+              {"status", status.empty() ? "returned" : status},
+              {"attempt", run.attempt},
+              {"error", final_error}});
   if (status.empty() || status == "queued") return;
   if (sink_) {
     try {
@@ -498,7 +526,8 @@ void TaskQueue::write_log(ph_task_context& run) {
   std::string text_log;
   {
     std::lock_guard<std::mutex> lock(run.mu);
-    if (run.dropped_lines) text_log = "[" + std::to_string(run.dropped_lines) + " earlier lines dropped]\n";
+    if (run.dropped_lines)
+      text_log = "[" + std::to_string(run.dropped_lines) + " earlier lines dropped]\n";
     for (size_t i = 0; i < run.log.size(); ++i) {
       if (i) text_log += '\n';
       text_log += run.log[i];

@@ -28,13 +28,13 @@ struct ph_task_context;
 namespace plughost {
 
 struct TaskSettings {
-  int workers = 2;                   // 0: this host enqueues but never runs tasks
-  double lease_seconds = 30;         // a running task whose lease lapses is taken again
+  int workers = 2;            // 0: this host enqueues but never runs tasks
+  double lease_seconds = 30;  // a running task whose lease lapses is taken again
   double poll_interval_seconds = 0.5;
   double default_timeout_seconds = 300;
   int default_max_attempts = 3;
-  double retry_base_seconds = 1;     // retry n waits base * 2^(n-1), at most an hour
-  size_t log_lines = 1000;           // older lines are dropped (and counted)
+  double retry_base_seconds = 1;  // retry n waits base * 2^(n-1), at most an hour
+  size_t log_lines = 1000;        // older lines are dropped (and counted)
 };
 
 struct EnqueueRequest {
@@ -108,7 +108,6 @@ class TaskQueue {
   void append_log(ph_task_context& run, std::string line);
 
  private:
-
   Database& db_;
   Logger& log_;
   TaskSettings settings_;

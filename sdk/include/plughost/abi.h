@@ -106,11 +106,11 @@ typedef int (*ph_route_handler)(void* user_data, const ph_request* request, ph_r
 
 typedef struct ph_route {
   size_t struct_size;
-  const char* method;  /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" */
-  const char* path;    /* "/api/items/:id"; a final "*" segment matches the rest of the path */
-  const char* summary; /* one line for `plughost routes` and OpenAPI; may be NULL */
-  const char* permission;      /* permission the caller needs, e.g. "workflows.read"; NULL: none */
-  const char* rate_class;      /* rate-limit class name; NULL: the host's default class */
+  const char* method;     /* "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" */
+  const char* path;       /* "/api/items/:id"; a final "*" segment matches the rest of the path */
+  const char* summary;    /* one line for `plughost routes` and OpenAPI; may be NULL */
+  const char* permission; /* permission the caller needs, e.g. "workflows.read"; NULL: none */
+  const char* rate_class; /* rate-limit class name; NULL: the host's default class */
   const char* request_schema;  /* JSON Schema (text) of the request body; may be NULL */
   const char* response_schema; /* JSON Schema (text) of a 2xx response body; may be NULL */
   ph_route_handler handler;
@@ -199,7 +199,7 @@ typedef void (*ph_migration_visitor)(void* ctx, ph_str plugin, ph_str name, ph_s
 typedef struct ph_task_request {
   size_t struct_size;
   const char* kind;
-  const char* payload_json;    /* NULL: "{}" */
+  const char* payload_json; /* NULL: "{}" */
   size_t payload_len;
   const char* idempotency_key; /* NULL: none; a second enqueue with the same key returns the
                                   first task's id and enqueues nothing */
@@ -306,7 +306,7 @@ typedef struct ph_host_api {
   int64_t (*stmt_column_int64)(const ph_stmt* stmt, int column);
   double (*stmt_column_double)(const ph_stmt* stmt, int column);
   ph_str (*stmt_column_bytes)(const ph_stmt* stmt, int column); /* text or blob */
-  int64_t (*stmt_affected_rows)(const ph_stmt* stmt); /* valid after PH_DONE */
+  int64_t (*stmt_affected_rows)(const ph_stmt* stmt);           /* valid after PH_DONE */
   void (*stmt_finalize)(ph_stmt* stmt);
 
   /* since 1.1: tasks. Task JSON: {"id","kind","status","progress","attempts","max_attempts",

@@ -12,13 +12,13 @@
 #pragma once
 
 #include <plughost/abi.h>
-#include <plughost/json.hpp>
 
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <plughost/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -65,7 +65,9 @@ class Error : public std::runtime_error {
 
 namespace detail {
 
-inline std::string_view view(ph_str s) { return {s.data ? s.data : "", s.size}; }
+inline std::string_view view(ph_str s) {
+  return {s.data ? s.data : "", s.size};
+}
 inline std::optional<std::string_view> maybe(ph_str s) {
   if (!s.data) return std::nullopt;
   return std::string_view(s.data, s.size);
@@ -127,8 +129,7 @@ class Request {
   }
   template <typename F>
   void each_query(F&& f) const {
-    api_->request_each_query_param(request_, &detail::visit_pairs<std::remove_reference_t<F>>,
-                                   &f);
+    api_->request_each_query_param(request_, &detail::visit_pairs<std::remove_reference_t<F>>, &f);
   }
 
   // The body parsed as JSON; throws HttpError 400 when it is not valid JSON.
@@ -250,15 +251,23 @@ class Statement {
     if (stmt_) api_->stmt_finalize(stmt_);
   }
 
-  Statement& bind(const char* name, int64_t v) { return checked(api_->stmt_bind_int64(stmt_, name, v), name); }
+  Statement& bind(const char* name, int64_t v) {
+    return checked(api_->stmt_bind_int64(stmt_, name, v), name);
+  }
   Statement& bind(const char* name, int v) { return bind(name, static_cast<int64_t>(v)); }
-  Statement& bind(const char* name, double v) { return checked(api_->stmt_bind_double(stmt_, name, v), name); }
+  Statement& bind(const char* name, double v) {
+    return checked(api_->stmt_bind_double(stmt_, name, v), name);
+  }
   Statement& bind(const char* name, std::string_view v) {
     return checked(api_->stmt_bind_text(stmt_, name, v.data(), v.size()), name);
   }
   Statement& bind(const char* name, const char* v) { return bind(name, std::string_view(v)); }
-  Statement& bind(const char* name, const std::string& v) { return bind(name, std::string_view(v)); }
-  Statement& bind(const char* name, std::nullptr_t) { return checked(api_->stmt_bind_null(stmt_, name), name); }
+  Statement& bind(const char* name, const std::string& v) {
+    return bind(name, std::string_view(v));
+  }
+  Statement& bind(const char* name, std::nullptr_t) {
+    return checked(api_->stmt_bind_null(stmt_, name), name);
+  }
   template <typename T>
   Statement& bind(const char* name, const std::optional<T>& v) {
     return v ? bind(name, *v) : bind(name, nullptr);
@@ -287,7 +296,9 @@ class Statement {
   bool is_null(int col) const { return api_->stmt_column_type(stmt_, col) == PH_VALUE_NULL; }
   int64_t int64(int col) const { return api_->stmt_column_int64(stmt_, col); }
   double real(int col) const { return api_->stmt_column_double(stmt_, col); }
-  std::string text(int col) const { return std::string(detail::view(api_->stmt_column_bytes(stmt_, col))); }
+  std::string text(int col) const {
+    return std::string(detail::view(api_->stmt_column_bytes(stmt_, col)));
+  }
   std::optional<std::string> maybe_text(int col) const {
     if (is_null(col)) return std::nullopt;
     return text(col);
@@ -433,8 +444,8 @@ class Plugin {
     std::vector<ConnectorInfo> out;
     auto visit = [](void* ctx, ph_str k, ph_str n, ph_str p, ph_str d) {
       static_cast<std::vector<ConnectorInfo>*>(ctx)->push_back(
-          {std::string(detail::view(k)), std::string(detail::view(n)),
-           std::string(detail::view(p)), std::string(detail::view(d))});
+          {std::string(detail::view(k)), std::string(detail::view(n)), std::string(detail::view(p)),
+           std::string(detail::view(d))});
     };
     api_->list_connectors(host_, kind.empty() ? nullptr : kind.c_str(), visit, &out);
     return out;
@@ -446,10 +457,9 @@ class Plugin {
     std::unique_ptr<ph_buffer, void (*)(ph_buffer*)> out(api_->buffer_new(host_),
                                                          api_->buffer_free);
     detail::ErrorBuffer eb;
-    int rc = api_->invoke_connector(host_, kind.c_str(), name.c_str(),
-                                    ph_str{operation.data(), operation.size()},
-                                    ph_str{input_json.data(), input_json.size()}, out.get(),
-                                    &eb.err);
+    int rc = api_->invoke_connector(
+        host_, kind.c_str(), name.c_str(), ph_str{operation.data(), operation.size()},
+        ph_str{input_json.data(), input_json.size()}, out.get(), &eb.err);
     if (rc != PH_OK) throw Error(rc, kind + "/" + name + ": " + eb.text);
     return std::string(detail::view(api_->buffer_view(out.get())));
   }
@@ -476,9 +486,9 @@ class Plugin {
   // Only inside init: enqueues `task_kind` at each due time of `cron` in `timezone` (UTC if empty).
   void schedule(const std::string& name, const std::string& cron, const std::string& task_kind,
                 const std::string& timezone = {}, const std::string& payload_json = "{}") {
-    ph_schedule s{sizeof(ph_schedule), name.c_str(), cron.c_str(),
-                  timezone.empty() ? nullptr : timezone.c_str(), task_kind.c_str(),
-                  payload_json.c_str()};
+    ph_schedule s{sizeof(ph_schedule), name.c_str(),
+                  cron.c_str(),        timezone.empty() ? nullptr : timezone.c_str(),
+                  task_kind.c_str(),   payload_json.c_str()};
     check(api_->register_schedule(host_, &s, &scratch_.err), "schedule " + name);
   }
   std::optional<std::string> schedule_json(const std::string& name) const {
@@ -523,7 +533,8 @@ class Plugin {
   }
   // The task as JSON; nullopt when it does not exist.
   std::optional<std::string> task_json(int64_t id) const {
-    return buffered([&](ph_buffer* out, ph_error* err) { return api_->task_get(host_, id, out, err); });
+    return buffered(
+        [&](ph_buffer* out, ph_error* err) { return api_->task_get(host_, id, out, err); });
   }
   std::string tasks_json(const std::string& filter_json = "{}") const {
     auto r = buffered([&](ph_buffer* out, ph_error* err) {
@@ -543,7 +554,8 @@ class Plugin {
  private:
   template <typename F>
   std::optional<std::string> buffered(F&& call) const {
-    std::unique_ptr<ph_buffer, void (*)(ph_buffer*)> out(api_->buffer_new(host_), api_->buffer_free);
+    std::unique_ptr<ph_buffer, void (*)(ph_buffer*)> out(api_->buffer_new(host_),
+                                                         api_->buffer_free);
     detail::ErrorBuffer eb;
     int rc = call(out.get(), &eb.err);
     if (rc == PH_ERR_NOT_FOUND) return std::nullopt;
@@ -684,18 +696,18 @@ inline const char* embedded_config_schema() {
 }  // namespace plughost::sdk
 
 // Exports the plugin's entry symbol. Use once, at namespace scope, in one source file.
-#define PLUGHOST_PLUGIN(PluginClass, NAME, VERSION, DESCRIPTION, STATUS)                      \
-  extern "C" PH_EXPORT const ph_plugin_descriptor* plughost_plugin_entry(void) {              \
-    static const ph_plugin_descriptor descriptor = {                                          \
-        sizeof(ph_plugin_descriptor),                                                         \
-        PH_ABI_MAJOR,                                                                         \
-        PH_ABI_MINOR,                                                                         \
-        NAME,                                                                                 \
-        VERSION,                                                                              \
-        DESCRIPTION,                                                                          \
-        STATUS,                                                                               \
-        ::plughost::sdk::detail::embedded_config_schema(),                                    \
-        &::plughost::sdk::detail::init_plugin<PluginClass>,                                   \
-        &::plughost::sdk::detail::shutdown_plugin};                                           \
-    return &descriptor;                                                                       \
+#define PLUGHOST_PLUGIN(PluginClass, NAME, VERSION, DESCRIPTION, STATUS)         \
+  extern "C" PH_EXPORT const ph_plugin_descriptor* plughost_plugin_entry(void) { \
+    static const ph_plugin_descriptor descriptor = {                             \
+        sizeof(ph_plugin_descriptor),                                            \
+        PH_ABI_MAJOR,                                                            \
+        PH_ABI_MINOR,                                                            \
+        NAME,                                                                    \
+        VERSION,                                                                 \
+        DESCRIPTION,                                                             \
+        STATUS,                                                                  \
+        ::plughost::sdk::detail::embedded_config_schema(),                       \
+        &::plughost::sdk::detail::init_plugin<PluginClass>,                      \
+        &::plughost::sdk::detail::shutdown_plugin};                              \
+    return &descriptor;                                                          \
   }
