@@ -13,13 +13,6 @@ namespace {
 
 constexpr const char* kChannel = "plughost_events";
 
-Value text(std::string s) {
-  Value v;
-  v.type = ValueType::kText;
-  v.bytes = std::move(s);
-  return v;
-}
-
 }  // namespace
 
 bool event_type_matches(std::string_view pattern, std::string_view type) {
@@ -81,9 +74,9 @@ int64_t EventBus::publish(const std::string& type, const std::string& payload_js
     Statement st(txn,
                  "INSERT INTO plughost_events (type, payload, node, created_at) VALUES (:type,"
                  " :payload, :node, :at) RETURNING id");
-    st.bind("type", text(type));
-    st.bind("payload", text(payload_json));
-    st.bind("node", text(node_));
+    st.bind("type", Value::text(type));
+    st.bind("payload", Value::text(payload_json));
+    st.bind("node", Value::text(node_));
     Value at;
     at.type = ValueType::kDouble;
     at.d = e.at;
@@ -95,8 +88,8 @@ int64_t EventBus::publish(const std::string& type, const std::string& payload_js
     if (db_->dialect() == Dialect::kPostgres) {
       // Delivered to listeners at commit; the payload is only the id (NOTIFY caps at 8000 bytes).
       Statement notify(txn, "SELECT pg_notify(:channel, :id)");
-      notify.bind("channel", text(kChannel));
-      notify.bind("id", text(std::to_string(e.id)));
+      notify.bind("channel", Value::text(kChannel));
+      notify.bind("id", Value::text(std::to_string(e.id)));
       notify.step();
     }
     txn.commit();
@@ -185,7 +178,7 @@ void EventBus::catch_up() {
     after.type = ValueType::kInt64;
     after.i = last_remote_id_;
     st.bind("after", after);
-    st.bind("node", text(node_));
+    st.bind("node", Value::text(node_));
     while (st.step()) ids.push_back(st.column_int64(0));
   }
   for (int64_t id : ids) deliver_remote(id);

@@ -3,7 +3,6 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
-
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -340,8 +339,8 @@ class RequestHandler : public Http::Handler {
     }
     out.status = 200;
     if (!client->send_all("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                          "Cache-Control: no-cache\r\nX-Trace-ID: " + out.trace_id +
-                          "\r\nTransfer-Encoding: chunked\r\n\r\n") ||
+                          "Cache-Control: no-cache\r\nX-Trace-ID: " +
+                          out.trace_id + "\r\nTransfer-Encoding: chunked\r\n\r\n") ||
         !client->write(": connected\n\n")) {
       return;  // the client left already
     }

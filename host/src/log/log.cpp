@@ -8,20 +8,14 @@
 #include <chrono>
 #include <ctime>
 
+#include "common/time_format.hpp"
+
 namespace plughost {
 namespace {
 
 std::string timestamp() {
   using namespace std::chrono;
-  auto now = system_clock::now();
-  std::time_t secs = system_clock::to_time_t(now);
-  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  return iso8601_utc(duration<double>(system_clock::now().time_since_epoch()).count());
 }
 
 bool contains_ci(std::string_view haystack, std::string_view needle) {

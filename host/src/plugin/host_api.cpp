@@ -6,26 +6,16 @@
 #include <string_view>
 
 #include "http/exchange.hpp"
+#include "plugin/abi_support.hpp"
 #include "plugin/loader.hpp"
 #include "plugin/service_api.hpp"
 
 namespace plughost {
 namespace {
 
-constexpr ph_str kAbsent{nullptr, 0};
-
-ph_str view(std::string_view s) {
-  return ph_str{s.data(), s.size()};
-}
-
-void set_error(ph_error* err, const std::string& message) {
-  if (!err || err->struct_size < sizeof(ph_error) || !err->message || err->message_capacity == 0) {
-    return;
-  }
-  size_t n = std::min(message.size(), err->message_capacity - 1);
-  std::memcpy(err->message, message.data(), n);
-  err->message[n] = '\0';
-}
+using abi::kAbsent;
+using abi::set_error;
+using abi::view;
 
 std::string str_or_empty(const char* s) {
   return s ? s : "";

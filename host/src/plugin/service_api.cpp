@@ -8,6 +8,7 @@
 #include <string>
 
 #include "events/event_bus.hpp"
+#include "plugin/abi_support.hpp"
 #include "plugin/loader.hpp"
 #include "scheduler/scheduler.hpp"
 #include "storage/migrations.hpp"
@@ -26,20 +27,9 @@ struct ph_stmt {
 namespace plughost {
 namespace {
 
-constexpr ph_str kAbsent{nullptr, 0};
-
-ph_str view(std::string_view s) {
-  return ph_str{s.data(), s.size()};
-}
-
-void set_error(ph_error* err, const std::string& message) {
-  if (!err || err->struct_size < sizeof(ph_error) || !err->message || err->message_capacity == 0) {
-    return;
-  }
-  size_t n = std::min(message.size(), err->message_capacity - 1);
-  std::memcpy(err->message, message.data(), n);
-  err->message[n] = '\0';
-}
+using abi::kAbsent;
+using abi::set_error;
+using abi::view;
 
 // Runs `f`, turning exceptions into an error code and message.
 template <typename F>

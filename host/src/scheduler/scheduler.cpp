@@ -7,19 +7,14 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/time_format.hpp"
 #include "storage/statement.hpp"
 
 namespace plughost {
 namespace {
 
 std::string iso(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
+  return iso8601_utc(static_cast<double>(unix_seconds), /*with_millis=*/false);
 }
 
 std::string key_prefix(const std::string& name) {

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "common/time_format.hpp"
 #include "storage/statement.hpp"
 
 namespace plughost {
@@ -32,26 +33,11 @@ void exec_script(Transaction& txn, const std::string& sql) {
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(msg);
 }
 
-Value text(const std::string& s) {
-  Value v;
-  v.type = ValueType::kText;
-  v.bytes = s;
-  return v;
-}
-
 }  // namespace
 
 std::string utc_now_iso() {
   using namespace std::chrono;
-  auto now = system_clock::now();
-  std::time_t secs = system_clock::to_time_t(now);
-  int ms = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
+  return iso8601_utc(duration<double>(system_clock::now().time_since_epoch()).count());
 }
 
 void ensure_host_schema(Database& db) {
@@ -85,8 +71,8 @@ MigrationResult apply_migration(Database& db, const std::string& plugin, const s
   {
     Statement existing(
         txn, "SELECT checksum FROM plughost_migrations WHERE plugin = :plugin AND name = :name");
-    existing.bind("plugin", text(plugin));
-    existing.bind("name", text(name));
+    existing.bind("plugin", Value::text(plugin));
+    existing.bind("name", Value::text(name));
     if (existing.step()) {
       std::string recorded(existing.column_bytes(0));
       if (recorded == checksum) return {MigrationOutcome::kAlreadyApplied, {}};
@@ -100,10 +86,10 @@ MigrationResult apply_migration(Database& db, const std::string& plugin, const s
     Statement record(txn,
                      "INSERT INTO plughost_migrations (plugin, name, checksum, applied_at) "
                      "VALUES (:plugin, :name, :checksum, :at)");
-    record.bind("plugin", text(plugin));
-    record.bind("name", text(name));
-    record.bind("checksum", text(checksum));
-    record.bind("at", text(utc_now_iso()));
+    record.bind("plugin", Value::text(plugin));
+    record.bind("name", Value::text(name));
+    record.bind("checksum", Value::text(checksum));
+    record.bind("at", Value::text(utc_now_iso()));
     record.step();
   }
   txn.commit();

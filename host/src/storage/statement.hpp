@@ -21,6 +21,12 @@ struct Value {
   int64_t i = 0;
   double d = 0;
   std::string bytes;  // kText / kBlob
+
+  static Value text(std::string s) { return {ValueType::kText, 0, 0, std::move(s)}; }
+  static Value blob(std::string s) { return {ValueType::kBlob, 0, 0, std::move(s)}; }
+  static Value integer(int64_t v) { return {ValueType::kInt64, v, 0, {}}; }
+  static Value real(double v) { return {ValueType::kDouble, 0, v, {}}; }
+  static Value null() { return {}; }
 };
 
 // Rewrites `:name` parameters to PostgreSQL's `$n`, skipping string literals, quoted

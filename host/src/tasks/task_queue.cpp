@@ -9,43 +9,14 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "common/time_format.hpp"
 #include "storage/statement.hpp"
 
 namespace plughost {
 namespace {
 
-Value text(std::string s) {
-  Value v;
-  v.type = ValueType::kText;
-  v.bytes = std::move(s);
-  return v;
-}
-Value integer(int64_t i) {
-  Value v;
-  v.type = ValueType::kInt64;
-  v.i = i;
-  return v;
-}
-Value real(double d) {
-  Value v;
-  v.type = ValueType::kDouble;
-  v.d = d;
-  return v;
-}
-Value null() {
-  return Value();
-}
-
 std::string iso_time(double unix_seconds) {
-  if (unix_seconds <= 0) return "";
-  std::time_t secs = static_cast<std::time_t>(unix_seconds);
-  int ms = static_cast<int>((unix_seconds - static_cast<double>(secs)) * 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
+  return unix_seconds <= 0 ? "" : iso8601_utc(unix_seconds);
 }
 
 constexpr const char* kColumns =
@@ -186,7 +157,7 @@ int64_t TaskQueue::enqueue(const EnqueueRequest& r) {
     if (r.idempotency_key.empty()) throw;
     // Another host inserted the same key between our check and insert: return its task.
     Statement existing(db_, "SELECT id FROM plughost_tasks WHERE idempotency_key = :key");
-    existing.bind("key", text(r.idempotency_key));
+    existing.bind("key", Value::text(r.idempotency_key));
     if (existing.step()) return existing.column_int64(0);
     throw;
   }
@@ -197,7 +168,7 @@ int64_t TaskQueue::insert_task(const EnqueueRequest& r) {
   Transaction txn(db_);
   if (!r.idempotency_key.empty()) {
     Statement existing(txn, "SELECT id FROM plughost_tasks WHERE idempotency_key = :key");
-    existing.bind("key", text(r.idempotency_key));
+    existing.bind("key", Value::text(r.idempotency_key));
     if (existing.step()) return existing.column_int64(0);
   }
   Statement insert(txn,
@@ -205,15 +176,15 @@ int64_t TaskQueue::insert_task(const EnqueueRequest& r) {
                    " timeout_seconds, idempotency_key, run_after, created_at) VALUES (:kind,"
                    " :payload, 'queued', :max_attempts, :timeout, :key, :run_after, :now)"
                    " RETURNING id");
-  insert.bind("kind", text(r.kind));
-  insert.bind("payload", text(r.payload_json));
+  insert.bind("kind", Value::text(r.kind));
+  insert.bind("payload", Value::text(r.payload_json));
   insert.bind("max_attempts",
-              integer(r.max_attempts > 0 ? r.max_attempts : settings_.default_max_attempts));
-  insert.bind("timeout",
-              real(r.timeout_seconds > 0 ? r.timeout_seconds : settings_.default_timeout_seconds));
-  insert.bind("key", r.idempotency_key.empty() ? null() : text(r.idempotency_key));
-  insert.bind("run_after", real(now + std::max(0.0, r.delay_seconds)));
-  insert.bind("now", real(now));
+              Value::integer(r.max_attempts > 0 ? r.max_attempts : settings_.default_max_attempts));
+  insert.bind("timeout", Value::real(r.timeout_seconds > 0 ? r.timeout_seconds
+                                                           : settings_.default_timeout_seconds));
+  insert.bind("key", r.idempotency_key.empty() ? Value::null() : Value::text(r.idempotency_key));
+  insert.bind("run_after", Value::real(now + std::max(0.0, r.delay_seconds)));
+  insert.bind("now", Value::real(now));
   if (!insert.step()) throw std::runtime_error("insert returned no id");
   int64_t id = insert.column_int64(0);
   while (insert.step()) {
@@ -225,7 +196,7 @@ int64_t TaskQueue::insert_task(const EnqueueRequest& r) {
 
 std::optional<std::string> TaskQueue::get_json(int64_t id) {
   Statement st(db_, std::string("SELECT ") + kColumns + " FROM plughost_tasks WHERE id = :id");
-  st.bind("id", integer(id));
+  st.bind("id", Value::integer(id));
   if (!st.step()) return std::nullopt;
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -239,10 +210,10 @@ std::string TaskQueue::list_json(const TaskFilter& f) {
   if (!f.status.empty()) sql += " AND status = :status";
   sql += " ORDER BY id DESC LIMIT :limit OFFSET :offset";
   Statement st(db_, sql);
-  if (!f.kind.empty()) st.bind("kind", text(f.kind));
-  if (!f.status.empty()) st.bind("status", text(f.status));
-  st.bind("limit", integer(std::clamp<int64_t>(f.limit, 1, 1000)));
-  st.bind("offset", integer(std::max<int64_t>(f.offset, 0)));
+  if (!f.kind.empty()) st.bind("kind", Value::text(f.kind));
+  if (!f.status.empty()) st.bind("status", Value::text(f.status));
+  st.bind("limit", Value::integer(std::clamp<int64_t>(f.limit, 1, 1000)));
+  st.bind("offset", Value::integer(std::max<int64_t>(f.offset, 0)));
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartArray();
@@ -256,14 +227,14 @@ bool TaskQueue::cancel(int64_t id) {
   Statement queued(db_,
                    "UPDATE plughost_tasks SET status = 'cancelled', finished_at = :now,"
                    " error = 'cancelled before it ran' WHERE id = :id AND status = 'queued'");
-  queued.bind("id", integer(id));
-  queued.bind("now", real(now));
+  queued.bind("id", Value::integer(id));
+  queued.bind("now", Value::real(now));
   queued.step();
   if (queued.affected_rows() > 0) return true;
   Statement running(db_,
                     "UPDATE plughost_tasks SET cancel_requested = 1 WHERE id = :id AND"
                     " status = 'running'");
-  running.bind("id", integer(id));
+  running.bind("id", Value::integer(id));
   running.step();
   if (running.affected_rows() == 0) return false;
   std::lock_guard<std::mutex> lock(mu_);
@@ -309,9 +280,9 @@ bool TaskQueue::claim_and_run() {
                         pick +
                         ") RETURNING id, kind, payload, attempts, max_attempts, timeout_seconds,"
                         " cancel_requested, log");
-    claim.bind("now", real(now));
-    claim.bind("lease", real(now + settings_.lease_seconds));
-    claim.bind("node", text(node_));
+    claim.bind("now", Value::real(now));
+    claim.bind("lease", Value::real(now + settings_.lease_seconds));
+    claim.bind("node", Value::text(node_));
     if (!claim.step()) return false;
     run->id = claim.column_int64(0);
     run->kind = std::string(claim.column_bytes(1));
@@ -350,9 +321,9 @@ bool TaskQueue::claim_and_run() {
       Statement keep(db_,
                      "UPDATE plughost_tasks SET attempts = attempts - 1, lease_until = :lease"
                      " WHERE id = :id AND node = :node");
-      keep.bind("lease", real(unix_now() + settings_.lease_seconds));
-      keep.bind("id", integer(run->id));
-      keep.bind("node", text(node_));
+      keep.bind("lease", Value::real(unix_now() + settings_.lease_seconds));
+      keep.bind("id", Value::integer(run->id));
+      keep.bind("node", Value::text(node_));
       keep.step();
       return true;
     }
@@ -387,7 +358,7 @@ void TaskQueue::finish(ph_task_context& run, int rc, const std::string& error) {
   bool exhausted = false;
   {
     Statement st(db_, "SELECT max_attempts FROM plughost_tasks WHERE id = :id");
-    st.bind("id", integer(run.id));
+    st.bind("id", Value::integer(run.id));
     exhausted = !st.step() || run.attempt >= st.column_int64(0);
   }
   if (run.shutdown && !run.timed_out && !run.cancel_requested) {
@@ -396,8 +367,8 @@ void TaskQueue::finish(ph_task_context& run, int rc, const std::string& error) {
                    "UPDATE plughost_tasks SET status = 'queued', attempts = attempts - 1,"
                    " lease_until = NULL, node = NULL WHERE id = :id AND node = :node AND"
                    " status = 'running'");
-    back.bind("id", integer(run.id));
-    back.bind("node", text(node_));
+    back.bind("id", Value::integer(run.id));
+    back.bind("node", Value::text(node_));
     back.step();
   } else {
     if (run.cancel_requested) {
@@ -421,14 +392,14 @@ void TaskQueue::finish(ph_task_context& run, int rc, const std::string& error) {
                  " progress = :progress, lease_until = NULL, run_after = :run_after,"
                  " finished_at = :finished WHERE id = :id AND status = 'running' AND"
                  " node = :node");
-    st.bind("status", text(status));
-    st.bind("result", run.result.empty() ? null() : text(run.result));
-    st.bind("error", final_error.empty() ? null() : text(final_error));
-    st.bind("progress", integer(status == "succeeded" ? 100 : run.progress));
-    st.bind("run_after", real(status == "queued" ? run_after : now));
-    st.bind("finished", status == "queued" ? null() : real(now));
-    st.bind("id", integer(run.id));
-    st.bind("node", text(node_));
+    st.bind("status", Value::text(status));
+    st.bind("result", run.result.empty() ? Value::null() : Value::text(run.result));
+    st.bind("error", final_error.empty() ? Value::null() : Value::text(final_error));
+    st.bind("progress", Value::integer(status == "succeeded" ? 100 : run.progress));
+    st.bind("run_after", Value::real(status == "queued" ? run_after : now));
+    st.bind("finished", status == "queued" ? Value::null() : Value::real(now));
+    st.bind("id", Value::integer(run.id));
+    st.bind("node", Value::text(node_));
     st.step();
   }
   log_.write(status == "succeeded" || status.empty() ? LogLevel::kInfo : LogLevel::kWarn, "tasks",
@@ -473,9 +444,9 @@ void TaskQueue::lease_loop() {
         Statement st(db_,
                      "UPDATE plughost_tasks SET lease_until = :lease WHERE id = :id AND"
                      " node = :node AND status = 'running' RETURNING cancel_requested");
-        st.bind("lease", real(unix_now() + settings_.lease_seconds));
-        st.bind("id", integer(id));
-        st.bind("node", text(node_));
+        st.bind("lease", Value::real(unix_now() + settings_.lease_seconds));
+        st.bind("id", Value::integer(id));
+        st.bind("node", Value::text(node_));
         if (st.step() && st.column_int64(0) != 0) cancelled.push_back(id);
         while (st.step()) {
         }
@@ -502,10 +473,10 @@ void TaskQueue::write_progress(ph_task_context& run) {
   Statement st(db_, "UPDATE plughost_tasks SET progress = :p WHERE id = :id AND node = :node");
   {
     std::lock_guard<std::mutex> lock(run.mu);
-    st.bind("p", integer(run.progress));
+    st.bind("p", Value::integer(run.progress));
   }
-  st.bind("id", integer(run.id));
-  st.bind("node", text(node_));
+  st.bind("id", Value::integer(run.id));
+  st.bind("node", Value::text(node_));
   st.step();
 }
 
@@ -534,9 +505,9 @@ void TaskQueue::write_log(ph_task_context& run) {
     }
   }
   Statement st(db_, "UPDATE plughost_tasks SET log = :log WHERE id = :id AND node = :node");
-  st.bind("log", text(text_log));
-  st.bind("id", integer(run.id));
-  st.bind("node", text(node_));
+  st.bind("log", Value::text(text_log));
+  st.bind("id", Value::integer(run.id));
+  st.bind("node", Value::text(node_));
   st.step();
 }
 
