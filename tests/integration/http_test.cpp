@@ -71,6 +71,7 @@ TEST_F(HttpTest, HealthzAndReadyzAnswer) {
   auto d = parse(r.body);
   EXPECT_EQ(d["status"].GetString(), std::string("ready"));
   EXPECT_NE(r.body.find("plugin:fixture_good"), std::string::npos);
+  EXPECT_NE(r.body.find("{\"name\":\"storage\",\"status\":\"ok\"}"), std::string::npos);
 }
 
 TEST_F(HttpTest, PluginRouteUsesConfigValue) {

@@ -428,7 +428,7 @@ int cmd_run(const Options& opt) {
   loaded.tasks->start();
   loaded.scheduler->start();
   const Config& config = loaded.config.config;
-  HttpServer server(log, config, *loaded.plugins, loaded.events.get());
+  HttpServer server(log, config, *loaded.plugins, loaded.events.get(), loaded.db.get());
   uint16_t port = 0;
   try {
     port = server.start();

@@ -17,6 +17,7 @@
 #include "events/event_bus.hpp"
 #include "http/exchange.hpp"
 #include "plugin/host_api.hpp"
+#include "storage/statement.hpp"
 
 namespace plughost {
 
@@ -69,12 +70,13 @@ struct SseClient {
 };
 
 struct ServerState {
-  ServerState(Logger& l, const Config& c, const PluginSet& p, EventBus* e)
-      : log(l), config(c), plugins(p), events(e) {}
+  ServerState(Logger& l, const Config& c, const PluginSet& p, EventBus* e, Database* d)
+      : log(l), config(c), plugins(p), events(e), db(d) {}
   Logger& log;
   const Config& config;
   const PluginSet& plugins;
   EventBus* events;
+  Database* db;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopping{false};
   std::mutex sse_mu;
@@ -369,6 +371,20 @@ class RequestHandler : public Http::Handler {
     std::string checks = "[";
     checks += std::string("{\"name\":\"server\",\"status\":\"") +
               (state_->draining.load() ? "draining" : "ok") + "\"}";
+    if (state_->db) {
+      // A round trip through a pooled session: the database answers and a session is free.
+      bool db_ok = true;
+      try {
+        Statement probe(*state_->db, "SELECT 1");
+        db_ok = probe.step();
+      } catch (const std::exception& e) {
+        db_ok = false;
+        state_->log.warn("http", "readiness: storage check failed", {{"error", e.what()}});
+      }
+      ready = ready && db_ok;
+      checks +=
+          std::string(",{\"name\":\"storage\",\"status\":\"") + (db_ok ? "ok" : "failed") + "\"}";
+    }
     for (const auto& record : state_->plugins.plugins()) {
       if (record->status == PluginStatus::kFound || record->status == PluginStatus::kDisabled) {
         continue;
@@ -438,8 +454,8 @@ std::vector<std::pair<std::string, std::string>> collect_headers(const Http::Req
 }
 
 HttpServer::HttpServer(Logger& log, const Config& config, const PluginSet& plugins,
-                       EventBus* events)
-    : state_(std::make_shared<ServerState>(log, config, plugins, events)) {}
+                       EventBus* events, Database* db)
+    : state_(std::make_shared<ServerState>(log, config, plugins, events, db)) {}
 
 HttpServer::~HttpServer() {
   stop();

@@ -19,13 +19,14 @@ class Endpoint;
 namespace plughost {
 
 class EventBus;
+class Database;
 struct ServerState;
 
 class HttpServer {
  public:
   // `events` may be null: then GET /api/events/stream answers 503.
   HttpServer(Logger& log, const Config& config, const PluginSet& plugins,
-             EventBus* events = nullptr);
+             EventBus* events = nullptr, Database* db = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
