@@ -10,7 +10,7 @@ PACKAGES="
   libboost-dev libboost-filesystem-dev
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
-  wrk curl util-linux procps binutils
+  wrk curl util-linux procps binutils tzdata
 "
 
 missing=""
