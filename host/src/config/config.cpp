@@ -63,8 +63,8 @@ struct Walk {
   }
 };
 
-// Checks run in an order of their own (the missing version is known only at the end, schema
-// keywords after unknown keys); operators read the file top to bottom.
+// Checks run in an order of their own (the missing version is known only at the end); operators
+// read the file top to bottom.
 void sort_by_position(std::vector<Diagnostic>& diagnostics) {
   std::stable_sort(diagnostics.begin(), diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {
@@ -105,7 +105,9 @@ bool is_string_tagged(const YAML::Node& node) {
   return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str";
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Advances `i` over digits; returns how many there were.
 size_t skip_digits(const std::string& s, size_t& i) {
@@ -151,7 +153,9 @@ ScalarKind plain_kind(const std::string& s) {
   return ScalarKind::kString;
 }
 
-bool is_true(const std::string& bool_text) { return bool_text[0] == 't' || bool_text[0] == 'T'; }
+bool is_true(const std::string& bool_text) {
+  return bool_text[0] == 't' || bool_text[0] == 'T';
+}
 
 // nullopt when the text (already known to be an integer) does not fit in int64.
 std::optional<int64_t> to_int64(const std::string& text) {
@@ -209,7 +213,7 @@ std::optional<bool> read_bool(Walk& walk, const Field& f) {
   std::optional<Scalar> s = read_scalar(walk, f);
   if (!s) return std::nullopt;
   if (s->kind == ScalarKind::kBool) return is_true(s->text);
-  walk.report(f.mark, f.path, "expected a boolean, got " + describe(*s));
+  walk.report(f.mark, f.path, "expected a boolean (true or false), got " + describe(*s));
   return std::nullopt;
 }
 
@@ -221,12 +225,14 @@ std::optional<int64_t> read_int(Walk& walk, const Field& f, int64_t min, int64_t
     return std::nullopt;
   }
   std::optional<int64_t> value = to_int64(s->text);
-  bool negative = s->text[0] == '-';
   if (!value || *value < min || *value > max) {
-    bool too_small = value ? *value < min : negative;
-    walk.report(f.mark, f.path,
-                "value " + s->text + " must be " + (too_small ? "at least " : "at most ") +
-                    std::to_string(too_small ? min : max));
+    // Keys without an upper bound read better as a lower bound alone.
+    bool unbounded = max == std::numeric_limits<int64_t>::max();
+    walk.report(
+        f.mark, f.path,
+        "value " + s->text +
+            (unbounded ? " must be >= " + std::to_string(min)
+                       : " is out of range " + std::to_string(min) + "-" + std::to_string(max)));
     return std::nullopt;
   }
   return value;
@@ -246,8 +252,7 @@ std::optional<double> read_number(Walk& walk, const Field& f, double min, bool m
     walk.report(f.mark, f.path, "expected a finite number, got " + describe(*s));
   } else if (value < min || (min_exclusive && value == min)) {
     walk.report(f.mark, f.path,
-                "value " + s->text + " must be " + (min_exclusive ? "greater than " : "at least ") +
-                    bound.str());
+                "value " + s->text + " must be " + (min_exclusive ? "> " : ">= ") + bound.str());
   } else {
     return value;
   }
@@ -284,7 +289,7 @@ void each_entry(Walk& walk, const Field& f, const std::vector<std::string>& allo
                 Visit&& visit) {
   if (f.node.IsNull()) return;
   if (!f.node.IsMap()) {
-    walk.report(f.mark, f.path, "expected a mapping, got " + describe_node(f.node));
+    walk.report(f.mark, f.path, "expected a mapping");
     return;
   }
   std::set<std::string> seen;
@@ -440,9 +445,8 @@ void load_version(Walk& walk, const Field& f, Config& config) {
       read_int(walk, f, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
   if (!version) return;
   if (*version != 1) {
-    walk.report(
-        f.mark, f.path,
-        "unsupported config version " + std::to_string(*version) + " (this host reads version 1)");
+    walk.report(f.mark, f.path,
+                "unsupported config version " + std::to_string(*version) + " (this host reads 1)");
     return;
   }
   config.version = 1;
@@ -490,10 +494,8 @@ JsonValue scalar_to_json(Walk& walk, const Field& f, JsonAllocator& alloc) {
   std::optional<Scalar> s = read_scalar(walk, f);
   if (!s) return JsonValue();
   switch (s->kind) {
-    case ScalarKind::kNull:
-      return JsonValue();
-    case ScalarKind::kBool:
-      return JsonValue(is_true(s->text));
+    case ScalarKind::kNull: return JsonValue();
+    case ScalarKind::kBool: return JsonValue(is_true(s->text));
     case ScalarKind::kInt:
       if (std::optional<int64_t> i = to_int64(s->text)) return JsonValue(*i);
       [[fallthrough]];  // too long for int64: keep it as a (rounded) number
@@ -503,8 +505,7 @@ JsonValue scalar_to_json(Walk& walk, const Field& f, JsonAllocator& alloc) {
       walk.report(f.mark, f.path, "infinite or NaN numbers cannot be passed to a plugin");
       return JsonValue();
     }
-    case ScalarKind::kString:
-      break;
+    case ScalarKind::kString: break;
   }
   return JsonValue(s->text.c_str(), static_cast<rapidjson::SizeType>(s->text.size()), alloc);
 }
@@ -548,7 +549,7 @@ JsonValue yaml_to_json(Walk& walk, const Field& f, const std::string& pointer, P
 void load_plugin_config(Walk& walk, const Field& f, PluginConfig& plugin) {
   if (f.node.IsNull()) return;
   if (!f.node.IsMap()) {
-    walk.report(f.mark, f.path, "expected a mapping, got " + describe_node(f.node));
+    walk.report(f.mark, f.path, "expected a mapping");
     return;
   }
   rapidjson::Document document;
@@ -583,22 +584,68 @@ void load_plugins(Walk& walk, const Field& f, Config& config) {
       return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-';
     });
     if (!valid_name) {
-      walk.report(key_mark, v.path, "plugin name \"" + name + "\" must match [a-z0-9_-]+");
+      walk.report(key_mark, v.path, "plugin name must match [a-z0-9_-]+");
     }
     PluginConfig plugin = load_plugin(walk, v, name, key_mark);
     if (valid_name) config.plugins.push_back(std::move(plugin));
   });
 }
 
+// One `schedules:` entry. Cron and time zone syntax are checked where they are understood: by
+// the scheduler, which `plughost check` runs over these.
+void load_schedule(Walk& walk, const Field& f, ScheduleConfig& schedule) {
+  const std::vector<std::string> keys = {"name", "cron", "timezone", "task", "payload"};
+  each_entry(walk, f, keys, [&](const Field& v, const std::string& key, Mark) {
+    if (key == "payload") {
+      PluginConfig positions;  // payload positions are not kept
+      rapidjson::Document document;
+      if (!v.node.IsNull()) {
+        schedule.payload_json =
+            json_text(yaml_to_json(walk, v, "", positions, document.GetAllocator()));
+      }
+      return;
+    }
+    std::optional<std::string> text = read_string(walk, v);
+    if (!text) return;
+    std::string* field = key == "name"       ? &schedule.name
+                         : key == "cron"     ? &schedule.cron
+                         : key == "timezone" ? &schedule.timezone
+                                             : &schedule.task;
+    *field = *text;
+  });
+  if (!f.node.IsMap()) return;
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string*>{"name", &schedule.name},
+        {"cron", &schedule.cron},
+        {"task", &schedule.task}}) {
+    if (value->empty()) walk.report(f.mark, f.path, "missing key \"" + std::string(key) + "\"");
+  }
+}
+
+void load_schedules(Walk& walk, const Field& f, std::vector<ScheduleConfig>& schedules) {
+  if (f.node.IsNull()) return;
+  if (!f.node.IsSequence()) {
+    walk.report(f.mark, f.path, "expected a list of schedules");
+    return;
+  }
+  size_t index = 0;
+  for (const auto& item : f.node) {
+    ScheduleConfig schedule;
+    schedule.mark = to_mark(item.Mark());
+    load_schedule(walk, Field{item, f.path + "." + std::to_string(index++), schedule.mark},
+                  schedule);
+    schedules.push_back(std::move(schedule));
+  }
+}
+
 void load_root(Walk& walk, const YAML::Node& root, Config& config) {
   Field document{root, "", to_mark(root.Mark())};
   if (!root.IsMap()) {
-    walk.report(document.mark, "",
-                "expected a mapping at the top of the file, got " + describe_node(root));
+    walk.report(document.mark, "", "expected a mapping at the top of the file");
     return;
   }
-  const std::vector<std::string> keys = {"version", "server",      "log",    "storage",
-                                         "tasks",   "plugins_dir", "plugins"};
+  const std::vector<std::string> keys = {"version", "server",    "log",         "storage",
+                                         "tasks",   "schedules", "plugins_dir", "plugins"};
   bool has_version = false;
   each_entry(walk, document, keys, [&](const Field& v, const std::string& key, Mark) {
     if (key == "version") {
@@ -612,6 +659,8 @@ void load_root(Walk& walk, const YAML::Node& root, Config& config) {
       load_storage(walk, v, config);
     } else if (key == "tasks") {
       load_tasks(walk, v, config.tasks);
+    } else if (key == "schedules") {
+      load_schedules(walk, v, config.schedules);
     } else if (key == "plugins_dir") {
       load_plugins_dir(walk, v, config);
     } else if (key == "plugins") {
@@ -667,30 +716,32 @@ size_t closing_brace(const std::string& s, size_t from) {
   return std::string::npos;
 }
 
-bool is_name_char(char c, bool first) {
-  bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-  return letter || (!first && is_digit(c));
+bool is_variable_name(const std::string& name) {
+  if (name.empty() || is_digit(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '_';
+  });
 }
 
 // Expands the body of one "${…}": NAME, NAME:-default or NAME:?message. As in the shell, the
-// default and the message apply when the variable is unset or empty.
+// default and the message apply when the variable is unset or empty; both may use variables.
 std::optional<std::string> expand_reference(const std::string& body, const EnvLookup& env,
                                             std::string& error) {
-  size_t name_end = 0;
-  while (name_end < body.size() && is_name_char(body[name_end], name_end == 0)) ++name_end;
-  std::string name = body.substr(0, name_end);
-  std::string op = body.substr(name_end, 2);
-  if (name.empty() || (name_end < body.size() && op != ":-" && op != ":?")) {
-    error = "invalid variable reference \"${" + body + "}\"";
+  size_t op_at = std::min(body.find(":-"), body.find(":?"));
+  std::string name = body.substr(0, op_at);
+  std::string op = op_at == std::string::npos ? "" : body.substr(op_at, 2);
+  if (!is_variable_name(name)) {
+    error = "invalid variable name \"" + name + "\" in \"${" + body + "}\"";
     return std::nullopt;
   }
   std::optional<std::string> value = env(name);
   bool unset_or_empty = !value || value->empty();
-  if (op == ":-" && unset_or_empty) return interpolate(body.substr(name_end + 2), env, error);
+  if (op == ":-" && unset_or_empty) return interpolate(body.substr(op_at + 2), env, error);
   if (op == ":?" && unset_or_empty) {
-    std::optional<std::string> message = interpolate(body.substr(name_end + 2), env, error);
+    std::optional<std::string> message = interpolate(body.substr(op_at + 2), env, error);
     if (message) {
-      error = message->empty() ? "environment variable " + name + " is not set or empty" : *message;
+      error = "environment variable " + name + (value ? " is empty" : " is not set") +
+              (message->empty() ? "" : ": " + *message);
     }
     return std::nullopt;
   }
@@ -812,11 +863,6 @@ std::string json_type(const JsonValue& v) {
   return v.IsInt64() || v.IsUint64() ? "integer" : "number";
 }
 
-std::string describe_json(const JsonValue& v) {
-  if (v.IsObject() || v.IsArray() || v.IsNull()) return json_type(v);
-  return json_type(v) + " " + json_text(v);
-}
-
 // Unknown type names (draft-03's "any", typos) match everything: the schema is the plugin
 // author's to fix, not the operator's.
 bool has_json_type(const JsonValue& v, const std::string& type) {
@@ -844,7 +890,7 @@ std::vector<std::string> schema_types(const JsonValue& schema) {
 std::string type_mismatch(const std::vector<std::string>& types, const JsonValue& v) {
   std::string expected;
   for (const auto& t : types) expected += (expected.empty() ? "" : " or ") + t;
-  return "expected " + expected + ", got " + describe_json(v);
+  return "expected " + expected + ", got " + json_type(v);
 }
 
 // Reports and returns false when `v` matches none of the schema's types.
@@ -1298,7 +1344,6 @@ PluginConfigCheck check_plugin_config(const Config& config, const PluginConfig& 
   // Without the keys already reported as unknown, the validator can reach other problems.
   for (const auto& pointer : check.unknown) rapidjson::Pointer(pointer.c_str()).Erase(document);
   validate_remaining(check, document);
-  sort_by_position(out.diagnostics);
   return out;
 }
 
