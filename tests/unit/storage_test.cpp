@@ -579,6 +579,10 @@ TEST_P(SchedulerTest, RejectsBadCronZoneAndDuplicateNames) {
   EXPECT_EQ(s.add({"a", "@daily", "Europe/Berlin", "p/ok", "{}", "config"}), "");
   EXPECT_NE(s.add({"a", "@hourly", "", "p/ok", "{}", "plugin-x"}).find("already defined"),
             std::string::npos);
+  // A plugin whose init fails after registering loses its schedules.
+  ASSERT_EQ(s.add({"b", "@hourly", "", "p/ok", "{}", "plugin-x"}), "");
+  s.remove_owned_by("plugin-x");
+  EXPECT_EQ(s.names(), std::vector<std::string>{"a"});
 }
 
 TEST_P(SchedulerTest, SameDueTimeEnqueuesOnceAcrossHosts) {

@@ -6,6 +6,7 @@
 
 #include "events/event_bus.hpp"
 #include "plugin/host_api.hpp"
+#include "scheduler/scheduler.hpp"
 
 namespace plughost {
 namespace fs = std::filesystem;
@@ -204,6 +205,7 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
     if (services_ && services_->events) {
       for (uint64_t id : host.subscriptions) services_->events->unsubscribe(id);
     }
+    if (services_ && services_->scheduler) services_->scheduler->remove_owned_by(record.name);
     host.subscriptions.clear();
     return false;
   }

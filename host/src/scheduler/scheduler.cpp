@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -52,6 +53,13 @@ std::string Scheduler::add(const ScheduleSpec& spec) {
   std::lock_guard<std::mutex> lock(mu_);
   entries_.push_back({spec, *cron, *tz, std::nullopt});
   return {};
+}
+
+void Scheduler::remove_owned_by(const std::string& owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [&](const Entry& e) { return e.spec.owner == owner; }),
+                 entries_.end());
 }
 
 void Scheduler::start() {

@@ -34,6 +34,8 @@ class Scheduler {
 
   // Validates and adds a schedule; returns an error message or "". Only before start().
   std::string add(const ScheduleSpec& spec);
+  // Drops the schedules a plugin registered (its init failed after registering). Before start().
+  void remove_owned_by(const std::string& owner);
   void start();
   void stop();
 
