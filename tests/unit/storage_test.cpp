@@ -201,6 +201,9 @@ TEST(StorageUrl, ParsesAndRedacts) {
   EXPECT_NE(pg->postgres_conninfo.find("password='s3cr@t'"), std::string::npos);
   EXPECT_NE(pg->postgres_conninfo.find("sslmode='disable'"), std::string::npos);
   EXPECT_EQ(pg->redacted.find("s3cr"), std::string::npos) << pg->redacted;
+  auto q = parse_storage_url("postgresql://h:1/db?password=hunter2&sslmode=require", "", error);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->redacted, "postgresql://h:1/db?password=***&sslmode=require");
   auto rel = parse_storage_url("sqlite://data/x.db", "/etc/plughost", error);
   ASSERT_TRUE(rel);
   EXPECT_EQ(rel->sqlite_path, "/etc/plughost/data/x.db");
@@ -243,7 +246,7 @@ int wait_until_cancelled(void* ud, ph_task_context* t, ph_error*) {
   }
   probe->cv.notify_all();
   while (!host_api_table()->task_cancelled(t)) std::this_thread::yield();
-  return PH_OK;
+  return PH_ERR_INTERNAL;  // stopped early: PH_OK would mean the work is done
 }
 
 class TaskQueueTest : public StorageTest {

@@ -397,9 +397,9 @@ int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& si
   }).detach();
   server.stop();
   loaded.scheduler->stop();
-  loaded.tasks->stop();  // running tasks are asked to stop; interrupted ones are handed back
+  loaded.tasks->stop();   // running tasks are asked to stop; interrupted ones are handed back
+  loaded.events->stop();  // no plugin callback may run once plugins begin to shut down
   loaded.plugins->stop();
-  loaded.events->stop();
   log.info("host", "stopped");
   return kExitOk;
 }

@@ -1,7 +1,7 @@
 #include "events/event_bus.hpp"
 
 #include <libpq-fe.h>
-#include <sys/select.h>
+#include <poll.h>
 
 #include <vector>
 
@@ -55,6 +55,11 @@ void EventBus::start() {
   dispatcher_ = std::thread([this] { dispatch_loop(); });
   if (db_ && db_->dialect() == Dialect::kPostgres) {
     if (!connect_listener()) log_.warn("events", "LISTEN connection failed; retrying");
+    // Catch-up after a reconnect starts from here, never from the beginning of history.
+    Statement st(*db_, "SELECT COALESCE(MAX(id), 0) FROM plughost_events");
+    if (st.step()) last_remote_id_ = st.column_int64(0);
+    while (st.step()) {
+    }
     listener_ = std::thread([this] { listen_loop(); });
   }
 }
@@ -111,8 +116,13 @@ uint64_t EventBus::subscribe(const std::string& pattern, EventCallback callback)
 }
 
 void EventBus::unsubscribe(uint64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   subscribers_.erase(id);
+  // A callback already running may touch what its owner frees next: wait for it, unless this is
+  // the callback itself unsubscribing.
+  if (std::this_thread::get_id() != dispatcher_.get_id()) {
+    cv_.wait(lock, [&] { return dispatching_ != id; });
+  }
 }
 
 void EventBus::dispatch_loop() {
@@ -122,19 +132,25 @@ void EventBus::dispatch_loop() {
     if (stopping_ && queue_.empty()) return;
     Event e = std::move(queue_.front());
     queue_.pop_front();
-    std::vector<EventCallback> targets;
+    std::vector<uint64_t> targets;
     for (const auto& [id, sub] : subscribers_) {
-      if (event_type_matches(sub.first, e.type)) targets.push_back(sub.second);
+      if (event_type_matches(sub.first, e.type)) targets.push_back(id);
     }
-    lock.unlock();
-    for (const auto& cb : targets) {
+    for (uint64_t id : targets) {
+      auto it = subscribers_.find(id);
+      if (it == subscribers_.end()) continue;  // unsubscribed meanwhile
+      EventCallback cb = it->second.second;
+      dispatching_ = id;
+      lock.unlock();
       try {
         cb(e);
       } catch (const std::exception& ex) {
         log_.warn("events", "subscriber failed", {{"type", e.type}, {"error", ex.what()}});
       }
+      lock.lock();
+      dispatching_ = 0;
+      cv_.notify_all();
     }
-    lock.lock();
   }
 }
 
@@ -204,12 +220,8 @@ void EventBus::listen_loop() {
       }
       continue;
     }
-    int fd = PQsocket(listen_conn_);
-    fd_set fds;
-    FD_ZERO(&fds);
-    FD_SET(fd, &fds);
-    timeval tv{0, 200000};  // wake up to notice stop()
-    if (select(fd + 1, &fds, nullptr, nullptr, &tv) < 0 || !PQconsumeInput(listen_conn_)) {
+    pollfd pfd{PQsocket(listen_conn_), POLLIN, 0};
+    if (poll(&pfd, 1, 200) < 0 || !PQconsumeInput(listen_conn_)) {  // 200 ms: notice stop()
       log_.warn("events", "LISTEN connection lost; reconnecting");
       connected = false;
       continue;

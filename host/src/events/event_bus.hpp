@@ -71,6 +71,7 @@ class EventBus {
   std::deque<Event> queue_;
   std::map<uint64_t, std::pair<std::string, EventCallback>> subscribers_;
   uint64_t next_id_ = 1;
+  uint64_t dispatching_ = 0;  // subscription whose callback runs now (0: none)
   std::thread dispatcher_;
   std::thread listener_;
   ::pg_conn* listen_conn_ = nullptr;  // PGconn, owned by the listener

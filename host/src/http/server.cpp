@@ -84,7 +84,12 @@ struct ServerState {
   std::vector<std::shared_ptr<SseClient>> sse_clients;
 
   void drop_client(const std::shared_ptr<SseClient>& c) {
-    for (uint64_t id : c->subscriptions) events->unsubscribe(id);
+    std::vector<uint64_t> ids;
+    {
+      std::lock_guard<std::mutex> lock(c->mu);
+      ids.swap(c->subscriptions);
+    }
+    for (uint64_t id : ids) events->unsubscribe(id);
     c->close_stream();
     std::lock_guard<std::mutex> lock(sse_mu);
     sse_clients.erase(std::remove(sse_clients.begin(), sse_clients.end(), c), sse_clients.end());
@@ -348,18 +353,29 @@ class RequestHandler : public Http::Handler {
     }
     std::weak_ptr<SseClient> weak = client;
     auto state = state_;
+    std::vector<uint64_t> ids;
     for (const auto& pattern : patterns) {
-      client->subscriptions.push_back(
-          state_->events->subscribe(pattern, [weak, state](const Event& e) {
-            auto c = weak.lock();
-            if (!c) return;
-            std::string data = e.payload_json;
-            std::replace(data.begin(), data.end(), '\n', ' ');  // JSON whitespace only
-            if (!c->write("id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + data +
-                          "\n\n")) {
-              state->drop_client(c);
-            }
-          }));
+      ids.push_back(state_->events->subscribe(pattern, [weak, state](const Event& e) {
+        auto c = weak.lock();
+        if (!c) return;
+        std::string data = e.payload_json;
+        std::replace(data.begin(), data.end(), '\n', ' ');  // JSON whitespace only
+        if (!c->write("id: " + std::to_string(e.id) + "\nevent: " + e.type + "\ndata: " + data +
+                      "\n\n")) {
+          state->drop_client(c);
+        }
+      }));
+    }
+    bool dead;
+    {
+      std::lock_guard<std::mutex> lock(client->mu);
+      client->subscriptions = ids;
+      dead = client->dead;
+    }
+    if (dead) {
+      // It went away while subscribing: drop_client may have run before the ids were stored.
+      for (uint64_t id : ids) state_->events->unsubscribe(id);
+      return;
     }
     std::lock_guard<std::mutex> lock(state_->sse_mu);
     state_->sse_clients.push_back(client);

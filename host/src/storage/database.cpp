@@ -1,9 +1,11 @@
 #include "storage/database.hpp"
 
+#include <libpq-fe.h>
 #include <soci/connection-pool.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -85,11 +87,23 @@ std::optional<StorageUrl> parse_postgres(const std::string& url, std::string& er
     if (amp == std::string::npos) break;
     start = amp + 1;
   }
-  out.redacted = url;
-  if (!password.empty()) {
-    size_t at = url.rfind('@');
-    size_t colon = url.find(':', url.find("://") + 3);
-    out.redacted = url.substr(0, colon + 1) + "***" + url.substr(at);
+  // Built from the parts, so no password (user info or ?password=/sslpassword=) survives.
+  out.redacted = url.substr(0, url.find("://") + 3);
+  if (!user.empty()) out.redacted += user + (password.empty() ? "@" : ":***@");
+  out.redacted += hostport + "/" + db;
+  if (!query.empty()) {
+    std::string q;
+    for (size_t start = 0; start < query.size();) {
+      size_t amp = query.find('&', start);
+      std::string kv =
+          query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+      std::string key = kv.substr(0, kv.find('='));
+      q += (q.empty() ? "?" : "&") +
+           ((key == "password" || key == "sslpassword") ? key + "=***" : kv);
+      if (amp == std::string::npos) break;
+      start = amp + 1;
+    }
+    out.redacted += q;
   }
   return out;
 }
@@ -158,7 +172,28 @@ Database::Lease Database::acquire() {
 
 Database::Lease::Lease(Database& db, size_t slot) : db_(&db), slot_(slot) {}
 Database::Lease::~Lease() {
-  if (db_) db_->pool_->give_back(slot_);
+  if (!db_) return;
+  // A session goes back to the pool clean: no open transaction, a live connection.
+  try {
+    void* handle = native_handle();
+    if (db_->dialect() == Dialect::kSqlite) {
+      // soci-sqlite3.h wraps the sqlite3 API in namespace sqlite_api.
+      auto* conn = static_cast<sqlite_api::sqlite3*>(handle);
+      if (!sqlite_api::sqlite3_get_autocommit(conn)) {
+        sqlite_api::sqlite3_exec(conn, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+    } else {
+      auto* conn = static_cast<PGconn*>(handle);
+      if (PQstatus(conn) == CONNECTION_BAD) {
+        PQreset(conn);
+      } else if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+      }
+    }
+  } catch (...) {
+    // Returning the slot matters more than cleaning it.
+  }
+  db_->pool_->give_back(slot_);
 }
 Database::Lease::Lease(Lease&& other) noexcept : db_(other.db_), slot_(other.slot_) {
   other.db_ = nullptr;

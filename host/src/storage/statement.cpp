@@ -126,8 +126,15 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
+  try {
+    exec_native(lease_, dialect_, "COMMIT");
+  } catch (...) {
+    // e.g. SQLite refuses to commit while a statement is still unfinished: the transaction is
+    // still open and must not go back to the pool that way.
+    rollback();
+    throw;
+  }
   open_ = false;
-  exec_native(lease_, dialect_, "COMMIT");
 }
 
 void Transaction::rollback() {
@@ -293,7 +300,7 @@ ValueType Statement::column_type(int i) const {
       default: return ValueType::kText;
     }
   }
-  if (PQgetisnull(native_->pg, native_->row, i)) return ValueType::kNull;
+  if (!pg_row_valid() || PQgetisnull(native_->pg, native_->row, i)) return ValueType::kNull;
   switch (PQftype(native_->pg, i)) {
     case kBoolOid:
     case kInt2Oid:
@@ -308,8 +315,13 @@ ValueType Statement::column_type(int i) const {
   }
 }
 
+bool Statement::pg_row_valid() const {
+  return native_->pg && native_->row >= 0 && native_->row < PQntuples(native_->pg);
+}
+
 int64_t Statement::column_int64(int i) const {
   if (dialect_ == Dialect::kSqlite) return sqlite3_column_int64(native_->sqlite, i);
+  if (!pg_row_valid()) return 0;
   const char* v = PQgetvalue(native_->pg, native_->row, i);
   if (PQftype(native_->pg, i) == kBoolOid) return v[0] == 't' ? 1 : 0;
   return std::atoll(v);
@@ -317,6 +329,7 @@ int64_t Statement::column_int64(int i) const {
 
 double Statement::column_double(int i) const {
   if (dialect_ == Dialect::kSqlite) return sqlite3_column_double(native_->sqlite, i);
+  if (!pg_row_valid()) return 0;
   return std::strtod(PQgetvalue(native_->pg, native_->row, i), nullptr);
 }
 
@@ -328,6 +341,7 @@ std::string_view Statement::column_bytes(int i) const {
     int n = sqlite3_column_bytes(native_->sqlite, i);
     return {static_cast<const char*>(p), static_cast<size_t>(n)};
   }
+  if (!pg_row_valid()) return {};
   const char* v = PQgetvalue(native_->pg, native_->row, i);
   int n = PQgetlength(native_->pg, native_->row, i);
   if (PQftype(native_->pg, i) == kByteaOid && n >= 2 && v[0] == '\\' && v[1] == 'x') {

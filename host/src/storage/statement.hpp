@@ -77,6 +77,7 @@ class Statement {
   void prepare(std::string_view sql);
   bool step_sqlite();
   bool step_postgres();
+  bool pg_row_valid() const;  // after PH_DONE (or before the first row) there is no row
 
   std::optional<Database::Lease> own_lease_;
   Database::Lease* lease_;

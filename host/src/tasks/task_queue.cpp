@@ -141,7 +141,12 @@ void TaskQueue::stop() {
   }
   wake_.notify_all();
   settled_.notify_all();
-  for (auto& t : threads_) t.join();
+  // Workers first: their handlers may take a while to wind down, and their leases must be
+  // renewed until they have (else another host would start the same task).
+  for (size_t i = 0; i + 1 < threads_.size(); ++i) threads_[i].join();
+  lease_stop_ = true;
+  wake_.notify_all();
+  if (!threads_.empty()) threads_.back().join();
   threads_.clear();
 }
 
@@ -264,6 +269,23 @@ void TaskQueue::worker_loop() {
   }
 }
 
+// Our own heartbeat was late and the lease lapsed while this host still runs the task: keep
+// the running attempt rather than start a second one (or fail it) next to it.
+bool TaskQueue::already_running_here(ph_task_context& run) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_.count(run.id)) return false;
+  }
+  Statement keep(db_,
+                 "UPDATE plughost_tasks SET attempts = attempts - 1, lease_until = :lease"
+                 " WHERE id = :id AND node = :node");
+  keep.bind("lease", Value::real(unix_now() + settings_.lease_seconds));
+  keep.bind("id", Value::integer(run.id));
+  keep.bind("node", Value::text(node_));
+  keep.step();
+  return true;
+}
+
 bool TaskQueue::claim_and_run() {
   double now = unix_now();
   auto run = std::make_unique<ph_task_context>();
@@ -303,6 +325,7 @@ bool TaskQueue::claim_and_run() {
   }
   run->queue = this;
   run->deadline = now + timeout;
+  if (already_running_here(*run)) return true;
   if (run->attempt > max_attempts) {
     // Its worker died on the last allowed attempt: do not run it again.
     finish(*run, PH_ERR_INTERNAL, "worker lost during the last attempt");
@@ -315,18 +338,6 @@ bool TaskQueue::claim_and_run() {
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (running_.count(run->id)) {
-      // Our own heartbeat was late and the lease lapsed while this host still runs the task:
-      // keep the running attempt rather than start a second one next to it.
-      Statement keep(db_,
-                     "UPDATE plughost_tasks SET attempts = attempts - 1, lease_until = :lease"
-                     " WHERE id = :id AND node = :node");
-      keep.bind("lease", Value::real(unix_now() + settings_.lease_seconds));
-      keep.bind("id", Value::integer(run->id));
-      keep.bind("node", Value::text(node_));
-      keep.step();
-      return true;
-    }
     if (stopping_) {
       // Claimed while this host began to stop (possibly a task another worker just handed
       // back): hand it back untouched instead of starting it.
@@ -361,7 +372,7 @@ void TaskQueue::finish(ph_task_context& run, int rc, const std::string& error) {
     st.bind("id", Value::integer(run.id));
     exhausted = !st.step() || run.attempt >= st.column_int64(0);
   }
-  if (run.shutdown && !run.timed_out && !run.cancel_requested) {
+  if (run.shutdown && rc != PH_OK && !run.timed_out && !run.cancel_requested) {
     // Interrupted by this host's shutdown: hand the task back, this attempt does not count.
     Statement back(db_,
                    "UPDATE plughost_tasks SET status = 'queued', attempts = attempts - 1,"
@@ -425,12 +436,12 @@ void TaskQueue::finish(ph_task_context& run, int rc, const std::string& error) {
 
 void TaskQueue::lease_loop() {
   auto period = std::chrono::duration<double>(std::max(0.05, settings_.lease_seconds / 3));
-  while (!stopping_) {
+  while (!lease_stop_) {
     std::vector<int64_t> ids;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, period, [&] { return stopping_.load(); });
-      if (stopping_) return;
+      wake_.wait_for(lock, period, [&] { return lease_stop_.load(); });
+      if (lease_stop_) return;
       double now = unix_now();
       for (auto& [id, run] : running_) {
         if (now > run->deadline) run->timed_out = true;

@@ -95,6 +95,7 @@ class TaskQueue {
 
  private:
   int64_t insert_task(const EnqueueRequest& request);
+  bool already_running_here(ph_task_context& run);
   void worker_loop();
   void lease_loop();
   bool claim_and_run();
@@ -116,6 +117,7 @@ class TaskQueue {
   std::function<void(const std::string&, const std::string&)> sink_;
 
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> lease_stop_{false};  // the lease thread outlives the workers
   std::mutex mu_;
   std::condition_variable wake_;     // enqueue / stop
   std::condition_variable settled_;  // a task finished here

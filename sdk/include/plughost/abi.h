@@ -325,7 +325,10 @@ typedef struct ph_host_api {
   int (*task_attempt)(ph_task_context* task); /* 1 for the first run */
   void (*task_set_progress)(ph_task_context* task, int percent);
   void (*task_log)(ph_task_context* task, const char* line, size_t len);
-  int (*task_cancelled)(ph_task_context* task); /* non-zero: cancel requested or timed out */
+  /* Non-zero: cancel requested, timed out, or the host is shutting down. A handler that stops
+   * early because of it must return an error, not PH_OK (PH_OK means the work is done; on
+   * shutdown an unfinished task is handed back to run again). */
+  int (*task_cancelled)(ph_task_context* task);
   void (*task_set_result)(ph_task_context* task, const char* json, size_t len);
 
   /* since 1.1: events. Types are dotted or underscored names ("sync_finished"); patterns may use
