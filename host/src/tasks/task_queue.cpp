@@ -229,19 +229,23 @@ std::string TaskQueue::list_json(const TaskFilter& f) {
 
 bool TaskQueue::cancel(int64_t id) {
   double now = unix_now();
-  Statement queued(db_,
-                   "UPDATE plughost_tasks SET status = 'cancelled', finished_at = :now,"
-                   " error = 'cancelled before it ran' WHERE id = :id AND status = 'queued'");
-  queued.bind("id", Value::integer(id));
-  queued.bind("now", Value::real(now));
-  queued.step();
-  if (queued.affected_rows() > 0) return true;
-  Statement running(db_,
-                    "UPDATE plughost_tasks SET cancel_requested = 1 WHERE id = :id AND"
-                    " status = 'running'");
-  running.bind("id", Value::integer(id));
-  running.step();
-  if (running.affected_rows() == 0) return false;
+  {
+    Statement queued(db_,
+                     "UPDATE plughost_tasks SET status = 'cancelled', finished_at = :now,"
+                     " error = 'cancelled before it ran' WHERE id = :id AND status = 'queued'");
+    queued.bind("id", Value::integer(id));
+    queued.bind("now", Value::real(now));
+    queued.step();
+    if (queued.affected_rows() > 0) return true;
+  }
+  {
+    Statement running(db_,
+                      "UPDATE plughost_tasks SET cancel_requested = 1 WHERE id = :id AND"
+                      " status = 'running'");
+    running.bind("id", Value::integer(id));
+    running.step();
+    if (running.affected_rows() == 0) return false;
+  }  // the pooled session is back before mu_ is taken (lock order: mu_ never waits on the pool)
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = running_.find(id); it != running_.end()) it->second->cancel_requested = true;
   return true;
@@ -347,7 +351,7 @@ bool TaskQueue::claim_and_run() {
     }
   }
   if (run->shutdown) {
-    finish(*run, PH_OK, {});
+    finish(*run, PH_ERR_WRONG_STATE, "not started: the host is stopping");
     return true;
   }
   char message[1024] = {0};
