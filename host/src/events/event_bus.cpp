@@ -36,9 +36,7 @@ bool event_type_matches(std::string_view pattern, std::string_view type) {
 }
 
 std::string events_table_sql(Dialect dialect) {
-  std::string id = dialect == Dialect::kSqlite ? "id INTEGER PRIMARY KEY AUTOINCREMENT"
-                                               : "id BIGSERIAL PRIMARY KEY";
-  return "CREATE TABLE IF NOT EXISTS plughost_events (" + id +
+  return std::string("CREATE TABLE IF NOT EXISTS plughost_events (") + serial_id_column(dialect) +
          ", type TEXT NOT NULL, payload TEXT NOT NULL, node TEXT NOT NULL,"
          " created_at DOUBLE PRECISION NOT NULL);"
          "CREATE INDEX IF NOT EXISTS plughost_events_type ON plughost_events (type, id);";
@@ -82,10 +80,7 @@ int64_t EventBus::publish(const std::string& type, const std::string& payload_js
     st.bind("type", Value::text(type));
     st.bind("payload", Value::text(payload_json));
     st.bind("node", Value::text(node_));
-    Value at;
-    at.type = ValueType::kDouble;
-    at.d = e.at;
-    st.bind("at", at);
+    st.bind("at", Value::real(e.at));
     st.step();
     e.id = st.column_int64(0);
     while (st.step()) {
@@ -156,10 +151,7 @@ void EventBus::dispatch_loop() {
 
 void EventBus::deliver_remote(int64_t id) {
   Statement st(*db_, "SELECT type, payload, node, created_at FROM plughost_events WHERE id = :id");
-  Value v;
-  v.type = ValueType::kInt64;
-  v.i = id;
-  st.bind("id", v);
+  st.bind("id", Value::integer(id));
   if (!st.step()) return;
   Event e{id, std::string(st.column_bytes(0)), std::string(st.column_bytes(1)),
           std::string(st.column_bytes(2)), st.column_double(3)};
@@ -190,10 +182,7 @@ void EventBus::catch_up() {
   {
     Statement st(*db_,
                  "SELECT id FROM plughost_events WHERE id > :after AND node <> :node ORDER BY id");
-    Value after;
-    after.type = ValueType::kInt64;
-    after.i = last_remote_id_;
-    st.bind("after", after);
+    st.bind("after", Value::integer(last_remote_id_));
     st.bind("node", Value::text(node_));
     while (st.step()) ids.push_back(st.column_int64(0));
   }

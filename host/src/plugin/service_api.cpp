@@ -172,28 +172,17 @@ int stmt_bind_null(ph_stmt* s, const char* name) {
   return bind(s, name, Value());
 }
 int stmt_bind_int64(ph_stmt* s, const char* name, int64_t i) {
-  Value v;
-  v.type = ValueType::kInt64;
-  v.i = i;
-  return bind(s, name, v);
+  return bind(s, name, Value::integer(i));
 }
 int stmt_bind_double(ph_stmt* s, const char* name, double d) {
-  Value v;
-  v.type = ValueType::kDouble;
-  v.d = d;
-  return bind(s, name, v);
+  return bind(s, name, Value::real(d));
 }
 int stmt_bind_text(ph_stmt* s, const char* name, const char* data, size_t len) {
-  Value v;
-  v.type = ValueType::kText;
-  v.bytes.assign(data ? data : "", data ? len : 0);
-  return bind(s, name, std::move(v));
+  return bind(s, name, Value::text(data ? std::string(data, len) : std::string()));
 }
 int stmt_bind_blob(ph_stmt* s, const char* name, const void* data, size_t len) {
-  Value v;
-  v.type = ValueType::kBlob;
-  v.bytes.assign(static_cast<const char*>(data), data ? len : 0);
-  return bind(s, name, std::move(v));
+  return bind(s, name,
+              Value::blob(data ? std::string(static_cast<const char*>(data), len) : std::string()));
 }
 
 int stmt_step(ph_stmt* s, ph_error* err) {

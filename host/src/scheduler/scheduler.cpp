@@ -144,10 +144,7 @@ std::optional<std::string> Scheduler::describe(const std::string& name) {
   Statement st(db_,
                "SELECT idempotency_key FROM plughost_tasks WHERE idempotency_key LIKE :prefix"
                " ORDER BY id DESC LIMIT 1");
-  Value prefix;
-  prefix.type = ValueType::kText;
-  prefix.bytes = key_prefix(spec.name) + "%";
-  st.bind("prefix", prefix);
+  st.bind("prefix", Value::text(key_prefix(spec.name) + "%"));
   if (st.step()) {
     std::string key(st.column_bytes(0));
     last = std::atoll(key.c_str() + key_prefix(spec.name).size());

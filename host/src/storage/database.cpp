@@ -110,6 +110,11 @@ std::optional<StorageUrl> parse_postgres(const std::string& url, std::string& er
 
 }  // namespace
 
+const char* serial_id_column(Dialect d) {
+  return d == Dialect::kSqlite ? "id INTEGER PRIMARY KEY AUTOINCREMENT"
+                               : "id BIGSERIAL PRIMARY KEY";
+}
+
 const char* dialect_name(Dialect d) {
   return d == Dialect::kSqlite ? "sqlite" : "postgresql";
 }

@@ -16,6 +16,8 @@ namespace plughost {
 
 enum class Dialect { kSqlite, kPostgres };
 const char* dialect_name(Dialect d);
+// The auto-increment integer primary key column "id" in the dialect's DDL.
+const char* serial_id_column(Dialect d);
 
 struct StorageUrl {
   Dialect dialect = Dialect::kSqlite;

@@ -12,28 +12,7 @@
 #include "storage/statement.hpp"
 
 namespace plughost {
-namespace {
-
-// Runs several statements at once, on the transaction's session.
-void exec_script(Transaction& txn, const std::string& sql) {
-  if (txn.dialect() == Dialect::kSqlite) {
-    char* err = nullptr;
-    auto* db = static_cast<sqlite3*>(txn.lease().native_handle());
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "sqlite error";
-      sqlite3_free(err);
-      throw std::runtime_error(msg);
-    }
-    return;
-  }
-  PGresult* r = PQexec(static_cast<PGconn*>(txn.lease().native_handle()), sql.c_str());
-  ExecStatusType st = PQresultStatus(r);
-  std::string msg = PQresultErrorMessage(r);
-  PQclear(r);
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(msg);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string utc_now_iso() {
   using namespace std::chrono;
@@ -44,11 +23,11 @@ void ensure_host_schema(Database& db) {
   Transaction txn(db);
   // Several hosts may start at once on PostgreSQL: serialise schema creation with an advisory
   // lock held until commit. SQLite's BEGIN IMMEDIATE already serialises.
-  if (db.dialect() == Dialect::kPostgres) exec_script(txn, "SELECT pg_advisory_xact_lock(7351)");
-  exec_script(txn,
-              "CREATE TABLE IF NOT EXISTS plughost_migrations ("
-              " plugin TEXT NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL,"
-              " applied_at TEXT NOT NULL, PRIMARY KEY (plugin, name))");
+  if (db.dialect() == Dialect::kPostgres) txn.exec_script("SELECT pg_advisory_xact_lock(7351)");
+  txn.exec_script(
+      "CREATE TABLE IF NOT EXISTS plughost_migrations ("
+      " plugin TEXT NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL,"
+      " applied_at TEXT NOT NULL, PRIMARY KEY (plugin, name))");
   txn.commit();
 }
 
@@ -67,7 +46,7 @@ MigrationResult apply_migration(Database& db, const std::string& plugin, const s
                                 const std::string& sql) {
   std::string checksum = migration_checksum(sql);
   Transaction txn(db);
-  if (db.dialect() == Dialect::kPostgres) exec_script(txn, "SELECT pg_advisory_xact_lock(7351)");
+  if (db.dialect() == Dialect::kPostgres) txn.exec_script("SELECT pg_advisory_xact_lock(7351)");
   {
     Statement existing(
         txn, "SELECT checksum FROM plughost_migrations WHERE plugin = :plugin AND name = :name");
@@ -81,7 +60,7 @@ MigrationResult apply_migration(Database& db, const std::string& plugin, const s
                   recorded + ", code " + checksum + "); add a new migration instead"};
     }
   }
-  exec_script(txn, sql);
+  txn.exec_script(sql);
   {
     Statement record(txn,
                      "INSERT INTO plughost_migrations (plugin, name, checksum, applied_at) "

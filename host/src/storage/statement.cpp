@@ -125,6 +125,10 @@ Transaction::~Transaction() {
   }
 }
 
+void Transaction::exec_script(const std::string& sql) {
+  exec_native(lease_, dialect_, sql.c_str());
+}
+
 void Transaction::commit() {
   try {
     exec_native(lease_, dialect_, "COMMIT");

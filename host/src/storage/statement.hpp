@@ -40,6 +40,8 @@ class Transaction {
   ~Transaction();
   void commit();
   void rollback();
+  // Runs one or more SQL statements (no parameters, no rows) inside this transaction.
+  void exec_script(const std::string& sql);
   Database::Lease& lease() { return lease_; }
   Dialect dialect() const { return dialect_; }
 

@@ -106,9 +106,7 @@ double unix_now() {
 }
 
 std::string task_table_sql(Dialect dialect) {
-  std::string id = dialect == Dialect::kSqlite ? "id INTEGER PRIMARY KEY AUTOINCREMENT"
-                                               : "id BIGSERIAL PRIMARY KEY";
-  return "CREATE TABLE IF NOT EXISTS plughost_tasks (" + id +
+  return std::string("CREATE TABLE IF NOT EXISTS plughost_tasks (") + serial_id_column(dialect) +
          ", kind TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,"
          " progress INTEGER NOT NULL DEFAULT 0, log TEXT NOT NULL DEFAULT '', result TEXT,"
          " error TEXT, attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
