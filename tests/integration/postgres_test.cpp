@@ -38,22 +38,7 @@ std::string config(const std::string& node, int workers) {
          "  fixture_store: {required: true}\n";
 }
 
-rapidjson::Document json(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.status << " " << r.body;
-  return d;
-}
-
-template <typename F>
-bool eventually(F&& ready, double seconds = 120) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // poll pacing, not a sync point
-  }
-  return ready();
-}
+constexpr double kPatience = 120;  // seconds; a safety net for eventually()
 
 int count(int port, const std::string& status) {
   return static_cast<int>(json(http(port, "GET", "/api/tasks?status=" + status)).Size());
@@ -79,18 +64,20 @@ TEST(TwoHosts, ThousandTasksRunOnceEvenWhenOneHostIsKilled) {
   ASSERT_TRUE(a->wait_ready()) << a->output();
   Host b(config("host-b", 4));
   ASSERT_TRUE(b.wait_ready()) << b.output();
-  ASSERT_TRUE(
-      eventually([&] { return json(http(b.port(), "GET", "/api/runs"))["runs"].GetInt() >= 100; }));
+  ASSERT_TRUE(eventually(
+      [&] { return json(http(b.port(), "GET", "/api/runs"))["runs"].GetInt() >= 100; }, kPatience));
   a->signal(SIGKILL);
   EXPECT_EQ(a->wait_exit(), 128 + SIGKILL);
   a.reset();
   int done_at_kill = json(http(b.port(), "GET", "/api/runs"))["distinct"].GetInt();
   EXPECT_LT(done_at_kill, kTasks);  // the kill must land mid-run for the test to mean anything
   // Everything settles: the killed host's in-flight tasks come back after their lease.
-  ASSERT_TRUE(eventually([&] {
-    return count(b.port(), "queued") == 0 && count(b.port(), "running") == 0 &&
-           json(http(b.port(), "GET", "/api/runs"))["distinct"].GetInt() == kTasks;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return count(b.port(), "queued") == 0 && count(b.port(), "running") == 0 &&
+               json(http(b.port(), "GET", "/api/runs"))["distinct"].GetInt() == kTasks;
+      },
+      kPatience));
   auto runs = json(http(b.port(), "GET", "/api/runs"));
   int doubled = runs["runs"].GetInt() - runs["distinct"].GetInt();
   // Only tasks in flight on the killed host (at most its 4 workers) may have run twice. (The

@@ -119,6 +119,13 @@ bool Connection::read_until(const std::string& needle, std::string& out) {
   return true;
 }
 
+rapidjson::Document json(const HttpResponse& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  EXPECT_FALSE(d.HasParseError()) << r.status << " " << r.body;
+  return d;
+}
+
 HttpResponse http(int port, const std::string& method, const std::string& target,
                   const std::map<std::string, std::string>& headers, const std::string& body) {
   Connection c(port);

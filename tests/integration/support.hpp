@@ -2,6 +2,10 @@
 // output captured, and a minimal HTTP/1.1 client over a real loopback socket.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -46,6 +50,21 @@ class Connection {
   int fd_ = -1;
   std::string pending_;
 };
+
+// The response body parsed as JSON; a parse failure is a test failure (with status and body).
+rapidjson::Document json(const HttpResponse& r);
+
+// Waits (bounded by `seconds`) until `ready()` holds, re-checking every 20 ms: the host works in
+// another process, so there is no in-process event to wait on. The bound is a safety net.
+template <typename F>
+bool eventually(F&& ready, double seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll pacing, not a sync point
+  }
+  return ready();
+}
 
 // One request on a fresh connection.
 HttpResponse http(int port, const std::string& method, const std::string& target,

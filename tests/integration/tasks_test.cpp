@@ -31,13 +31,6 @@ std::string store_config(const std::string& storage_url, const std::string& node
          "  fixture_store: {required: true}\n";
 }
 
-rapidjson::Document json(const HttpResponse& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.status << " " << r.body;
-  return d;
-}
-
 int64_t enqueue(int port, const std::string& body) {
   auto r = http(port, "POST", "/api/tasks", {}, body);
   EXPECT_EQ(r.status, 202) << r.body;
@@ -48,17 +41,7 @@ std::string task_status(int port, int64_t id) {
   return json(http(port, "GET", "/api/tasks/" + std::to_string(id)))["status"].GetString();
 }
 
-// Waits (bounded) until `ready()` holds, re-checking after yielding: the host does the work in
-// other processes, so there is no in-process event to wait on.
-template <typename F>
-bool eventually(F&& ready, double seconds = 60) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll pacing, not a sync point
-  }
-  return ready();
-}
+constexpr double kPatience = 60;  // seconds; a safety net for eventually()
 
 TEST(Tasks, TaskRunsAndReportsProgressLogAndResult) {
   std::string dir = make_temp_dir();
@@ -66,7 +49,7 @@ TEST(Tasks, TaskRunsAndReportsProgressLogAndResult) {
   ASSERT_TRUE(host.wait_ready()) << host.output();
   http(host.port(), "POST", "/api/notes", {}, "{\"body\":\"a\"}");
   int64_t id = enqueue(host.port(), "{\"kind\":\"count\"}");
-  ASSERT_TRUE(eventually([&] { return task_status(host.port(), id) == "succeeded"; }));
+  ASSERT_TRUE(eventually([&] { return task_status(host.port(), id) == "succeeded"; }, kPatience));
   auto t = json(http(host.port(), "GET", "/api/tasks/" + std::to_string(id)));
   EXPECT_EQ(t["result"]["notes"].GetInt(), 1);
   EXPECT_EQ(t["progress"].GetInt(), 100);
@@ -83,7 +66,8 @@ TEST(Tasks, SigkillLosesNoTaskOnSqlite) {
     ASSERT_TRUE(first.wait_ready()) << first.output();
     // The only worker is busy with a task that never ends by itself; everything behind it waits.
     blocker = enqueue(first.port(), "{\"kind\":\"wait_cancel\"}");
-    ASSERT_TRUE(eventually([&] { return task_status(first.port(), blocker) == "running"; }));
+    ASSERT_TRUE(
+        eventually([&] { return task_status(first.port(), blocker) == "running"; }, kPatience));
     for (int i = 0; i < 100; ++i) ids.push_back(enqueue(first.port(), "{\"kind\":\"record\"}"));
     first.signal(SIGKILL);
     EXPECT_EQ(first.wait_exit(), 128 + SIGKILL);
@@ -91,23 +75,27 @@ TEST(Tasks, SigkillLosesNoTaskOnSqlite) {
   Host second(store_config(url, "second", 2, 0.5));
   ASSERT_TRUE(second.wait_ready()) << second.output();
   int port = second.port();
-  ASSERT_TRUE(eventually([&] {
-    auto runs = json(http(port, "GET", "/api/runs"));
-    return runs["distinct"].GetInt() == 100;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto runs = json(http(port, "GET", "/api/runs"));
+        return runs["distinct"].GetInt() == 100;
+      },
+      kPatience));
   auto runs = json(http(port, "GET", "/api/runs"));
   EXPECT_EQ(runs["runs"].GetInt(), 100);  // queued tasks ran once each: none lost, none doubled
   for (int64_t id : ids) ASSERT_EQ(task_status(port, id), "succeeded") << id;
   // The task that was running when the host died is taken again once its lease lapsed.
-  ASSERT_TRUE(eventually([&] {
-    auto b = json(http(port, "GET", "/api/tasks/" + std::to_string(blocker)));
-    return b["node"].IsString() && std::string(b["node"].GetString()) == "second";
-  }));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto b = json(http(port, "GET", "/api/tasks/" + std::to_string(blocker)));
+        return b["node"].IsString() && std::string(b["node"].GetString()) == "second";
+      },
+      kPatience));
   auto b = json(http(port, "GET", "/api/tasks/" + std::to_string(blocker)));
   EXPECT_STREQ(b["status"].GetString(), "running");
   EXPECT_EQ(b["attempts"].GetInt(), 2);
   EXPECT_EQ(http(port, "DELETE", "/api/tasks/" + std::to_string(blocker)).status, 202);
-  ASSERT_TRUE(eventually([&] { return task_status(port, blocker) == "cancelled"; }));
+  ASSERT_TRUE(eventually([&] { return task_status(port, blocker) == "cancelled"; }, kPatience));
 }
 
 TEST(Events, StreamDeliversMatchingEventsAsServerSentEvents) {
