@@ -374,8 +374,8 @@ int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& si
   Logger& log = *loaded.log;
   int sig = 0;
   sigwait(&signals, &sig);
+  server.begin_drain();  // before the log line, so whoever reads it sees /readyz at 503 already
   log.info("host", "shutting down", {{"signal", strsignal(sig)}});
-  server.begin_drain();
   if (config.server.drain_seconds > 0) {
     timespec drain{static_cast<time_t>(config.server.drain_seconds),
                    static_cast<long>((config.server.drain_seconds -
