@@ -17,6 +17,7 @@ std::string good_config() {
   std::string path = dir + "/plughost.yaml";
   write_file(path,
              "version: 1\n"
+         "auth: {enabled: false}\n"
              "server:\n"
              "  listen: 127.0.0.1:0\n"
              "plugins_dir: " FIXTURE_PLUGIN_DIR

@@ -12,6 +12,7 @@ namespace {
 
 std::string config(const std::string& plugins, const std::string& extra_server = "") {
   return "version: 1\n"
+         "auth: {enabled: false}\n"
          "server:\n"
          "  listen: 127.0.0.1:0\n"
          "  threads: 2\n"
@@ -139,7 +140,7 @@ TEST_F(HttpTest, MalformedRequestIs400) {
 
 TEST_F(HttpTest, HandlerExceptionIs500AndHostKeepsServing) {
   auto r = http(port_, "GET", "/api/good/throw");
-  expect_envelope(r, 500, "INTERNAL");
+  expect_envelope(r, 500, "INTERNAL_ERROR");
   // The exception's text is logged, never sent to the client.
   EXPECT_EQ(r.body.find("exploded"), std::string::npos);
   EXPECT_TRUE(host_->wait_for_output("fixture handler exploded"));
@@ -242,6 +243,7 @@ namespace {
 TEST(AbiCompatibility, CommittedAbi10PluginLoadsAndAnswers) {
   Host host(
       "version: 1\n"
+         "auth: {enabled: false}\n"
       "server: {listen: 127.0.0.1:0}\n"
       "log: {format: json}\n"
       "plugins_dir: " FROZEN_ABI10_DIR

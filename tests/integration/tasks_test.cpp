@@ -16,6 +16,7 @@ namespace {
 std::string store_config(const std::string& storage_url, const std::string& node, int workers,
                          double lease_seconds) {
   return "version: 1\n"
+         "auth: {enabled: false}\n"
          "server: {listen: 127.0.0.1:0}\n"
          "log: {format: json, access: false}\n"
          "storage: {url: \"" +

@@ -26,6 +26,7 @@ if readelf -d "$lib" | grep -q 'libstdc++'; then echo "FAIL: plugin links libstd
 
 cat >"$work/plughost.yaml" <<YAML
 version: 1
+auth: {enabled: false}
 server:
   listen: 127.0.0.1:0
 log:

@@ -312,6 +312,34 @@ void each_entry(Walk& walk, const Field& f, const std::vector<std::string>& allo
   }
 }
 
+// ---- defaults ----------------------------------------------------------------------------------
+
+}  // namespace
+
+std::map<std::string, std::vector<std::string>> AuthConfig::default_roles() {
+  // Dango's roles; the viewer reads what the editor reads, except config.
+  std::vector<std::string> viewer = {"source.view",    "dbt.view",       "dashboard.view",
+                                     "health.view",    "logs.view",      "notebooks.view",
+                                     "scheduler.view", "governance.view"};
+  std::vector<std::string> editor = {
+      "source.view",      "source.sync",      "source.manage",  "csv.upload",
+      "csv.delete",       "dbt.view",         "dbt.run",        "dbt.manage",
+      "dashboard.view",   "dashboard.create", "query.execute",  "health.view",
+      "logs.view",        "config.view",      "notebooks.view", "notebooks.execute",
+      "notebooks.manage", "scheduler.view",   "governance.view"};
+  return {{"admin", {"*"}}, {"editor", editor}, {"viewer", viewer}};
+}
+
+std::map<std::string, RateClass> RateLimitConfig::default_classes() {
+  return {{"standard", {120, 60}},
+          {"datachat", {30, 60}},
+          {"rag", {60, 60}},
+          {"embed", {60, 60}},
+          {"login", {10, 60}}};
+}
+
+namespace {
+
 // ---- host-level sections -----------------------------------------------------------------------
 
 // A decimal number of 1 to `max_digits` digits that is at most `max`.
@@ -440,6 +468,103 @@ void load_tasks(Walk& walk, const Field& f, TasksConfig& tasks) {
   });
 }
 
+std::optional<std::vector<std::string>> read_string_list(Walk& walk, const Field& f) {
+  if (!f.node.IsSequence()) {
+    walk.report(f.mark, f.path, "expected a list of strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  size_t index = 0;
+  for (const auto& item : f.node) {
+    Field element{item, f.path + "." + std::to_string(index++), to_mark(item.Mark())};
+    if (auto s = read_string(walk, element)) out.push_back(*s);
+  }
+  return out;
+}
+
+void load_roles(Walk& walk, const Field& f, AuthConfig& auth) {
+  if (!f.node.IsMap()) {
+    walk.report(f.mark, f.path, "expected a mapping of role name to a list of permissions");
+    return;
+  }
+  auth.roles.clear();
+  each_entry(walk, f, {}, [&](const Field& v, const std::string& role, Mark) {
+    if (auto perms = read_string_list(walk, v)) auth.roles[role] = *perms;
+  });
+}
+
+void load_auth(Walk& walk, const Field& f, AuthConfig& auth) {
+  const std::vector<std::string> keys = {
+      "enabled",     "order",       "authenticators",      "roles",
+      "csrf_cookie", "csrf_header", "csrf_trusted_headers"};
+  const std::vector<std::string> schemes = {"session", "bearer", "api_key"};
+  each_entry(walk, f, keys, [&](const Field& v, const std::string& key, Mark) {
+    if (key == "enabled") {
+      if (auto b = read_bool(walk, v)) auth.enabled = *b;
+    } else if (key == "order") {
+      auto list = read_string_list(walk, v);
+      if (!list) return;
+      for (const auto& s : *list) {
+        if (std::find(schemes.begin(), schemes.end(), s) == schemes.end()) {
+          walk.report(v.mark, v.path,
+                      "unknown credential \"" + s + "\" (expected session, bearer or api_key)" +
+                          did_you_mean(s, schemes));
+          return;
+        }
+      }
+      auth.order = *list;
+    } else if (key == "authenticators") {
+      if (auto list = read_string_list(walk, v)) auth.authenticators = *list;
+    } else if (key == "roles") {
+      load_roles(walk, v, auth);
+    } else if (key == "csrf_trusted_headers") {
+      if (auto list = read_string_list(walk, v)) auth.csrf_trusted_headers = *list;
+    } else if (auto s = read_string(walk, v)) {
+      (key == "csrf_cookie" ? auth.csrf_cookie : auth.csrf_header) = *s;
+    }
+  });
+}
+
+void load_rate_class(Walk& walk, const Field& f, RateClass& rc) {
+  each_entry(walk, f, {"limit", "window_seconds"},
+             [&](const Field& v, const std::string& key, Mark) {
+               if (key == "limit") {
+                 if (auto n = read_int(walk, v, 1, std::numeric_limits<int32_t>::max()))
+                   rc.limit = *n;
+               } else if (auto d = read_number(walk, v, 0, true)) {
+                 rc.window_seconds = *d;
+               }
+             });
+}
+
+void load_rate_limits(Walk& walk, const Field& f, RateLimitConfig& limits) {
+  const std::vector<std::string> keys = {"enabled", "exempt_loopback", "default_class", "classes"};
+  each_entry(walk, f, keys, [&](const Field& v, const std::string& key, Mark) {
+    if (key == "enabled") {
+      if (auto b = read_bool(walk, v)) limits.enabled = *b;
+    } else if (key == "exempt_loopback") {
+      if (auto b = read_bool(walk, v)) limits.exempt_loopback = *b;
+    } else if (key == "default_class") {
+      if (auto s = read_string(walk, v)) limits.default_class = *s;
+    } else if (key == "classes") {
+      if (!v.node.IsMap()) {
+        walk.report(v.mark, v.path, "expected a mapping of class name to {limit, window_seconds}");
+        return;
+      }
+      // Configured classes replace the defaults of the same name; the others stay.
+      each_entry(walk, v, {}, [&](const Field& c, const std::string& name, Mark) {
+        RateClass rc = limits.classes.count(name) ? limits.classes[name] : RateClass{};
+        load_rate_class(walk, c, rc);
+        limits.classes[name] = rc;
+      });
+    }
+  });
+  if (limits.default_class != "none" && !limits.classes.count(limits.default_class)) {
+    walk.report(f.mark, f.path + ".default_class",
+                "default_class \"" + limits.default_class + "\" is not a configured class");
+  }
+}
+
 void load_version(Walk& walk, const Field& f, Config& config) {
   auto version =
       read_int(walk, f, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
@@ -563,12 +688,14 @@ PluginConfig load_plugin(Walk& walk, const Field& f, const std::string& name, Ma
   plugin.mark = key_mark;
   plugin.config_json = "{}";
   plugin.pointer_marks[""] = key_mark;  // replaced by the block's own mark when there is one
-  each_entry(walk, f, {"enabled", "required", "config"},
+  each_entry(walk, f, {"enabled", "required", "allowed_origins", "config"},
              [&](const Field& v, const std::string& key, Mark) {
                if (key == "enabled") {
                  if (auto b = read_bool(walk, v)) plugin.enabled = *b;
                } else if (key == "required") {
                  if (auto b = read_bool(walk, v)) plugin.required = *b;
+               } else if (key == "allowed_origins") {
+                 plugin.allowed_origins = read_string_list(walk, v);
                } else {
                  load_plugin_config(walk, v, plugin);
                }
@@ -644,8 +771,9 @@ void load_root(Walk& walk, const YAML::Node& root, Config& config) {
     walk.report(document.mark, "", "expected a mapping at the top of the file");
     return;
   }
-  const std::vector<std::string> keys = {"version", "server",    "log",         "storage",
-                                         "tasks",   "schedules", "plugins_dir", "plugins"};
+  const std::vector<std::string> keys = {"version",     "server", "log",         "storage",
+                                         "tasks",       "auth",   "rate_limits", "schedules",
+                                         "plugins_dir", "plugins"};
   bool has_version = false;
   each_entry(walk, document, keys, [&](const Field& v, const std::string& key, Mark) {
     if (key == "version") {
@@ -659,6 +787,10 @@ void load_root(Walk& walk, const YAML::Node& root, Config& config) {
       load_storage(walk, v, config);
     } else if (key == "tasks") {
       load_tasks(walk, v, config.tasks);
+    } else if (key == "auth") {
+      load_auth(walk, v, config.auth);
+    } else if (key == "rate_limits") {
+      load_rate_limits(walk, v, config.rate_limits);
     } else if (key == "schedules") {
       load_schedules(walk, v, config.schedules);
     } else if (key == "plugins_dir") {

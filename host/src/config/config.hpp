@@ -33,6 +33,9 @@ struct PluginConfig {
   std::string name;
   bool enabled = true;
   bool required = false;
+  // Origins allowed to call the plugin's routes from a browser ("*" = any). Unset: no check.
+  // A request without an Origin header always passes (same-origin pages, CLI clients).
+  std::optional<std::vector<std::string>> allowed_origins;
   // The `config:` block converted to JSON text (an object; "{}" when absent). Scalars are typed
   // the YAML way after interpolation: plain true/false -> bool, integers -> int64, floats ->
   // double, null/~ -> null; quoted scalars are always strings.
@@ -70,6 +73,41 @@ struct TasksConfig {
   std::string node;  // this host's name in task rows; default "<hostname>:<pid>"
 };
 
+// Who may call what. Roles map to permissions ("*" = all, "source.*" = every source.x).
+struct AuthConfig {
+  bool enabled = true;
+  // Which credential of a request is tried first: session (cookies), bearer, api_key.
+  std::vector<std::string> order = {"session", "bearer", "api_key"};
+  // Authenticator connectors consulted for each credential, in order; empty = every registered
+  // connector of kind "authenticator", in plugin init order.
+  std::vector<std::string> authenticators;
+  std::map<std::string, std::vector<std::string>> roles = default_roles();
+  std::string csrf_cookie = "csrftoken";
+  std::string csrf_header = "X-CSRFToken";
+  // Custom headers a cross-site form cannot send without a CORS preflight; any of them also
+  // satisfies the CSRF check (Dango's clients send one instead of the token).
+  std::vector<std::string> csrf_trusted_headers = {"X-Requested-With", "X-CSRF-Protection"};
+
+  // Dango's defaults: admin everything; editor works with data; viewer reads.
+  static std::map<std::string, std::vector<std::string>> default_roles();
+};
+
+struct RateClass {
+  int64_t limit = 120;         // requests per window and caller
+  double window_seconds = 60;  // fixed windows aligned to the epoch
+};
+
+struct RateLimitConfig {
+  bool enabled = true;
+  bool exempt_loopback = false;  // 127.0.0.0/8 and ::1 callers are never limited
+  std::string default_class = "standard";
+  // Defaults follow the automate seed (standard 120/min, datachat 30, rag 60, embed 60) plus
+  // Dango's login limit (10/min per IP); a class named "none" is never limited.
+  std::map<std::string, RateClass> classes = default_classes();
+
+  static std::map<std::string, RateClass> default_classes();
+};
+
 struct ScheduleConfig {
   std::string name;
   std::string cron;
@@ -88,6 +126,8 @@ struct Config {
   std::string storage_url = "sqlite://plughost.db";
   int storage_pool_size = 4;
   TasksConfig tasks;
+  AuthConfig auth;
+  RateLimitConfig rate_limits;
   std::vector<ScheduleConfig> schedules;
   std::string plugins_dir;  // absolute after loading; empty = default (next to the binary)
   std::vector<PluginConfig> plugins;  // in file order (= init order)

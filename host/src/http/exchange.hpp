@@ -20,6 +20,9 @@ struct ph_request {
   std::string trace_id;
   std::string remote;
   const struct ph_host* plugin_host = nullptr;  // the plugin that owns the route
+  std::string principal_json;                   // see abi.h, "Identity"
+  std::vector<std::string> permissions;
+  std::string tenant = "default";
 
   // Filled on first use: most handlers never enumerate headers or query parameters.
   mutable std::optional<std::vector<std::pair<std::string, std::string>>> headers;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ struct RouteEntry {
   std::string rate_class;
   std::string request_schema;
   std::string response_schema;
+  uint32_t flags = 0;  // PH_ROUTE_* bits
   size_t target = 0;
   std::vector<std::string> param_names;  // filled by Router::add(): ":id" -> "id", "*" -> "*"
 };

@@ -10,12 +10,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <plughost/json.hpp>
 #include <random>
 
 #include "events/event_bus.hpp"
 #include "http/exchange.hpp"
+#include "identity/identity.hpp"
+#include "identity/rate_limiter.hpp"
 #include "plugin/host_api.hpp"
 #include "storage/statement.hpp"
 
@@ -71,12 +74,32 @@ struct SseClient {
 
 struct ServerState {
   ServerState(Logger& l, const Config& c, const PluginSet& p, EventBus* e, Database* d)
-      : log(l), config(c), plugins(p), events(e), db(d) {}
+      : log(l),
+        config(c),
+        plugins(p),
+        events(e),
+        db(d),
+        identity(c.auth, p.registry(), l),
+        limiter(c.rate_limits) {
+    for (const auto& pc : c.plugins) {
+      if (pc.allowed_origins) allowed_origins[pc.name] = &*pc.allowed_origins;
+    }
+    for (const auto& route : p.registry().routes()) {
+      const std::string& cls = route.rate_class;
+      if (!cls.empty() && cls != "none" && !c.rate_limits.classes.count(cls)) {
+        l.warn("http", "route declares a rate class the config does not define; using the default",
+               {{"plugin", route.plugin}, {"route", route.pattern}, {"rate_class", cls}});
+      }
+    }
+  }
   Logger& log;
   const Config& config;
   const PluginSet& plugins;
   EventBus* events;
   Database* db;
+  Identity identity;
+  RateLimiter limiter;
+  std::map<std::string, const std::vector<std::string>*> allowed_origins;  // by plugin
   std::atomic<bool> draining{false};
   std::atomic<bool> stopping{false};
   std::mutex sse_mu;
@@ -191,6 +214,65 @@ bool reserved_header(const std::string& name) {
   return false;
 }
 
+const std::string* find_header(const ph_request& rq, std::string_view name) {
+  for (const auto& [k, v] : *rq.headers) {
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), name.size()) == 0) return &v;
+  }
+  return nullptr;
+}
+
+const std::string* find_cookie(const ph_request& rq, std::string_view name) {
+  for (const auto& [k, v] : *rq.cookies) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+// "." and ".." segments are refused rather than resolved: a path means what it says, so no
+// spelling of it can reach a route other than the one it names.
+bool has_dot_segment(std::string_view path) {
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = std::min(path.find('/', start), path.size());
+    std::string_view seg = path.substr(start, slash - start);
+    if (seg == "." || seg == "..") return true;
+    start = slash + 1;
+  }
+  return false;
+}
+
+bool is_safe_method(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "OPTIONS";
+}
+
+bool origin_allowed(const std::vector<std::string>& allowed, const std::string& origin) {
+  for (const auto& a : allowed) {
+    if (a == "*" || a == origin) return true;
+  }
+  return false;
+}
+
+std::string random_hex(size_t bytes) {
+  std::random_device rd;  // the kernel's CSPRNG on Linux
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (size_t i = 0; i < bytes; i += 4) {
+    uint32_t v = rd();
+    for (size_t j = 0; j < 4 && i + j < bytes; ++j) {
+      out += kHex[(v >> (j * 8 + 4)) & 0xF];
+      out += kHex[(v >> (j * 8)) & 0xF];
+    }
+  }
+  return out;
+}
+
+constexpr const char* kExposedHeaders =
+    "X-Trace-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After";
+constexpr const char* kDefaultAllowedHeaders =
+    "Content-Type, Authorization, X-API-Key, X-CSRFToken, X-Requested-With, X-CSRF-Protection, "
+    "X-Tenant-ID, X-Trace-ID, X-Request-ID";
+
 class RequestHandler : public Http::Handler {
  public:
   HTTP_PROTOTYPE(RequestHandler)
@@ -207,7 +289,7 @@ class RequestHandler : public Http::Handler {
     } catch (const std::exception& e) {
       state_->log.error("http", "request failed in the host",
                         {{"request_id", out.trace_id}, {"error", e.what()}});
-      respond_error(response, out, 500, "INTERNAL", "internal error");
+      respond_error(response, out, 500, "INTERNAL_ERROR", "internal error");
     }
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -218,6 +300,7 @@ class RequestHandler : public Http::Handler {
                         {"path", request.resource()},
                         {"plugin", out.plugin},
                         {"route", out.route},
+                        {"principal", out.principal},
                         {"status", out.status},
                         {"bytes", static_cast<int64_t>(out.bytes)},
                         {"duration_s", seconds}});
@@ -229,6 +312,7 @@ class RequestHandler : public Http::Handler {
     std::string trace_id;
     std::string plugin;
     std::string route;
+    std::string principal;  // "kind:id", "" when anonymous
     int status = 0;
     size_t bytes = 0;
   };
@@ -252,6 +336,68 @@ class RequestHandler : public Http::Handler {
     send(response, out, status, json);
   }
 
+  // An error the host answers on a plugin's route, in that plugin's envelope when it registered
+  // an error formatter.
+  void respond_route_error(Http::ResponseWriter& response, Outcome& out, const RouteEntry* route,
+                           int status, const char* code, const std::string& message,
+                           const std::string& detail = {}) {
+    if (route) {
+      const ph_host* host = plugin_host(*route);
+      if (host && host->error_formatter) {
+        ph_buffer body;
+        int rc = host->error_formatter(host->error_formatter_data, status, code,
+                                       ph_str{message.data(), message.size()},
+                                       ph_str{detail.data(), detail.size()},
+                                       ph_str{out.trace_id.data(), out.trace_id.size()}, &body);
+        if (rc == PH_OK && !body.data.empty())
+          return respond_json(response, out, status, body.data);
+      }
+    }
+    respond_error(response, out, status, code, message);
+  }
+
+  const ph_host* plugin_host(const RouteEntry& route) const {
+    const RouteTarget& target = state_->plugins.registry().target(route.target);
+    return state_->plugins.plugin(target.plugin_index).host.get();
+  }
+
+  const std::vector<std::string>* origins_of(const std::string& plugin) const {
+    auto it = state_->allowed_origins.find(plugin);
+    return it == state_->allowed_origins.end() ? nullptr : it->second;
+  }
+
+  Credentials credentials_of(const ph_request& rq) const {
+    Credentials c;
+    c.cookies = *rq.cookies;
+    if (const std::string* auth = find_header(rq, "authorization")) {
+      if (auth->size() > 7 && strncasecmp(auth->c_str(), "Bearer ", 7) == 0) {
+        c.bearer = auth->substr(7);
+      }
+    }
+    if (const std::string* key = find_header(rq, "x-api-key")) c.api_key = *key;
+    if (const std::string* ua = find_header(rq, "user-agent")) c.user_agent = *ua;
+    c.remote_address = rq.remote;
+    c.method = std::string(rq.method);
+    c.path = rq.path;
+    c.tenant = rq.tenant;
+    return c;
+  }
+
+  // CSRF: a cookie client's unsafe request must prove it came from the site's own pages, by the
+  // double-submit token (csrftoken cookie == X-CSRFToken header) or by a custom header that a
+  // cross-site form cannot send without a CORS preflight.
+  bool csrf_ok(const ph_request& rq, const Principal& principal, const RouteEntry& route) const {
+    if (is_safe_method(rq.method) || (route.flags & PH_ROUTE_CSRF_EXEMPT)) return true;
+    const AuthConfig& auth = state_->config.auth;
+    const std::string* cookie = find_cookie(rq, auth.csrf_cookie);
+    if (principal.scheme != "session" && !cookie) return true;  // not a cookie client
+    for (const auto& h : auth.csrf_trusted_headers) {
+      if (find_header(rq, h)) return true;
+    }
+    const std::string* header = find_header(rq, auth.csrf_header);
+    return cookie && header && !cookie->empty() && constant_time_equals(*cookie, *header);
+  }
+
   void dispatch(const Http::Request& request, Http::ResponseWriter& response, Outcome& out) {
     ph_request rq;
     rq.http = &request;
@@ -266,11 +412,33 @@ class RequestHandler : public Http::Handler {
       out.route = "/readyz";
       return readiness(response, out);
     }
+    if (has_dot_segment(rq.path) || rq.path.find('\0') != std::string::npos) {
+      return respond_error(response, out, 400, "BAD_REQUEST",
+                           "the path must not contain \".\" or \"..\" segments or NUL bytes");
+    }
+    rq.remote = request.address().host();
+    rq.headers = collect_headers(request);
+    rq.cookies.emplace();
+    for (const auto& cookie : request.cookies())
+      rq.cookies->emplace_back(cookie.name, cookie.value);
+    if (const std::string* tenant = find_header(rq, "x-tenant-id")) {
+      if (!valid_tenant_id(*tenant)) {
+        return respond_error(response, out, 400, "VALIDATION_ERROR",
+                             "X-Tenant-ID must match [A-Za-z0-9_.:-]{1,64}");
+      }
+      rq.tenant = *tenant;
+    }
     if (rq.path == "/api/events/stream" && request.method() == Http::Method::Get) {
       out.route = "/api/events/stream";
+      Principal principal = state_->identity.resolve(credentials_of(rq));
+      if (state_->identity.authorize(principal, PH_PERMISSION_AUTHENTICATED) !=
+          Identity::Verdict::kAllowed) {
+        return respond_error(response, out, 401, "UNAUTHORIZED", "authentication required");
+      }
       return event_stream(request, response, out);
     }
     const Registry& registry = state_->plugins.registry();
+    if (request.method() == Http::Method::Options && preflight(rq, response, out)) return;
     RouteMatch match = registry.router().match(rq.method, rq.path);
     if (match.kind == RouteMatch::Kind::kNotFound) {
       return respond_error(response, out, 404, "NOT_FOUND", "no route for " + rq.path);
@@ -279,20 +447,120 @@ class RequestHandler : public Http::Handler {
       std::string allow;
       for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
       add_header(response, "Allow", allow);
-      return respond_error(response, out, 405, "METHOD_NOT_ALLOWED",
-                           "method " + std::string(rq.method) + " is not allowed on " + rq.path);
+      RouteMatch any = registry.router().match(match.allowed.front(), rq.path);
+      return respond_route_error(
+          response, out, any.route, 405, "METHOD_NOT_ALLOWED",
+          "method " + std::string(rq.method) + " is not allowed on " + rq.path);
     }
     const RouteEntry& route = *match.route;
     out.plugin = route.plugin;
     out.route = route.pattern;
     if (request.body().size() > state_->config.server.max_body_bytes) {
-      return respond_error(response, out, 413, "PAYLOAD_TOO_LARGE",
-                           "request body exceeds " +
-                               std::to_string(state_->config.server.max_body_bytes) + " bytes");
+      return respond_route_error(response, out, &route, 413, "PAYLOAD_TOO_LARGE",
+                                 "request body exceeds " +
+                                     std::to_string(state_->config.server.max_body_bytes) +
+                                     " bytes");
     }
+    const std::string* origin = find_header(rq, "origin");
+    const std::vector<std::string>* origins = origins_of(route.plugin);
+    if (origin && origins) {
+      if (!origin_allowed(*origins, *origin)) {
+        return respond_route_error(response, out, &route, 403, "ORIGIN_NOT_ALLOWED",
+                                   "origin " + *origin + " is not allowed", *origin);
+      }
+      add_header(response, "Access-Control-Allow-Origin", *origin);
+      add_header(response, "Access-Control-Allow-Credentials", "true");
+      add_header(response, "Access-Control-Expose-Headers", kExposedHeaders);
+      add_header(response, "Vary", "Origin");
+    }
+    Principal principal = state_->identity.resolve(credentials_of(rq));
+    if (principal.signed_in()) out.principal = principal.kind + ":" + principal.id;
+    if (!check_rate(rq, principal, route, response, out)) return;
+    switch (state_->identity.authorize(principal, route.permission)) {
+      case Identity::Verdict::kAllowed: break;
+      case Identity::Verdict::kUnauthenticated:
+        return respond_route_error(response, out, &route, 401, "UNAUTHORIZED",
+                                   "authentication required");
+      case Identity::Verdict::kForbidden:
+        return respond_route_error(response, out, &route, 403, "FORBIDDEN",
+                                   "permission " + route.permission + " is required",
+                                   route.permission);
+    }
+    if (!csrf_ok(rq, principal, route)) {
+      state_->log.warn("http", "CSRF check failed",
+                       {{"request_id", out.trace_id}, {"route", route.pattern}});
+      return respond_route_error(response, out, &route, 403, "CSRF_FAILED",
+                                 "CSRF validation failed");
+    }
+    if ((route.flags & PH_ROUTE_ISSUE_CSRF_COOKIE) &&
+        !find_cookie(rq, state_->config.auth.csrf_cookie)) {
+      add_header(response, "Set-Cookie",
+                 state_->config.auth.csrf_cookie + "=" + random_hex(32) + "; Path=/; SameSite=Lax");
+    }
+    rq.principal_json = std::move(principal.json);
+    rq.permissions = std::move(principal.permissions);
     rq.params = std::move(match.params);  // views into rq.path, which stays put from here on
-    rq.remote = request.address().host();
     invoke_plugin(request, response, out, route, rq);
+  }
+
+  // Counts the request against its route's class; answers 429 and returns false when over.
+  bool check_rate(const ph_request& rq, const Principal& principal, const RouteEntry& route,
+                  Http::ResponseWriter& response, Outcome& out) {
+    const RateLimitConfig& rl = state_->config.rate_limits;
+    if (rl.exempt_loopback && (rq.remote.rfind("127.", 0) == 0 || rq.remote == "::1")) {
+      return true;
+    }
+    double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    RateLimiter::Decision d =
+        state_->limiter.hit(route.rate_class, principal.rate_key(rq.remote), now);
+    if (!d.limited) return true;
+    add_header(response, "X-RateLimit-Limit", std::to_string(d.limit));
+    add_header(response, "X-RateLimit-Remaining", std::to_string(d.remaining));
+    add_header(response, "X-RateLimit-Reset", std::to_string(d.reset_epoch));
+    if (d.allowed) return true;
+    add_header(response, "Retry-After", std::to_string(d.retry_after));
+    state_->log.info("http", "rate limited",
+                     {{"request_id", out.trace_id}, {"route", route.pattern}});
+    respond_route_error(response, out, &route, 429, "RATE_LIMITED",
+                        "too many requests; retry in " + std::to_string(d.retry_after) + " s");
+    return false;
+  }
+
+  // A CORS preflight for a route of a plugin with an origin allow-list. Returns false when the
+  // request is not one (then it is routed like any OPTIONS request).
+  bool preflight(const ph_request& rq, Http::ResponseWriter& response, Outcome& out) {
+    const std::string* origin = find_header(rq, "origin");
+    const std::string* wanted = find_header(rq, "access-control-request-method");
+    if (!origin || !wanted) return false;
+    const Router& router = state_->plugins.registry().router();
+    RouteMatch options = router.match("OPTIONS", rq.path);
+    if (options.kind != RouteMatch::Kind::kMethodNotAllowed) return false;  // plugin answers it
+    RouteMatch target = router.match(*wanted, rq.path);
+    if (target.kind != RouteMatch::Kind::kFound) return false;
+    const std::vector<std::string>* origins = origins_of(target.route->plugin);
+    if (!origins) return false;
+    out.plugin = target.route->plugin;
+    out.route = target.route->pattern;
+    if (!origin_allowed(*origins, *origin)) {
+      respond_route_error(response, out, target.route, 403, "ORIGIN_NOT_ALLOWED",
+                          "origin " + *origin + " is not allowed", *origin);
+      return true;
+    }
+    std::string methods;
+    for (const auto& m : options.allowed) methods += (methods.empty() ? "" : ", ") + m;
+    const std::string* asked = find_header(rq, "access-control-request-headers");
+    bool printable = asked && std::all_of(asked->begin(), asked->end(),
+                                          [](char c) { return c >= 0x20 && c < 0x7f; });
+    add_header(response, "Access-Control-Allow-Origin", *origin);
+    add_header(response, "Access-Control-Allow-Credentials", "true");
+    add_header(response, "Access-Control-Allow-Methods", methods);
+    add_header(response, "Access-Control-Allow-Headers",
+               printable ? *asked : std::string(kDefaultAllowedHeaders));
+    add_header(response, "Access-Control-Max-Age", "86400");
+    add_header(response, "Vary", "Origin");
+    send(response, out, 204, "");
+    return true;
   }
 
   void invoke_plugin(const Http::Request& request, Http::ResponseWriter& response, Outcome& out,
@@ -309,8 +577,8 @@ class RequestHandler : public Http::Handler {
                          {"route", route.pattern},
                          {"code", rc},
                          {"error", message}});
-      return respond_error(response, out, 500, "INTERNAL",
-                           "internal error in plugin " + route.plugin);
+      return respond_route_error(response, out, &route, 500, "INTERNAL_ERROR",
+                                 "internal error in plugin " + route.plugin);
     }
     for (const auto& [name, value] : rs.headers) {
       if (strcasecmp(name.c_str(), "content-type") == 0 && rs.content_type.empty()) {

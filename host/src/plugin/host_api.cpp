@@ -1,11 +1,13 @@
 #include "plugin/host_api.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <string_view>
 
 #include "http/exchange.hpp"
+#include "identity/identity.hpp"
 #include "plugin/abi_support.hpp"
 #include "plugin/loader.hpp"
 #include "plugin/service_api.hpp"
@@ -47,7 +49,8 @@ bool is_known_method(std::string_view m) {
 
 int register_route(ph_host* host, const ph_route* route, ph_error* err) {
   if (int rc = check_registering(host, err)) return rc;
-  if (!route || route->struct_size < sizeof(ph_route) || !route->method || !route->path ||
+  // ABI 1.0/1.1 routes end before `flags`.
+  if (!route || route->struct_size < offsetof(ph_route, flags) || !route->method || !route->path ||
       !route->handler) {
     set_error(err, "route needs struct_size, method, path and handler");
     return PH_ERR_INVALID_ARGUMENT;
@@ -65,6 +68,9 @@ int register_route(ph_host* host, const ph_route* route, ph_error* err) {
   entry.rate_class = str_or_empty(route->rate_class);
   entry.request_schema = str_or_empty(route->request_schema);
   entry.response_schema = str_or_empty(route->response_schema);
+  if (route->struct_size >= offsetof(ph_route, flags) + sizeof(route->flags)) {
+    entry.flags = route->flags;
+  }
   std::string problem = host->registry->check_route(entry, host->pending);
   if (!problem.empty()) {
     set_error(err, problem);
@@ -238,6 +244,37 @@ void response_set_body(ph_response* r, const char* body, size_t len) {
   r->body.assign(body, len);
 }
 
+// ---- identity (1.2) ---------------------------------------------------------------------------
+
+ph_str request_principal(const ph_request* r) {
+  return view(r->principal_json);
+}
+int request_has_permission(const ph_request* r, const char* permission) {
+  if (!permission) return 0;
+  return permission_granted(r->permissions, permission) ? 1 : 0;
+}
+ph_str request_tenant(const ph_request* r) {
+  return view(r->tenant);
+}
+ph_str auth_settings(ph_host* host) {
+  return host ? view(host->auth_settings_json) : kAbsent;
+}
+int register_error_formatter(ph_host* host, ph_error_formatter formatter, void* user_data,
+                             ph_error* err) {
+  if (int rc = check_registering(host, err)) return rc;
+  if (!formatter) {
+    set_error(err, "register_error_formatter needs a function");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  if (host->error_formatter) {
+    set_error(err, "this plugin already registered an error formatter");
+    return PH_ERR_CONFLICT;
+  }
+  host->error_formatter = formatter;
+  host->error_formatter_data = user_data;
+  return PH_OK;
+}
+
 // ---- buffers and connectors ------------------------------------------------------------------
 
 void buffer_append(ph_buffer* b, const char* data, size_t len) {
@@ -310,6 +347,11 @@ ph_host_api make_table() {
   t.buffer_new = buffer_new;
   t.buffer_view = buffer_view;
   t.buffer_free = buffer_free;
+  t.request_principal = request_principal;
+  t.request_has_permission = request_has_permission;
+  t.request_tenant = request_tenant;
+  t.auth_settings = auth_settings;
+  t.register_error_formatter = register_error_formatter;
   fill_service_api(t);
   return t;
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "events/event_bus.hpp"
+#include "identity/identity.hpp"
 #include "plugin/host_api.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -188,6 +189,7 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
   host.record = &record;
   host.plugin_index = index;
   host.config_json = std::move(checked.config_json);
+  host.auth_settings_json = Identity::settings_json(config_.auth);
   host.registering = true;
 
   char message[1024] = {0};

@@ -123,4 +123,7 @@ struct ph_host {
   std::string config_json;
   plughost::PendingRegistrations pending;
   std::vector<uint64_t> subscriptions;  // event bus ids, dropped before shutdown
+  std::string auth_settings_json;
+  ph_error_formatter error_formatter = nullptr;  // formats host-made errors on its routes
+  void* error_formatter_data = nullptr;
 };

@@ -43,7 +43,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define PH_ABI_MAJOR 1
-#define PH_ABI_MINOR 1
+#define PH_ABI_MINOR 2
 
 /* The one symbol a plugin exports. Its type is `ph_entry_fn`. */
 #define PH_ENTRY_SYMBOL "plughost_plugin_entry"
@@ -115,7 +115,27 @@ typedef struct ph_route {
   const char* response_schema; /* JSON Schema (text) of a 2xx response body; may be NULL */
   ph_route_handler handler;
   void* user_data; /* passed back to `handler`; owned by the plugin, must outlive shutdown */
+  /* since 1.2 */
+  uint32_t flags; /* PH_ROUTE_* bits */
 } ph_route;
+
+/* Route flags (since 1.2). */
+#define PH_ROUTE_CSRF_EXEMPT                                    \
+  0x1u /* unsafe cookie-authenticated calls skip the CSRF check \
+          (webhooks authenticated by their own signature) */
+#define PH_ROUTE_ISSUE_CSRF_COOKIE                           \
+  0x2u /* the host sets a `csrftoken` cookie on the response \
+          when the request carried none (pages, status GETs) */
+
+/* Route permissions. `ph_route.permission` is one of:
+ *   "public"          anyone, no credentials needed;
+ *   NULL or "authenticated"  any signed-in principal (not a half-finished 2FA login);
+ *   a permission name ("users.manage", "source.sync"): a principal holding it, directly or via a
+ *                     wildcard ("*", "source.*") among the permissions of its roles.
+ * The host answers 401 (no principal) or 403 (missing permission) before the handler runs. With
+ * `auth.enabled: false` every request is an anonymous principal holding "*". */
+#define PH_PERMISSION_PUBLIC "public"
+#define PH_PERMISSION_AUTHENTICATED "authenticated"
 
 /* ---- Tasks ---------------------------------------------------------------------------------- */
 
@@ -225,6 +245,36 @@ typedef struct ph_schedule {
 /* Receives one event on the host's event thread. Must return quickly and must not block on
  * other events. Views are valid during the call only. */
 typedef void (*ph_event_handler)(void* user_data, ph_str type, ph_str payload_json);
+
+/* ---- Identity (since 1.2) ------------------------------------------------------------------ */
+
+/* Principals are resolved by connectors of kind "authenticator" (operation "authenticate"),
+ * consulted in the configured order of credentials (auth.order) and authenticators
+ * (auth.authenticators). The host calls each with one credential the request carries:
+ *   {"scheme":"session","cookies":{"<name>":"<value>",…},
+ *    "remote_address":"…","user_agent":"…","method":"GET","path":"/api/…"}
+ *   {"scheme":"bearer","credential":"<token after 'Bearer '>", …same context…}
+ *   {"scheme":"api_key","credential":"<X-API-Key value>", …}
+ * and the authenticator appends {"principal":null} (not mine / not valid) or
+ *   {"principal":{"kind":"user","id":"7","name":"ann@example.com","roles":["editor"],
+ *                 "permissions":[…optional, replaces the roles' permissions…],
+ *                 "partial":false, …any other members, passed through…}}
+ * The first principal found wins; none makes the request anonymous. A "partial" principal
+ * (2FA pending) reaches only "public" routes.
+ *
+ * The principal a handler sees (request_principal) is that object plus
+ *   "scheme" (session|bearer|api_key|none), "permissions" (resolved), "tenant" (X-Tenant-ID or
+ *   "default") and "auth_enabled".
+ * An anonymous request has {"kind":"anonymous","id":"","roles":[],"permissions":[]…}. */
+
+/* Formats the body of an error the host itself answers on one of the plugin's routes (401, 403,
+ * 405, 413, 429, 500), so that every error of a plugin's API has that API's envelope. `code` is
+ * one of UNAUTHORIZED, FORBIDDEN, CSRF_FAILED, ORIGIN_NOT_ALLOWED, RATE_LIMITED,
+ * METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, INTERNAL_ERROR; `detail` names the missing permission
+ * or the refused origin (may be empty). Append a JSON body to `body` and return PH_OK; any other
+ * return (or an empty body) makes the host use its own envelope. Runs on server threads. */
+typedef int (*ph_error_formatter)(void* user_data, int status, const char* code, ph_str message,
+                                  ph_str detail, ph_str trace_id, ph_buffer* body);
 
 /* ---- The host API table --------------------------------------------------------------------- */
 
@@ -345,6 +395,18 @@ typedef struct ph_host_api {
    * {"name","cron","timezone","task","owner","next_run","last_run"} (ISO-8601 UTC or null). */
   int (*register_schedule)(ph_host* host, const ph_schedule* schedule, ph_error* err);
   int (*schedule_get)(ph_host* host, const char* name, ph_buffer* json_out, ph_error* err);
+
+  /* since 1.2: identity. The principal JSON is described under "Identity" above; the view is
+   * valid while the handler runs. `request_has_permission` applies the same rule as the route
+   * check (wildcards included): non-zero when granted. */
+  ph_str (*request_principal)(const ph_request* request);
+  int (*request_has_permission)(const ph_request* request, const char* permission);
+  ph_str (*request_tenant)(const ph_request* request); /* X-Tenant-ID, or "default" */
+  /* {"enabled":true,"roles":{"admin":["*"],"editor":[…],"viewer":[…]}}; lives as long as host */
+  ph_str (*auth_settings)(ph_host* host);
+  /* Only during init; one per plugin. */
+  int (*register_error_formatter)(ph_host* host, ph_error_formatter formatter, void* user_data,
+                                  ph_error* err);
 } ph_host_api;
 
 /* ---- The plugin descriptor ------------------------------------------------------------------ */

@@ -82,7 +82,7 @@ inline const char* error_code_for_status(int status) {
     case 429: return "RATE_LIMITED";
     case 503: return "UNAVAILABLE";
     case 504: return "TIMEOUT";
-    default: return status >= 500 ? "INTERNAL" : "ERROR";
+    default: return status >= 500 ? "INTERNAL_ERROR" : "ERROR";
   }
 }
 

@@ -142,6 +142,25 @@ class Request {
     return doc;
   }
 
+  // ---- identity (ABI 1.2) ----
+  // The caller as the host resolved it (see abi.h, "Identity"): kind, id, roles, permissions,
+  // partial, scheme, tenant, auth_enabled and whatever the authenticator added.
+  std::string_view principal_json() const {
+    return detail::view(api_->request_principal(request_));
+  }
+  rapidjson::Document principal() const {
+    rapidjson::Document d;
+    std::string error;
+    if (!parse_json(principal_json(), d, error) || !d.IsObject()) d.SetObject();
+    return d;
+  }
+  // Same rule as the route check: exact, "*" or "prefix.*".
+  bool has_permission(const std::string& permission) const {
+    return api_->request_has_permission(request_, permission.c_str()) != 0;
+  }
+  // X-Tenant-ID, or "default".
+  std::string_view tenant() const { return detail::view(api_->request_tenant(request_)); }
+
   const ph_request* raw() const { return request_; }
 
  private:
@@ -198,7 +217,14 @@ struct RouteSpec {
   std::string rate_class;  // empty: the host default
   std::string request_schema;
   std::string response_schema;
+  uint32_t flags = 0;  // PH_ROUTE_CSRF_EXEMPT, PH_ROUTE_ISSUE_CSRF_COOKIE
 };
+
+// Formats the body of an error the host answers on the plugin's routes (401, 403, 429…); see
+// ph_error_formatter. Return "" to keep the host's envelope.
+using ErrorFormatter =
+    std::function<std::string(int status, std::string_view code, std::string_view message,
+                              std::string_view detail, std::string_view trace_id)>;
 
 struct ConnectorSpec {
   std::string kind;
@@ -397,6 +423,7 @@ class Plugin {
     r.response_schema = spec.response_schema.empty() ? nullptr : spec.response_schema.c_str();
     r.handler = &route_trampoline;
     r.user_data = binding.get();
+    r.flags = spec.flags;
     check(api_->register_route(host_, &r, &scratch_.err), "register_route " + spec.path);
     routes_.push_back(std::move(binding));
   }
@@ -429,8 +456,27 @@ class Plugin {
     connectors_.push_back(std::move(binding));
   }
 
+  // Only inside init, once.
+  void error_formatter(ErrorFormatter formatter) {
+    error_formatter_ =
+        std::make_unique<FormatterBinding>(FormatterBinding{api_, std::move(formatter)});
+    check(api_->register_error_formatter(host_, &error_formatter_trampoline, error_formatter_.get(),
+                                         &scratch_.err),
+          "register_error_formatter");
+  }
+
   // ---- services (any time between init and shutdown, any thread) ----
   const rapidjson::Document& config() const { return config_; }
+
+  // {"enabled": bool, "roles": {"admin": ["*"], …}} from the host's `auth:` config.
+  rapidjson::Document auth_settings() const {
+    rapidjson::Document d;
+    std::string error;
+    if (!parse_json(detail::view(api_->auth_settings(host_)), d, error) || !d.IsObject()) {
+      d.SetObject();
+    }
+    return d;
+  }
 
   void log(ph_log_level level, std::string_view msg, const Request* rq = nullptr) const {
     api_->log(host_, level, rq ? rq->raw() : nullptr, msg.data(), msg.size());
@@ -578,6 +624,25 @@ class Plugin {
   struct EventBinding {
     EventHandler fn;
   };
+  struct FormatterBinding {
+    const ph_host_api* api;
+    ErrorFormatter fn;
+  };
+
+  static int error_formatter_trampoline(void* user_data, int status, const char* code,
+                                        ph_str message, ph_str detail_text, ph_str trace_id,
+                                        ph_buffer* body) noexcept {
+    try {
+      auto* b = static_cast<FormatterBinding*>(user_data);
+      std::string text = b->fn(status, code ? code : "", detail::view(message),
+                               detail::view(detail_text), detail::view(trace_id));
+      if (text.empty()) return PH_ERR_NOT_FOUND;
+      b->api->buffer_append(body, text.data(), text.size());
+      return PH_OK;
+    } catch (...) {
+      return PH_ERR_INTERNAL;
+    }
+  }
 
   static void event_trampoline(void* user_data, ph_str type, ph_str payload) noexcept {
     try {
@@ -651,6 +716,7 @@ class Plugin {
   std::vector<std::unique_ptr<TaskBinding>> tasks_;
   std::vector<std::unique_ptr<ConnectorBinding>> connectors_;
   std::vector<std::unique_ptr<EventBinding>> events_;
+  std::unique_ptr<FormatterBinding> error_formatter_;
 };
 
 namespace detail {
