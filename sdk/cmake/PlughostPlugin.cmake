@@ -45,3 +45,31 @@ function(plughost_add_plugin name)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${PLUGHOST_PLUGIN_OUTPUT_DIR}")
   endif()
 endfunction()
+
+# plughost_add_plugin_test(<name> PLUGIN <plugin name> SOURCES <test.cpp>... [LIBRARIES <lib>...])
+#
+# A GoogleTest executable for a plugin's tests, run by ctest. It compiles with plughost/testing.hpp
+# (the real host binary on a generated config, an HTTP client over loopback) and these
+# definitions: PLUGHOST_BIN (the in-tree `plughost` target, else `plughost` found on PATH) and
+# PLUGHOST_TEST_PLUGIN_DIR (the directory the plugin's library is written to: use it as
+# plugins_dir in the test's config).
+function(plughost_add_plugin_test name)
+  cmake_parse_arguments(ARG "" "PLUGIN" "SOURCES;LIBRARIES" ${ARGN})
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE plughost::sdk GTest::gtest_main ${ARG_LIBRARIES})
+  if(TARGET plughost)
+    set(bin "$<TARGET_FILE:plughost>")
+    add_dependencies(${name} plughost)
+  else()
+    find_program(PLUGHOST_EXECUTABLE plughost REQUIRED)
+    set(bin "${PLUGHOST_EXECUTABLE}")
+  endif()
+  set(plugin_target plughost_${ARG_PLUGIN})
+  add_dependencies(${name} ${plugin_target})
+  target_compile_definitions(${name} PRIVATE
+    PLUGHOST_BIN="${bin}"
+    PLUGHOST_TEST_PLUGIN_DIR="$<TARGET_FILE_DIR:${plugin_target}>")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+endfunction()
