@@ -328,3 +328,86 @@ TEST(IdentityConfig, StarOriginAndLoopbackExemption) {
 
 }  // namespace
 }  // namespace itest
+
+namespace itest {
+namespace {
+
+TEST(HostDescribe, PluginsSeeTheHostItsRoutesSettingsStorageAndMigrations) {
+  std::string dir = make_temp_dir();
+  Host host(
+      "version: 1\n"
+      "server: {listen: 127.0.0.1:0}\n"
+      "auth: {enabled: false}\n"
+      "storage: {url: \"sqlite://" +
+      dir +
+      "/d.db\", pool_size: 3}\n"
+      "plugins_dir: " FIXTURE_PLUGIN_DIR
+      "\n"
+      "plugins:\n"
+      "  fixture_store: {}\n"
+      "  fixture_auth:\n"
+      "    config: {api_token: hunter2, nested: {db_password: pw2, list: [{secret: s3}]},"
+      " plain: visible}\n");
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  auto get = [&](const std::string& what) {
+    return http(host.port(), "GET", "/fx/describe/" + what);
+  };
+
+  auto h = json(get("host"));
+  EXPECT_EQ(std::string(h["name"].GetString()), "plughost");
+  EXPECT_EQ(std::string(h["abi"].GetString()), "1.2");
+
+  auto plugins = json(get("plugins"));
+  ASSERT_TRUE(plugins.IsArray());
+  bool store_running = false;
+  for (const auto& p : plugins.GetArray()) {
+    if (std::string(p["name"].GetString()) == "fixture_store") {
+      store_running = std::string(p["status"].GetString()) == "running";
+    }
+  }
+  EXPECT_TRUE(store_running);
+
+  auto routes = json(get("routes"));
+  bool found = false;
+  for (const auto& r : routes.GetArray()) {
+    if (std::string(r["path"].GetString()) == "/fx/admin/users/:id") {
+      found = std::string(r["permission"].GetString()) == "users.manage";
+    }
+  }
+  EXPECT_TRUE(found);
+
+  auto settings = get("settings");
+  EXPECT_EQ(settings.body.find("hunter2"), std::string::npos) << settings.body;
+  EXPECT_EQ(settings.body.find("pw2"), std::string::npos);
+  EXPECT_EQ(settings.body.find("s3"), std::string::npos);
+  auto s = json(settings);
+  const auto& fx = s["plugins"]["fixture_auth"]["config"];
+  EXPECT_EQ(std::string(fx["api_token"].GetString()), "***");
+  EXPECT_EQ(std::string(fx["nested"]["db_password"].GetString()), "***");
+  EXPECT_EQ(std::string(fx["plain"].GetString()), "visible");
+  EXPECT_EQ(s["storage"]["pool_size"].GetInt(), 3);
+
+  auto st = json(get("storage"));
+  EXPECT_TRUE(st["connected"].GetBool());
+  EXPECT_EQ(std::string(st["dialect"].GetString()), "sqlite");
+  EXPECT_EQ(st["pool_size"].GetInt(), 3);
+  EXPECT_EQ(st["pool_available"].GetInt(), 3);
+  EXPECT_TRUE(st["latency_ms"].IsNumber());
+  EXPECT_TRUE(st["last_error"].IsNull());
+
+  auto migrations = json(get("migrations"));
+  int store = 0;
+  for (const auto& m : migrations.GetArray()) {
+    if (std::string(m["plugin"].GetString()) == "fixture_store") {
+      ++store;
+      EXPECT_TRUE(m["applied"].GetBool());
+      EXPECT_TRUE(m["applied_at"].IsString());
+      EXPECT_FALSE(std::string(m["checksum"].GetString()).empty());
+    }
+  }
+  EXPECT_GT(store, 0);
+  EXPECT_EQ(get("nonsense").status, 404);
+}
+
+}  // namespace
+}  // namespace itest

@@ -9,6 +9,7 @@
 #include "http/exchange.hpp"
 #include "identity/identity.hpp"
 #include "plugin/abi_support.hpp"
+#include "plugin/describe_api.hpp"
 #include "plugin/loader.hpp"
 #include "plugin/service_api.hpp"
 
@@ -353,6 +354,7 @@ ph_host_api make_table() {
   t.auth_settings = auth_settings;
   t.register_error_formatter = register_error_formatter;
   fill_service_api(t);
+  fill_describe_api(t);
   return t;
 }
 

@@ -1,9 +1,11 @@
 #include "plugin/loader.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 
+#include "common/time_format.hpp"
 #include "events/event_bus.hpp"
 #include "identity/identity.hpp"
 #include "plugin/host_api.hpp"
@@ -109,7 +111,12 @@ OpenResult open_plugin_library(PluginRecord& record) {
 }
 
 PluginSet::PluginSet(Logger& log, const Config& config, Services* services)
-    : log_(log), config_(config), services_(services) {}
+    : log_(log),
+      config_(config),
+      services_(services),
+      started_at_(iso8601_utc(
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count())) {}
 
 PluginSet::~PluginSet() {
   stop();

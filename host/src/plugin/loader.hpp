@@ -90,6 +90,8 @@ class PluginSet {
   const PluginRecord& plugin(size_t index) const { return *plugins_[index]; }
   bool all_running() const;
   Logger& log() const { return log_; }
+  const Config& config() const { return config_; }
+  const std::string& started_at() const { return started_at_; }
   Services* services() const { return services_; }
 
  private:
@@ -103,6 +105,7 @@ class PluginSet {
   Registry registry_;
   std::vector<std::unique_ptr<PluginRecord>> plugins_;  // config order, then found-only ones
   std::vector<size_t> init_order_;
+  std::string started_at_;  // ISO-8601 UTC
 };
 
 }  // namespace plughost

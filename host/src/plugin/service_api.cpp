@@ -89,7 +89,11 @@ int register_migration(ph_host* host, const ph_migration* m, ph_error* err) {
       }
       return static_cast<int>(PH_OK);
     }
+    auto& registered = host->services->migrations;
+    registered.push_back({plugin, m->name, migration_checksum(sql), false});
+    size_t index = registered.size() - 1;  // stays false when applying throws
     MigrationResult r = apply_migration(*db, plugin, m->name, sql);
+    registered[index].applied = r.outcome != MigrationOutcome::kChecksumMismatch;
     if (r.outcome == MigrationOutcome::kChecksumMismatch) {
       host->services->fatal.push_back(r.message);
       set_error(err, r.message);

@@ -12,6 +12,14 @@ class TaskQueue;
 class EventBus;
 class Scheduler;
 
+// A migration a plugin registered, and what became of it.
+struct RegisteredMigration {
+  std::string plugin;
+  std::string name;
+  std::string checksum;
+  bool applied = false;  // false: failed (its plugin did not start) or dry run
+};
+
 struct Services {
   Database* db = nullptr;          // null when storage is not configured (then storage calls fail)
   TaskQueue* tasks = nullptr;      // null in `check`/`plugins`/`routes`
@@ -19,6 +27,7 @@ struct Services {
   Scheduler* scheduler = nullptr;  // null in `check`/`plugins`/`routes`
   bool dry_run = false;            // `check`: verify migrations against the ledger, apply nothing
   std::vector<std::string> fatal;  // start-up errors that stop the host (changed migrations)
+  std::vector<RegisteredMigration> migrations;  // in registration order, filled during init
 };
 
 }  // namespace plughost

@@ -175,7 +175,9 @@ Database::Lease Database::acquire() {
   return Lease(*this, pool_->lease());
 }
 
-Database::Lease::Lease(Database& db, size_t slot) : db_(&db), slot_(slot) {}
+Database::Lease::Lease(Database& db, size_t slot) : db_(&db), slot_(slot) {
+  db_->in_use_.fetch_add(1);
+}
 Database::Lease::~Lease() {
   if (!db_) return;
   // A session goes back to the pool clean: no open transaction, a live connection.
@@ -198,6 +200,7 @@ Database::Lease::~Lease() {
   } catch (...) {
     // Returning the slot matters more than cleaning it.
   }
+  db_->in_use_.fetch_sub(1);
   db_->pool_->give_back(slot_);
 }
 Database::Lease::Lease(Lease&& other) noexcept : db_(other.db_), slot_(other.slot_) {

@@ -2,6 +2,8 @@
 // PostgreSQL, and leases of one session at a time. Plugins reach it only through the C ABI.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -59,6 +61,8 @@ class Database {
   Dialect dialect() const { return url_.dialect; }
   const StorageUrl& url() const { return url_; }
   size_t pool_size() const { return pool_size_; }
+  // Sessions not leased right now (a snapshot; it may change at once).
+  size_t pool_available() const { return pool_size_ - std::min(pool_size_, in_use_.load()); }
 
   // Blocks until a session is free.
   Lease acquire();
@@ -66,6 +70,7 @@ class Database {
  private:
   StorageUrl url_;
   size_t pool_size_;
+  std::atomic<size_t> in_use_{0};
   std::unique_ptr<soci::connection_pool> pool_;
 };
 

@@ -407,6 +407,19 @@ typedef struct ph_host_api {
   /* Only during init; one per plugin. */
   int (*register_error_formatter)(ph_host* host, ph_error_formatter formatter, void* user_data,
                                   ph_error* err);
+
+  /* since 1.2: the host describing itself (for tools such as Studio), appended to `json_out` as
+   * JSON. `what` is one of:
+   *   "host"        {"name","version","abi","compiler","config_file","node","started_at"}
+   *   "plugins"     [{"name","version","status","stability","abi","description","error"}]
+   *   "routes"      [{"method","path","plugin","permission","rate_class","summary"}]
+   *   "settings"    the effective configuration; secret-like values replaced by "***"
+   *   "storage"     {"connected","dialect","pool_size","pool_available","latency_ms",
+   *                  "last_error"}, measured now with one round trip
+   *   "migrations"  [{"plugin","name","checksum","applied","applied_at"}]: every migration
+   *                 registered this run and every row of the ledger (applied_at null: pending)
+   * PH_ERR_NOT_FOUND for any other `what`. */
+  int (*host_describe)(ph_host* host, const char* what, ph_buffer* json_out, ph_error* err);
 } ph_host_api;
 
 /* ---- The plugin descriptor ------------------------------------------------------------------ */

@@ -510,6 +510,16 @@ class Plugin {
     return std::string(detail::view(api_->buffer_view(out.get())));
   }
 
+  // The host describing itself: "host", "plugins", "routes", "settings", "storage" or
+  // "migrations" (see host_describe in abi.h). Throws Error for an unknown `what`.
+  std::string describe_host(const std::string& what) const {
+    auto r = buffered([&](ph_buffer* out, ph_error* err) {
+      return api_->host_describe(host_, what.c_str(), out, err);
+    });
+    if (!r) throw Error(PH_ERR_NOT_FOUND, "host_describe: unknown subject " + what);
+    return *r;
+  }
+
   // ---- events ----
   // Publishes an event; `persist` stores it and reaches other hosts on PostgreSQL.
   void publish(const std::string& type, std::string_view payload_json = "{}",
