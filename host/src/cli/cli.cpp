@@ -350,7 +350,7 @@ int cmd_routes(const Options& opt) {
     std::printf("%-7s %-40s %-20s %s\n", "METHOD", "PATH", "PLUGIN", "PERMISSION");
     for (const auto& r : routes) {
       std::printf("%-7s %-40s %-20s %s\n", r.method.c_str(), r.pattern.c_str(), r.plugin.c_str(),
-                  r.permission.empty() ? "-" : r.permission.c_str());
+                  r.permission.c_str());
     }
   }
   loaded.plugins->stop();

@@ -92,7 +92,7 @@ void describe_routes(ph_host* host, Writer& w) {
     key_str(w, "method", r.method);
     key_str(w, "path", r.pattern);
     key_str(w, "plugin", r.plugin);
-    key_str(w, "permission", r.permission.empty() ? PH_PERMISSION_AUTHENTICATED : r.permission);
+    key_str(w, "permission", r.permission);
     key_str(w, "rate_class", r.rate_class);
     key_str(w, "summary", r.summary);
     w.EndObject();

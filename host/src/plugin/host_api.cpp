@@ -65,7 +65,8 @@ int register_route(ph_host* host, const ph_route* route, ph_error* err) {
   entry.pattern = route->path;
   entry.plugin = host->record->name;
   entry.summary = str_or_empty(route->summary);
-  entry.permission = str_or_empty(route->permission);
+  entry.permission =
+      route->permission && *route->permission ? route->permission : PH_PERMISSION_AUTHENTICATED;
   entry.rate_class = str_or_empty(route->rate_class);
   entry.request_schema = str_or_empty(route->request_schema);
   entry.response_schema = str_or_empty(route->response_schema);
