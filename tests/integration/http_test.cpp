@@ -243,7 +243,7 @@ namespace {
 TEST(AbiCompatibility, CommittedAbi10PluginLoadsAndAnswers) {
   Host host(
       "version: 1\n"
-         "auth: {enabled: false}\n"
+      "auth: {enabled: false}\n"
       "server: {listen: 127.0.0.1:0}\n"
       "log: {format: json}\n"
       "plugins_dir: " FROZEN_ABI10_DIR
@@ -254,6 +254,82 @@ TEST(AbiCompatibility, CommittedAbi10PluginLoadsAndAnswers) {
   auto r = http(host.port(), "GET", "/api/frozen/ada");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "frozen 1.0 says hello to ada");
+}
+
+}  // namespace
+}  // namespace itest
+
+namespace itest {
+namespace {
+
+// Value of the first exposition line starting with `series` (labels included), or -1.
+double metric(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST(Metrics, PrometheusTextCountsRequestsByRouteTemplateAndTasks) {
+  std::string dir = make_temp_dir();
+  Host host(
+      "version: 1\n"
+      "auth: {enabled: false}\n"
+      "server: {listen: 127.0.0.1:0}\n"
+      "storage: {url: \"sqlite://" +
+      dir +
+      "/m.db\"}\n"
+      "plugins_dir: " FIXTURE_PLUGIN_DIR
+      "\n"
+      "plugins:\n"
+      "  fixture_good: {}\n"
+      "  fixture_store: {}\n");
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  for (const char* id : {"1", "2", "3"}) {
+    ASSERT_EQ(http(host.port(), "GET", std::string("/api/good/items/") + id).status, 200);
+  }
+  EXPECT_EQ(http(host.port(), "GET", "/api/good/throw").status, 500);
+  EXPECT_EQ(http(host.port(), "GET", "/nope").status, 404);
+  auto r = http(host.port(), "GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type").rfind("text/plain; version=0.0.4", 0), 0u);
+  const std::string& m = r.body;
+  // The route label is the template, never the raw path.
+  EXPECT_EQ(metric(m,
+                   "plughost_http_requests_total{plugin=\"fixture_good\",route=\"/api/good/"
+                   "items/:id\",method=\"GET\",code=\"200\"}"),
+            3);
+  EXPECT_EQ(m.find("/api/good/items/1"), std::string::npos);
+  EXPECT_EQ(metric(m,
+                   "plughost_http_requests_total{plugin=\"fixture_good\",route=\"/api/good/"
+                   "throw\",method=\"GET\",code=\"500\"}"),
+            1);
+  EXPECT_EQ(metric(m,
+                   "plughost_http_requests_total{plugin=\"\",route=\"\",method=\"GET\","
+                   "code=\"404\"}"),
+            1);
+  EXPECT_EQ(metric(m,
+                   "plughost_http_request_duration_seconds_count{plugin=\"fixture_good\","
+                   "route=\"/api/good/items/:id\"}"),
+            3);
+  EXPECT_EQ(metric(m,
+                   "plughost_http_request_duration_seconds_bucket{plugin=\"fixture_good\","
+                   "route=\"/api/good/items/:id\",le=\"+Inf\"}"),
+            3);
+  EXPECT_EQ(metric(m, "plughost_plugin_up{plugin=\"fixture_good\"}"), 1);
+  EXPECT_EQ(metric(m, "plughost_http_requests_in_flight"), 1);  // the scrape itself
+  EXPECT_NE(m.find("plughost_build_info{version=\""), std::string::npos);
+  EXPECT_GE(metric(m, "plughost_storage_pool_sessions{state=\"idle\"}"), 0);
+
+  // A task that runs to completion is counted by outcome.
+  auto created = http(host.port(), "POST", "/api/tasks", {}, "{\"kind\":\"count\"}");
+  ASSERT_EQ(created.status, 202) << created.body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric(http(host.port(), "GET", "/metrics").body,
+                      "plughost_tasks_total{plugin=\"fixture_store\",task=\"count\",outcome="
+                      "\"succeeded\"}") == 1;
+      },
+      30));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "http/exchange.hpp"
 #include "identity/identity.hpp"
 #include "identity/rate_limiter.hpp"
+#include "metrics/metrics.hpp"
 #include "plugin/host_api.hpp"
 #include "storage/statement.hpp"
 
@@ -85,6 +86,13 @@ struct ServerState {
       if (pc.allowed_origins) allowed_origins[pc.name] = &*pc.allowed_origins;
     }
     for (const auto& route : p.registry().routes()) {
+      metrics.add_route(route.plugin, route.pattern);  // slot == route.target
+    }
+    host_slot_base = p.registry().routes().size();
+    for (const char* route : {"/healthz", "/readyz", "/metrics", "/api/events/stream", ""}) {
+      metrics.add_route("", route);  // "": requests no route matched
+    }
+    for (const auto& route : p.registry().routes()) {
       const std::string& cls = route.rate_class;
       if (!cls.empty() && cls != "none" && !c.rate_limits.classes.count(cls)) {
         l.warn("http", "route declares a rate class the config does not define; using the default",
@@ -99,6 +107,9 @@ struct ServerState {
   Database* db;
   Identity identity;
   RateLimiter limiter;
+  Metrics metrics;
+  size_t host_slot_base = 0;  // metrics slots: one per plugin route (by target), then the host's
+  uint64_t task_subscription = 0;
   std::map<std::string, const std::vector<std::string>*> allowed_origins;  // by plugin
   std::atomic<bool> draining{false};
   std::atomic<bool> stopping{false};
@@ -281,6 +292,7 @@ class RequestHandler : public Http::Handler {
 
   void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
     auto started = std::chrono::steady_clock::now();
+    state_->metrics.in_flight(1);
     fix_connection_header(request, response);
     Outcome out;
     out.trace_id = trace_id_of(request);
@@ -293,6 +305,10 @@ class RequestHandler : public Http::Handler {
     }
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    state_->metrics.in_flight(-1);
+    size_t unmatched = state_->host_slot_base + 4;
+    state_->metrics.observe(out.slot == SIZE_MAX ? unmatched : out.slot,
+                            Http::methodString(request.method()), out.status, seconds);
     if (state_->config.log.access && state_->log.enabled(LogLevel::kInfo)) {
       state_->log.info("access", "request",
                        {{"request_id", out.trace_id},
@@ -312,7 +328,8 @@ class RequestHandler : public Http::Handler {
     std::string trace_id;
     std::string plugin;
     std::string route;
-    std::string principal;  // "kind:id", "" when anonymous
+    std::string principal;   // "kind:id", "" when anonymous
+    size_t slot = SIZE_MAX;  // metrics slot; SIZE_MAX: unmatched
     int status = 0;
     size_t bytes = 0;
   };
@@ -406,11 +423,19 @@ class RequestHandler : public Http::Handler {
     rq.trace_id = out.trace_id;
     if (rq.path == "/healthz") {
       out.route = "/healthz";
+      out.slot = state_->host_slot_base;
       return respond_json(response, out, 200, "{\"status\":\"ok\"}");
     }
     if (rq.path == "/readyz") {
       out.route = "/readyz";
+      out.slot = state_->host_slot_base + 1;
       return readiness(response, out);
+    }
+    if (rq.path == "/metrics") {
+      out.route = "/metrics";
+      out.slot = state_->host_slot_base + 2;
+      set_content_type(response, "text/plain; version=0.0.4; charset=utf-8");
+      return send(response, out, 200, state_->metrics.render(gauges()));
     }
     if (has_dot_segment(rq.path) || rq.path.find('\0') != std::string::npos) {
       return respond_error(response, out, 400, "BAD_REQUEST",
@@ -430,6 +455,7 @@ class RequestHandler : public Http::Handler {
     }
     if (rq.path == "/api/events/stream" && request.method() == Http::Method::Get) {
       out.route = "/api/events/stream";
+      out.slot = state_->host_slot_base + 3;
       Principal principal = state_->identity.resolve(credentials_of(rq));
       if (state_->identity.authorize(principal, PH_PERMISSION_AUTHENTICATED) !=
           Identity::Verdict::kAllowed) {
@@ -455,6 +481,7 @@ class RequestHandler : public Http::Handler {
     const RouteEntry& route = *match.route;
     out.plugin = route.plugin;
     out.route = route.pattern;
+    out.slot = route.target;
     if (request.body().size() > state_->config.server.max_body_bytes) {
       return respond_route_error(response, out, &route, 413, "PAYLOAD_TOO_LARGE",
                                  "request body exceeds " +
@@ -649,6 +676,53 @@ class RequestHandler : public Http::Handler {
     state_->sse_clients.push_back(client);
   }
 
+  // Gauges read at scrape time, as exposition lines.
+  std::string gauges() {
+    std::string g;
+    g += "# HELP plughost_build_info The host's version and ABI.\n"
+         "# TYPE plughost_build_info gauge\n"
+         "plughost_build_info{version=\"" PLUGHOST_VERSION "\",abi=\"" +
+         std::to_string(PH_ABI_MAJOR) + "." + std::to_string(PH_ABI_MINOR) + "\"} 1\n";
+    g += "# HELP plughost_plugin_up 1 when the enabled plugin is running.\n"
+         "# TYPE plughost_plugin_up gauge\n";
+    for (const auto& record : state_->plugins.plugins()) {
+      if (record->status == PluginStatus::kFound || record->status == PluginStatus::kDisabled) {
+        continue;
+      }
+      g += "plughost_plugin_up{plugin=\"" + prometheus_label(record->name) + "\"} " +
+           (record->status == PluginStatus::kRunning ? "1" : "0") + "\n";
+    }
+    if (!state_->db) return g;
+    g += "# HELP plughost_storage_pool_sessions Pooled database sessions, by state.\n"
+         "# TYPE plughost_storage_pool_sessions gauge\n";
+    size_t available = state_->db->pool_available();
+    g += "plughost_storage_pool_sessions{state=\"idle\"} " + std::to_string(available) + "\n";
+    g += "plughost_storage_pool_sessions{state=\"leased\"} " +
+         std::to_string(state_->db->pool_size() - available) + "\n";
+    g += "# HELP plughost_task_queue_depth Tasks queued and not yet running, by plugin.\n"
+         "# TYPE plughost_task_queue_depth gauge\n";
+    try {
+      std::map<std::string, int64_t> depth;
+      for (const auto& record : state_->plugins.plugins()) {
+        if (record->status == PluginStatus::kRunning) depth[record->name] = 0;
+      }
+      Statement q(
+          *state_->db,
+          "SELECT kind, COUNT(*) FROM plughost_tasks WHERE status = 'queued' GROUP BY kind");
+      while (q.step()) {
+        std::string kind(q.column_bytes(0));
+        depth[kind.substr(0, kind.find('/'))] += q.column_int64(1);
+      }
+      for (const auto& [plugin, n] : depth) {
+        g += "plughost_task_queue_depth{plugin=\"" + prometheus_label(plugin) + "\"} " +
+             std::to_string(n) + "\n";
+      }
+    } catch (const std::exception& e) {
+      state_->log.warn("http", "metrics: task queue depth unavailable", {{"error", e.what()}});
+    }
+    return g;
+  }
+
   void readiness(Http::ResponseWriter& response, Outcome& out) {
     bool ready = !state_->draining.load();
     std::string body = "{\"status\":\"";
@@ -756,6 +830,24 @@ uint16_t HttpServer::start() {
                      .maxResponseSize(std::max<size_t>(sc.max_body_bytes, 64 * 1024 * 1024));
   endpoint_->init(options);
   endpoint_->setHandler(std::make_shared<RequestHandler>(state_));
+  if (state_->events) {
+    // Task outcomes for plughost_tasks_total: the queue publishes task.<status> with the task.
+    std::weak_ptr<ServerState> weak = state_;
+    state_->task_subscription = state_->events->subscribe("task.*", [weak](const Event& e) {
+      auto state = weak.lock();
+      if (!state) return;
+      rapidjson::Document d;
+      d.Parse(e.payload_json.c_str());
+      if (d.HasParseError() || !d.IsObject() || !d.HasMember("kind") || !d["kind"].IsString()) {
+        return;
+      }
+      std::string kind = d["kind"].GetString();
+      size_t slash = kind.find('/');
+      state->metrics.count_task(kind.substr(0, slash),
+                                slash == std::string::npos ? "" : kind.substr(slash + 1),
+                                e.type.substr(5));
+    });
+  }
   endpoint_->serveThreaded();
   running_ = true;
   // SSE heartbeat: a comment every 15 s keeps proxies from closing idle streams and finds
@@ -796,6 +888,9 @@ void HttpServer::stop() {
     clients = state_->sse_clients;
   }
   for (const auto& c : clients) state_->drop_client(c);
+  if (state_->events && state_->task_subscription) {
+    state_->events->unsubscribe(state_->task_subscription);
+  }
   endpoint_->shutdown();
 }
 
