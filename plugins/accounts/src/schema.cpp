@@ -1,0 +1,108 @@
+#include "schema.hpp"
+
+namespace accounts {
+namespace {
+
+// `{ID}` stands for the dialect's auto-increment primary key.
+constexpr const char* kInitial = R"sql(
+CREATE TABLE accounts_users (
+  id {ID},
+  email TEXT NOT NULL UNIQUE,
+  display_name TEXT,
+  role TEXT NOT NULL,
+  password_hash TEXT,
+  is_active INTEGER NOT NULL DEFAULT 1,
+  totp_secret TEXT,
+  totp_pending_secret TEXT,
+  totp_enabled INTEGER NOT NULL DEFAULT 0,
+  oauth_provider TEXT,
+  failed_login_attempts INTEGER NOT NULL DEFAULT 0,
+  locked_until BIGINT,
+  must_change_password INTEGER NOT NULL DEFAULT 0,
+  last_login BIGINT,
+  invite_token_hash TEXT UNIQUE,
+  invite_expires_at BIGINT,
+  token_generation INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE accounts_sessions (
+  id {ID},
+  token_hash TEXT NOT NULL UNIQUE,
+  user_id BIGINT NOT NULL REFERENCES accounts_users(id) ON DELETE CASCADE,
+  partial INTEGER NOT NULL DEFAULT 0,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  ip_address TEXT,
+  user_agent TEXT
+);
+CREATE INDEX accounts_sessions_user ON accounts_sessions(user_id);
+CREATE TABLE accounts_api_keys (
+  id {ID},
+  user_id BIGINT NOT NULL REFERENCES accounts_users(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  key_prefix TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  last_used_at BIGINT
+);
+CREATE INDEX accounts_api_keys_user ON accounts_api_keys(user_id);
+CREATE TABLE accounts_refresh_tokens (
+  id {ID},
+  user_id BIGINT NOT NULL REFERENCES accounts_users(id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT
+);
+CREATE INDEX accounts_refresh_tokens_user ON accounts_refresh_tokens(user_id);
+CREATE TABLE accounts_recovery_codes (
+  id {ID},
+  user_id BIGINT NOT NULL REFERENCES accounts_users(id) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  used_at BIGINT
+);
+CREATE INDEX accounts_recovery_codes_user ON accounts_recovery_codes(user_id);
+CREATE TABLE accounts_login_failures (
+  ip_address TEXT NOT NULL,
+  email TEXT NOT NULL,
+  failures INTEGER NOT NULL,
+  locked_until BIGINT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (ip_address, email)
+);
+CREATE TABLE accounts_secrets (
+  name TEXT PRIMARY KEY,
+  value_sealed TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE accounts_oauth_credentials (
+  source_type TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  account TEXT,
+  token_sealed TEXT NOT NULL,
+  connected_at BIGINT NOT NULL,
+  expires_at BIGINT
+);
+)sql";
+
+std::string with_id(std::string sql, const std::string& id) {
+  for (size_t at; (at = sql.find("{ID}")) != std::string::npos;) sql.replace(at, 4, id);
+  return sql;
+}
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all = {
+      {"0001_accounts", with_id(kInitial, "INTEGER PRIMARY KEY AUTOINCREMENT"),
+       with_id(kInitial, "BIGSERIAL PRIMARY KEY")},
+  };
+  return all;
+}
+
+}  // namespace accounts
