@@ -27,6 +27,7 @@ struct HostSetup {
   bool auth_enabled = true;
   std::string accounts;  // extra lines under plugins.accounts.config (4-space indent)
   std::string login_limit = "{limit: 1000, window_seconds: 3600}";
+  std::string roles;  // auth.roles as a YAML flow mapping; empty: the host's defaults
   bool required = false;
   std::string secret_key = kSecretKey;
 };
@@ -37,7 +38,7 @@ inline std::string config_yaml(const HostSetup& s) {
          "log: {format: json, level: debug}\n"
          "storage: {url: sqlite://accounts.db}\n"
          "auth: {enabled: " +
-         (s.auth_enabled ? "true" : "false") +
+         (s.auth_enabled ? "true" : "false") + (s.roles.empty() ? "" : ", roles: " + s.roles) +
          "}\n"
          "rate_limits:\n"
          "  classes:\n"
