@@ -24,6 +24,7 @@ std::string pg_url() {
 std::string config(const std::string& node, int workers) {
   return "version: 1\n"
          "auth: {enabled: false}\n"
+         "rate_limits: {enabled: false}\n"
          "server: {listen: 127.0.0.1:0}\n"
          "log: {format: json, access: false}\n"
          "storage: {url: \"" +

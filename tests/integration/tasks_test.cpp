@@ -17,6 +17,7 @@ std::string store_config(const std::string& storage_url, const std::string& node
                          double lease_seconds) {
   return "version: 1\n"
          "auth: {enabled: false}\n"
+         "rate_limits: {enabled: false}\n"
          "server: {listen: 127.0.0.1:0}\n"
          "log: {format: json, access: false}\n"
          "storage: {url: \"" +
