@@ -1,0 +1,109 @@
+// The studio plugin: Aksara Studio's handshake, summary, health, migrations and schema endpoints,
+// describing this host (its plugins, storage, routes, migrations and connectors). Every answer is
+// read from the host at request time; nothing is cached.
+#include <plughost/plugin.hpp>
+
+#include "access.hpp"
+#include "documents.hpp"
+#include "handshake_schema.hpp"
+#include "host_snapshot.hpp"
+#include "settings.hpp"
+#include "sha256.hpp"
+#include "timestamp.hpp"
+
+namespace studio {
+
+using plughost::sdk::Request;
+using plughost::sdk::Response;
+
+class StudioPlugin : public plughost::sdk::Plugin {
+  void init() override {
+    init_crypto();
+    settings_ = read_settings(config());
+    access_ = read_access_policy();
+    error_formatter(
+        [](int status, std::string_view code, std::string_view message, std::string_view detail,
+           std::string_view) { return format_host_error(status, code, message, detail); });
+
+    serve("/studio/handshake", "Studio handshake: project, database, capabilities, checksums",
+          [this] { return handshake_json(snapshot(), settings_, now_timestamp()); });
+    serve("/studio/context/summary", "Studio context summary: counts, models, migration status",
+          [this] { return context_summary_json(snapshot()); });
+    serve("/studio/health", "Studio health: healthy after a storage round trip, else degraded",
+          [this] { return health_json(health_snapshot(), now_timestamp()); });
+    serve("/studio/migrations/summary", "Per-plugin migration totals, heads and conflicts",
+          [this] { return migrations_summary_json(migrations_snapshot()); });
+    serve("/studio/schema/handshake", "JSON Schema (draft 2020-12) of the handshake",
+          [] { return std::string(handshake_schema_json()); });
+  }
+
+  // A GET route answering the JSON `build` returns, behind the access checks.
+  template <typename Build>
+  void serve(const std::string& path, const std::string& summary, Build build) {
+    route({"GET", path, summary, settings_.permission, {}, {}, {}, 0}, [this, build](
+                                                                           const Request& rq,
+                                                                           Response& rs) {
+      if (auto refusal = check_access(access_, rq.header("origin"), rq.header("authorization"))) {
+        if (refusal->status == 401) rs.header("WWW-Authenticate", "Bearer");
+        return rs.json_text(refusal->body, refusal->status);
+      }
+      if (access_.self_checked_origins && rq.header("origin")) {
+        rs.header("Access-Control-Allow-Origin", *rq.header("origin")).header("Vary", "Origin");
+      }
+      rs.json_text(build());
+    });
+  }
+
+  AccessPolicy read_access_policy() const {
+    rapidjson::Document host_settings;
+    std::string error;
+    if (!plughost::sdk::parse_json(describe_host("settings"), host_settings, error)) {
+      host_settings.SetObject();
+    }
+    return {self_checked_origins(host_settings, "studio"), settings_.auth_token};
+  }
+
+  HostAccess host_access() const {
+    HostAccess a;
+    a.describe = [this](const std::string& what) { return describe_host(what); };
+    a.connectors = [this] {
+      std::vector<ConnectorEntry> out;
+      for (const auto& c : connectors()) out.push_back({c.kind, c.name, c.plugin});
+      return out;
+    };
+    a.query = [this](const std::string& text) {
+      Rows rows;
+      auto st = sql(text);
+      while (st.step()) {
+        std::vector<std::string> row;
+        for (int i = 0; i < st.columns(); ++i) row.push_back(st.maybe_text(i).value_or(""));
+        rows.push_back(std::move(row));
+      }
+      return rows;
+    };
+    return a;
+  }
+
+  HostSnapshot snapshot() const { return read_snapshot(host_access()); }
+
+  HostSnapshot health_snapshot() const {
+    HostSnapshot s;
+    s.host = parse_host_info(describe_host("host"));
+    s.storage = parse_storage(describe_host("storage"));
+    return s;
+  }
+
+  HostSnapshot migrations_snapshot() const {
+    HostSnapshot s;
+    s.migrations = parse_migrations(describe_host("migrations"));
+    return s;
+  }
+
+  Settings settings_;
+  AccessPolicy access_;
+};
+
+}  // namespace studio
+
+PLUGHOST_PLUGIN(studio::StudioPlugin, "studio", "1.0.0",
+                "Aksara Studio API: handshake, context summary, health, migrations, schema", "beta")
