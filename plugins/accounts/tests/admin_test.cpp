@@ -20,7 +20,7 @@ std::string user_path(int64_t id, const std::string& tail = "") {
   return "/api/admin/users/" + std::to_string(id) + tail;
 }
 
-TEST(AdminUsers, ViewerGets403DangoS002OnEverySpellingOfTheAdminPath) {
+TEST(accounts_admin_users, ViewerGets403DangoS002OnEverySpellingOfTheAdminPath) {
   auto host = start_host();
   auto adm = admin(host->port());
   create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
@@ -30,12 +30,11 @@ TEST(AdminUsers, ViewerGets403DangoS002OnEverySpellingOfTheAdminPath) {
   auto d = json(plain);
   EXPECT_EQ(str(d, "error_code"), "DANGO-S002");
   EXPECT_EQ(str(d, "message"), "Permission denied: users.manage");
-  for (const char* path :
-       {"/api/admin/users/", "/API/admin/users", "/api/admin/../admin/users",
-        "/api/admin/%2e%2e/admin/users", "/api/admin/%2E%2E/admin/users", "/api//admin/users",
-        "/api/admin//users//", "/api/%61dmin/users", "/api/admin/user%73", "/api/admin/users%2F",
-        "/api/admin/users?x=1", "/api/./admin/users", "/api/admin/users/.",
-        "/api/admin/users/%2e"}) {
+  for (const char* path : {"/api/admin/users/", "/API/admin/users", "/api/admin/../admin/users",
+                           "/api/admin/%2e%2e/admin/users", "/api/admin/%2E%2E/admin/users",
+                           "/api//admin/users", "/api/admin//users//", "/api/%61dmin/users",
+                           "/api/admin/user%73", "/api/admin/users%2F", "/api/admin/users?x=1",
+                           "/api/./admin/users", "/api/admin/users/.", "/api/admin/users/%2e"}) {
     auto r = viewer->get(path);
     EXPECT_NE(r.status, 200) << path << " " << r.body;
     EXPECT_EQ(r.body.find("vic@example.com"), std::string::npos) << path;
@@ -49,7 +48,7 @@ TEST(AdminUsers, ViewerGets403DangoS002OnEverySpellingOfTheAdminPath) {
   EXPECT_EQ(adm->get("/api/admin/users/").status, 200);
 }
 
-TEST(AdminUsers, InviteThenAcceptSetsThePasswordOnce) {
+TEST(accounts_admin_users, InviteThenAcceptSetsThePasswordOnce) {
   auto host = start_host();
   auto adm = admin(host->port());
   auto created = adm->post("/api/admin/users",
@@ -93,7 +92,7 @@ TEST(AdminUsers, InviteThenAcceptSetsThePasswordOnce) {
   EXPECT_FALSE(me["user"]["has_pending_invite"].GetBool());
 }
 
-TEST(AdminUsers, ReinviteReplacesTheLinkAndExpiredLinksFail) {
+TEST(accounts_admin_users, ReinviteReplacesTheLinkAndExpiredLinksFail) {
   HostSetup s;
   s.accounts = "      invite_seconds: 1\n";
   auto host = start_host(s);
@@ -118,7 +117,7 @@ TEST(AdminUsers, ReinviteReplacesTheLinkAndExpiredLinksFail) {
   EXPECT_EQ(accept(second).status, 400);
 }
 
-TEST(AdminUsers, TempPasswordUsersMustChangeIt) {
+TEST(accounts_admin_users, TempPasswordUsersMustChangeIt) {
   auto host = start_host();
   auto adm = admin(host->port());
   auto created =
@@ -136,7 +135,7 @@ TEST(AdminUsers, TempPasswordUsersMustChangeIt) {
   EXPECT_EQ(adm->post(user_path(d["user"]["id"].GetInt64(), "/reinvite")).status, 400);
 }
 
-TEST(AdminUsers, RoleChangesTakeEffectOnTheNextRequestAndTheLastAdminStays) {
+TEST(accounts_admin_users, RoleChangesTakeEffectOnTheNextRequestAndTheLastAdminStays) {
   auto host = start_host();
   auto adm = admin(host->port());
   int64_t vic = create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
@@ -155,7 +154,7 @@ TEST(AdminUsers, RoleChangesTakeEffectOnTheNextRequestAndTheLastAdminStays) {
   expect_message(adm->put(user_path(999, "/role"), "{\"role\":\"editor\"}"), 404, "User not found");
 }
 
-TEST(AdminUsers, ResetLinkSetsANewPasswordAndEndsSessions) {
+TEST(accounts_admin_users, ResetLinkSetsANewPasswordAndEndsSessions) {
   auto host = start_host();
   auto adm = admin(host->port());
   int64_t vic = create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
@@ -174,7 +173,7 @@ TEST(AdminUsers, ResetLinkSetsANewPasswordAndEndsSessions) {
             200);
 }
 
-TEST(AdminUsers, DeactivationEndsAccessAtOnceAndReactivationRestoresSignIn) {
+TEST(accounts_admin_users, DeactivationEndsAccessAtOnceAndReactivationRestoresSignIn) {
   auto host = start_host();
   auto adm = admin(host->port());
   int64_t vic = create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
@@ -195,7 +194,7 @@ TEST(AdminUsers, DeactivationEndsAccessAtOnceAndReactivationRestoresSignIn) {
   EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", {{"X-API-Key", key}}).status, 200);
 }
 
-TEST(AdminUsers, DeleteNeedsTheMatchingEmailAndNeverTheLastAdminOrSelf) {
+TEST(accounts_admin_users, DeleteNeedsTheMatchingEmailAndNeverTheLastAdminOrSelf) {
   auto host = start_host();
   auto adm = admin(host->port());
   int64_t vic = create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
@@ -213,7 +212,7 @@ TEST(AdminUsers, DeleteNeedsTheMatchingEmailAndNeverTheLastAdminOrSelf) {
   EXPECT_EQ(json(adm->get("/api/admin/users"))["users"].Size(), 1u);
 }
 
-TEST(AdminUsers, TheOnlyActiveAdminCannotBeDeactivatedDeletedOrDemoted) {
+TEST(accounts_admin_users, TheOnlyActiveAdminCannotBeDeactivatedDeletedOrDemoted) {
   HostSetup s;
   s.roles = "{admin: [\"*\"], viewer: [source.view], manager: [users.manage]}";
   auto host = start_host(s);
@@ -232,7 +231,7 @@ TEST(AdminUsers, TheOnlyActiveAdminCannotBeDeactivatedDeletedOrDemoted) {
   EXPECT_EQ(adm->get("/api/auth/me").status, 401);
 }
 
-TEST(AdminUsers, RevokeSessionsSignsTheUserOutEverywhere) {
+TEST(accounts_admin_users, RevokeSessionsSignsTheUserOutEverywhere) {
   auto host = start_host();
   auto adm = admin(host->port());
   int64_t vic = create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
@@ -259,7 +258,7 @@ TEST(AdminUsers, RevokeSessionsSignsTheUserOutEverywhere) {
             401);
 }
 
-TEST(AdminUsers, UnknownIdsAre404) {
+TEST(accounts_admin_users, UnknownIdsAre404) {
   auto host = start_host();
   auto adm = admin(host->port());
   for (const char* tail : {"/reinvite", "/reset-password", "/deactivate", "/reactivate", "/unlock",

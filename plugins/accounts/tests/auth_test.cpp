@@ -20,7 +20,7 @@ void expect_s001(const HttpResponse& r) {
   EXPECT_EQ(str(d, "message"), "Authentication required.");
 }
 
-TEST(Login, SetsHttpOnlySessionAndReadableCsrfCookiesAndAnswersTheUser) {
+TEST(accounts_login, SetsHttpOnlySessionAndReadableCsrfCookiesAndAnswersTheUser) {
   auto host = start_host();
   Client c(host->port());
   auto r = c.post("/api/auth/login", login_body(kAdminEmail, kAdminPassword));
@@ -53,7 +53,7 @@ TEST(Login, SetsHttpOnlySessionAndReadableCsrfCookiesAndAnswersTheUser) {
   EXPECT_EQ(str(m["user"], "email"), kAdminEmail);
 }
 
-TEST(Login, CookieIsSecureBehindHttpsProxy) {
+TEST(accounts_login, CookieIsSecureBehindHttpsProxy) {
   auto host = start_host();
   Client c(host->port());
   auto r = c.post("/api/auth/login", login_body(kAdminEmail, kAdminPassword),
@@ -62,7 +62,7 @@ TEST(Login, CookieIsSecureBehindHttpsProxy) {
   EXPECT_NE(c.set_cookie("dango_session").find("Secure"), std::string::npos);
 }
 
-TEST(Login, WrongPasswordAndBadBodiesAre400NeverA401) {
+TEST(accounts_login, WrongPasswordAndBadBodiesAre400NeverA401) {
   auto host = start_host();
   Client c(host->port());
   expect_message(c.post("/api/auth/login", login_body(kAdminEmail, "wrong-password")), 400,
@@ -76,13 +76,13 @@ TEST(Login, WrongPasswordAndBadBodiesAre400NeverA401) {
   EXPECT_TRUE(c.cookies.empty());
 }
 
-TEST(Me, AnonymousWithAuthOnIs401S001) {
+TEST(accounts_me, AnonymousWithAuthOnIs401S001) {
   auto host = start_host();
   expect_s001(http(host->port(), "GET", "/api/auth/me"));
   expect_s001(http(host->port(), "GET", "/api/auth/me", {{"Cookie", "dango_session=forged"}}));
 }
 
-TEST(Lockout, FifthFailureLocksThePairWith423UntilAnAdminUnlocks) {
+TEST(accounts_lockout, FifthFailureLocksThePairWith423UntilAnAdminUnlocks) {
   auto host = start_host();
   auto adm = admin(host->port());
   int64_t id = create_user(*adm, "eve@example.com", "viewer", "Sunny-Meadow-Passphrase-42");
@@ -116,7 +116,7 @@ TEST(Lockout, FifthFailureLocksThePairWith423UntilAnAdminUnlocks) {
       200);
 }
 
-TEST(Lockout, UnknownEmailsLockToo) {
+TEST(accounts_lockout, UnknownEmailsLockToo) {
   auto host = start_host();
   Client c(host->port());
   for (int i = 0; i < 5; ++i) c.post("/api/auth/login", login_body("ghost@example.com", "guess-1"));
@@ -125,7 +125,7 @@ TEST(Lockout, UnknownEmailsLockToo) {
   EXPECT_EQ(c.post("/api/auth/login", login_body(kAdminEmail, kAdminPassword)).status, 200);
 }
 
-TEST(Lockout, LockEndsAfterLockoutSeconds) {
+TEST(accounts_lockout, LockEndsAfterLockoutSeconds) {
   HostSetup s;
   s.accounts = "      lockout_seconds: 1\n      lockout_threshold: 2\n";
   auto host = start_host(s);
@@ -140,7 +140,7 @@ TEST(Lockout, LockEndsAfterLockoutSeconds) {
       10));
 }
 
-TEST(RateLimit, LoginIsLimitedWith429DangoW002AndRetryAfter) {
+TEST(accounts_rate_limit, LoginIsLimitedWith429DangoW002AndRetryAfter) {
   HostSetup s;
   s.login_limit = "{limit: 3, window_seconds: 3600}";
   auto host = start_host(s);
@@ -157,7 +157,7 @@ TEST(RateLimit, LoginIsLimitedWith429DangoW002AndRetryAfter) {
   EXPECT_GE(std::stoi(r.header("retry-after")), 1);
 }
 
-TEST(Logout, EndsTheSessionAndClearsTheCookie) {
+TEST(accounts_logout, EndsTheSessionAndClearsTheCookie) {
   auto host = start_host();
   auto c = admin(host->port());
   std::string token = c->cookies["dango_session"];
@@ -169,7 +169,7 @@ TEST(Logout, EndsTheSessionAndClearsTheCookie) {
   expect_s001(c->post("/api/auth/logout"));
 }
 
-TEST(Sessions, ListShowsCurrentAndRevokingAnotherEndsItAtOnce) {
+TEST(accounts_sessions, ListShowsCurrentAndRevokingAnotherEndsItAtOnce) {
   auto host = start_host();
   auto a = admin(host->port());
   auto b = admin(host->port());
@@ -196,7 +196,7 @@ TEST(Sessions, ListShowsCurrentAndRevokingAnotherEndsItAtOnce) {
   expect_message(a->del("/api/auth/sessions/abc"), 404, "Session not found");
 }
 
-TEST(Sessions, AbsoluteLifetimeEnds) {
+TEST(accounts_sessions, AbsoluteLifetimeEnds) {
   HostSetup s;
   s.accounts = "      session_absolute_seconds: 1\n";
   auto host = start_host(s);
@@ -204,7 +204,7 @@ TEST(Sessions, AbsoluteLifetimeEnds) {
   EXPECT_TRUE(eventually([&] { return c->get("/api/auth/me").status == 401; }, 10));
 }
 
-TEST(ChangePassword, ChecksTheRulesAndRevokesEveryOtherSession) {
+TEST(accounts_change_password, ChecksTheRulesAndRevokesEveryOtherSession) {
   auto host = start_host();
   auto a = admin(host->port());
   auto b = admin(host->port());
@@ -234,7 +234,7 @@ TEST(ChangePassword, ChecksTheRulesAndRevokesEveryOtherSession) {
             200);
 }
 
-TEST(Csrf, CookieWritesNeedACustomHeaderOrTheDoubleSubmitToken) {
+TEST(accounts_csrf, CookieWritesNeedACustomHeaderOrTheDoubleSubmitToken) {
   auto host = start_host();
   auto c = admin(host->port());
   c->send_requested_with = false;
@@ -255,7 +255,7 @@ TEST(Csrf, CookieWritesNeedACustomHeaderOrTheDoubleSubmitToken) {
             403);
 }
 
-TEST(ApiKeys, CreatedOnceListedByPrefixUsableAndRevokedAtOnce) {
+TEST(accounts_api_keys, CreatedOnceListedByPrefixUsableAndRevokedAtOnce) {
   auto host = start_host();
   auto c = admin(host->port());
   auto created = c->post("/api/auth/api-keys", "{\"name\":\"ci\"}");
@@ -292,7 +292,7 @@ TEST(ApiKeys, CreatedOnceListedByPrefixUsableAndRevokedAtOnce) {
                  "Key name is required (1-100 characters)");
 }
 
-TEST(ApiKeys, ExpiredKeysStopWorking) {
+TEST(accounts_api_keys, ExpiredKeysStopWorking) {
   auto host = start_host();
   auto c = admin(host->port());
   expect_message(c->post("/api/auth/api-keys", "{\"name\":\"old\",\"expires_at\":\"2001-01-01\"}"),
@@ -307,7 +307,7 @@ TEST(ApiKeys, ExpiredKeysStopWorking) {
   EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", {{"X-API-Key", str(d, "key")}}).status, 200);
 }
 
-TEST(AuthDisabled, MeSaysSoAndAdminRoutesWorkAnonymously) {
+TEST(accounts_auth_disabled, MeSaysSoAndAdminRoutesWorkAnonymously) {
   HostSetup s;
   s.auth_enabled = false;
   auto host = start_host(s);
@@ -319,7 +319,7 @@ TEST(AuthDisabled, MeSaysSoAndAdminRoutesWorkAnonymously) {
   EXPECT_EQ(json(users)["users"].Size(), 1u);
 }
 
-TEST(OAuthLogin, UnconfiguredProvidersAnswer404) {
+TEST(accounts_oauth_login, UnconfiguredProvidersAnswer404) {
   auto host = start_host();
   expect_message(http(host->port(), "GET", "/api/auth/oauth/google/login"), 404,
                  "OAuth provider 'google' is not configured");
@@ -327,7 +327,7 @@ TEST(OAuthLogin, UnconfiguredProvidersAnswer404) {
                  "OAuth provider 'github' is not configured");
 }
 
-TEST(Startup, MalformedSecretKeyIsAClearInitError) {
+TEST(accounts_startup, MalformedSecretKeyIsAClearInitError) {
   HostSetup s;
   s.required = true;
   s.secret_key = "not-base64-of-32-bytes";
@@ -339,7 +339,7 @@ TEST(Startup, MalformedSecretKeyIsAClearInitError) {
       << host.output();
 }
 
-TEST(Logs, NeverContainPasswordsKeysOrSessionTokens) {
+TEST(accounts_logs, NeverContainPasswordsKeysOrSessionTokens) {
   auto host = start_host();
   auto c = admin(host->port());
   auto key = str(json(c->post("/api/auth/api-keys", "{\"name\":\"ci\"}")), "key");

@@ -22,7 +22,7 @@ std::string hex(const Sha1Digest& d) {
   return out;
 }
 
-TEST(Sha1, MatchesFips180Vectors) {
+TEST(accounts_sha1, MatchesFips180Vectors) {
   EXPECT_EQ(hex(sha1("abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
   EXPECT_EQ(hex(sha1("")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
   EXPECT_EQ(hex(sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
@@ -30,7 +30,7 @@ TEST(Sha1, MatchesFips180Vectors) {
   EXPECT_EQ(hex(sha1(std::string(1000000, 'a'))), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
 }
 
-TEST(HmacSha1, MatchesRfc2202Vectors) {
+TEST(accounts_hmac_sha1, MatchesRfc2202Vectors) {
   EXPECT_EQ(hex(hmac_sha1(std::string(20, '\x0b'), "Hi There")),
             "b617318655057264e28bc0b6fb378c8ef146be00");
   EXPECT_EQ(hex(hmac_sha1("Jefe", "what do ya want for nothing?")),
@@ -40,7 +40,7 @@ TEST(HmacSha1, MatchesRfc2202Vectors) {
             "aa4ae5e15272d00e95705637ce8a3b55ed402112");
 }
 
-TEST(Totp, MatchesRfc6238Sha1Vectors) {
+TEST(accounts_totp, MatchesRfc6238Sha1Vectors) {
   const std::string secret = "12345678901234567890";
   // RFC 6238 lists 8-digit codes; a 6-digit code is their last six digits.
   EXPECT_EQ(totp_code(secret, 59 / 30), "287082");
@@ -51,7 +51,7 @@ TEST(Totp, MatchesRfc6238Sha1Vectors) {
   EXPECT_EQ(totp_code(secret, 20000000000LL / 30), "353130");
 }
 
-TEST(Totp, AcceptsOneStepEitherSideOnly) {
+TEST(accounts_totp, AcceptsOneStepEitherSideOnly) {
   const std::string secret = "12345678901234567890";
   const int64_t now = 1234567890;
   EXPECT_TRUE(totp_verify(secret, totp_code(secret, now / 30), now));
@@ -62,7 +62,7 @@ TEST(Totp, AcceptsOneStepEitherSideOnly) {
   EXPECT_FALSE(totp_verify(secret, "", now));
 }
 
-TEST(Base32, MatchesRfc4648VectorsAndRoundTrips) {
+TEST(accounts_base32, MatchesRfc4648VectorsAndRoundTrips) {
   EXPECT_EQ(base32_encode("foobar"), "MZXW6YTBOI");
   EXPECT_EQ(base32_encode("f"), "MY");
   EXPECT_EQ(*base32_decode("mzxw6ytboi"), "foobar");
@@ -72,13 +72,13 @@ TEST(Base32, MatchesRfc4648VectorsAndRoundTrips) {
   EXPECT_EQ(*base32_decode(base32_encode(raw)), raw);
 }
 
-TEST(Otpauth, UriNamesIssuerAccountAndParameters) {
+TEST(accounts_otpauth, UriNamesIssuerAccountAndParameters) {
   EXPECT_EQ(otpauth_uri("Dango", "ann@example.com", "ABC"),
             "otpauth://totp/Dango:ann@example.com?secret=ABC&issuer=Dango&algorithm=SHA1&digits=6"
             "&period=30");
 }
 
-TEST(Sealing, OpensOnlyUnderTheSameKeyAndUntampered) {
+TEST(accounts_sealing, OpensOnlyUnderTheSameKeyAndUntampered) {
   init_crypto();
   Keys a = derive_keys(std::string(32, 'a'));
   Keys b = derive_keys(std::string(32, 'b'));
@@ -94,7 +94,7 @@ TEST(Sealing, OpensOnlyUnderTheSameKeyAndUntampered) {
   EXPECT_THROW(derive_keys("short"), std::invalid_argument);
 }
 
-TEST(RecoveryCodes, HaveTheXxxxDashXxxxShapeAndNormalise) {
+TEST(accounts_recovery_codes, HaveTheXxxxDashXxxxShapeAndNormalise) {
   std::string code = new_recovery_code();
   ASSERT_EQ(code.size(), 9u);
   EXPECT_EQ(code[4], '-');
@@ -103,7 +103,7 @@ TEST(RecoveryCodes, HaveTheXxxxDashXxxxShapeAndNormalise) {
   EXPECT_EQ(normalize_recovery_code("ab2c-d3ef"), "AB2CD3EF");
 }
 
-TEST(SecureEquals, ComparesContentAndLength) {
+TEST(accounts_secure_equals, ComparesContentAndLength) {
   EXPECT_TRUE(secure_equals("abc", "abc"));
   EXPECT_FALSE(secure_equals("abc", "abd"));
   EXPECT_FALSE(secure_equals("abc", "abcd"));

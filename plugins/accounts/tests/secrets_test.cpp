@@ -29,7 +29,7 @@ std::vector<std::string> query(const std::string& db_path, const std::string& sq
   return rows;
 }
 
-TEST(Secrets, StoredSealedAndAnsweredMasked) {
+TEST(accounts_secrets, StoredSealedAndAnsweredMasked) {
   auto host = start_host();
   auto adm = admin(host->port());
   auto put = adm->post("/api/secrets", "{\"key\":\"STRIPE_API_KEY\",\"value\":\"" +
@@ -73,7 +73,7 @@ TEST(Secrets, StoredSealedAndAnsweredMasked) {
   EXPECT_EQ(str(json(gone), "message"), "Secret not found");
 }
 
-TEST(Secrets, RejectsBadNamesAndValues) {
+TEST(accounts_secrets, RejectsBadNamesAndValues) {
   auto host = start_host();
   auto adm = admin(host->port());
   for (const char* body : {"{\"key\":\"1ABC\",\"value\":\"x\"}",
@@ -83,7 +83,7 @@ TEST(Secrets, RejectsBadNamesAndValues) {
   }
 }
 
-TEST(Secrets, NeedConfigManage) {
+TEST(accounts_secrets, NeedConfigManage) {
   auto host = start_host();
   auto adm = admin(host->port());
   create_user(*adm, "ed@example.com", "editor", "Orange-Kite-Harbor-12");
@@ -100,7 +100,7 @@ TEST(Secrets, NeedConfigManage) {
   EXPECT_EQ(http(host->port(), "GET", "/api/secrets").status, 401);
 }
 
-TEST(OAuthCredentials, ListedWithoutTokensAndDisconnectable) {
+TEST(accounts_oauth_credentials, ListedWithoutTokensAndDisconnectable) {
   auto host = start_host();
   auto adm = admin(host->port());
   auto empty = adm->get("/api/secrets/oauth");

@@ -23,7 +23,7 @@ rapidjson::Document token_pair(int port) {
   return json(r);
 }
 
-TEST(Tokens, PasswordGivesAnHs256PairThatAuthenticates) {
+TEST(accounts_tokens, PasswordGivesAnHs256PairThatAuthenticates) {
   auto host = start_host();
   auto d = token_pair(host->port());
   std::string access = str(d, "access");
@@ -56,7 +56,7 @@ TEST(Tokens, PasswordGivesAnHs256PairThatAuthenticates) {
       200);
 }
 
-TEST(Tokens, WrongPasswordAndBadBodiesUseTheHostEnvelope) {
+TEST(accounts_tokens, WrongPasswordAndBadBodiesUseTheHostEnvelope) {
   auto host = start_host();
   auto wrong = http(host->port(), "POST", "/api/auth/token/", {},
                     "{\"username\":\"admin@example.com\",\"password\":\"nope-nope\"}");
@@ -67,7 +67,7 @@ TEST(Tokens, WrongPasswordAndBadBodiesUseTheHostEnvelope) {
   EXPECT_EQ(str(json(bad)["error"], "code"), "VALIDATION_ERROR");
 }
 
-TEST(Tokens, TamperedTokensAreRejected) {
+TEST(accounts_tokens, TamperedTokensAreRejected) {
   auto host = start_host();
   std::string access = str(token_pair(host->port()), "access");
   auto flip = [](std::string t, size_t at) {
@@ -89,7 +89,7 @@ TEST(Tokens, TamperedTokensAreRejected) {
   EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", bearer(access)).status, 200);
 }
 
-TEST(Tokens, AccessTokensExpire) {
+TEST(accounts_tokens, AccessTokensExpire) {
   HostSetup s;
   s.accounts = "      access_token_seconds: 1\n";
   auto host = start_host(s);
@@ -100,7 +100,7 @@ TEST(Tokens, AccessTokensExpire) {
       [&] { return http(host->port(), "GET", "/api/auth/me", bearer(access)).status == 401; }, 10));
 }
 
-TEST(Tokens, RefreshRotatesAndAReusedTokenRevokesTheFamily) {
+TEST(accounts_tokens, RefreshRotatesAndAReusedTokenRevokesTheFamily) {
   auto host = start_host();
   int port = host->port();
   auto first = token_pair(port);
@@ -119,7 +119,7 @@ TEST(Tokens, RefreshRotatesAndAReusedTokenRevokesTheFamily) {
   EXPECT_EQ(http(port, "POST", "/api/auth/token/refresh/", {}, "{}").status, 400);
 }
 
-TEST(Tokens, PasswordChangeVoidsAccessAndRefreshTokens) {
+TEST(accounts_tokens, PasswordChangeVoidsAccessAndRefreshTokens) {
   auto host = start_host();
   int port = host->port();
   auto pair = token_pair(port);
@@ -135,7 +135,7 @@ TEST(Tokens, PasswordChangeVoidsAccessAndRefreshTokens) {
             401);
 }
 
-TEST(Tokens, LeakNothingIntoTheLog) {
+TEST(accounts_tokens, LeakNothingIntoTheLog) {
   auto host = start_host();
   auto pair = token_pair(host->port());
   http(host->port(), "GET", "/api/auth/me", bearer(str(pair, "access")));

@@ -50,7 +50,7 @@ void password_step(Client& c) {
   EXPECT_FALSE(c.cookies["dango_session"].empty());
 }
 
-TEST(TwoFactor, SetupGivesSecretUriAndEightRecoveryCodes) {
+TEST(accounts_two_factor, SetupGivesSecretUriAndEightRecoveryCodes) {
   auto host = start_host();
   auto c = admin(host->port());
   auto wrong = c->post("/api/auth/2fa/setup", body_with("password", "not-my-password"));
@@ -77,7 +77,7 @@ TEST(TwoFactor, SetupGivesSecretUriAndEightRecoveryCodes) {
   EXPECT_TRUE(json(c->get("/api/auth/me"))["user"]["totp_enabled"].GetBool());
 }
 
-TEST(TwoFactor, PartialSessionReachesNothingButVerify) {
+TEST(accounts_two_factor, PartialSessionReachesNothingButVerify) {
   auto host = start_host();
   Enrolled e = enroll(*admin(host->port()));
   Client c(host->port());
@@ -98,13 +98,13 @@ TEST(TwoFactor, PartialSessionReachesNothingButVerify) {
   EXPECT_EQ(c.get("/api/admin/users").status, 200);
 }
 
-TEST(TwoFactor, VerifyWithoutAPartialSessionIs401) {
+TEST(accounts_two_factor, VerifyWithoutAPartialSessionIs401) {
   auto host = start_host();
   auto r = http(host->port(), "POST", "/api/auth/2fa/verify", {}, "{\"code\":\"123456\"}");
   EXPECT_EQ(r.status, 401) << r.body;
 }
 
-TEST(TwoFactor, RecoveryCodeWorksOnce) {
+TEST(accounts_two_factor, RecoveryCodeWorksOnce) {
   auto host = start_host();
   Enrolled e = enroll(*admin(host->port()));
   ASSERT_EQ(e.recovery_codes.size(), 8u);
@@ -127,7 +127,7 @@ TEST(TwoFactor, RecoveryCodeWorksOnce) {
   EXPECT_EQ(ok.status, 200) << ok.body;
 }
 
-TEST(TwoFactor, FiveWrongCodesEndThePartialSession) {
+TEST(accounts_two_factor, FiveWrongCodesEndThePartialSession) {
   auto host = start_host();
   Enrolled e = enroll(*admin(host->port()));
   Client c(host->port());
@@ -143,7 +143,7 @@ TEST(TwoFactor, FiveWrongCodesEndThePartialSession) {
   EXPECT_EQ(late.status, 401) << late.body;
 }
 
-TEST(TwoFactor, PartialSessionExpires) {
+TEST(accounts_two_factor, PartialSessionExpires) {
   HostSetup s;
   s.accounts = "      partial_session_seconds: 1\n";
   auto host = start_host(s);
@@ -161,7 +161,7 @@ TEST(TwoFactor, PartialSessionExpires) {
   EXPECT_EQ(c.post("/api/auth/2fa/verify", body_with("code", code_for(e.secret))).status, 401);
 }
 
-TEST(TwoFactor, RegenerateNeedsPasswordAndCodeAndVoidsOldCodes) {
+TEST(accounts_two_factor, RegenerateNeedsPasswordAndCodeAndVoidsOldCodes) {
   auto host = start_host();
   auto c = admin(host->port());
   Enrolled e = enroll(*c);
@@ -187,7 +187,7 @@ TEST(TwoFactor, RegenerateNeedsPasswordAndCodeAndVoidsOldCodes) {
   EXPECT_EQ(login.post("/api/auth/2fa/verify", body_with("code", fresh)).status, 200);
 }
 
-TEST(TwoFactor, DisableNeedsThePasswordAndSignInIsOneStepAgain) {
+TEST(accounts_two_factor, DisableNeedsThePasswordAndSignInIsOneStepAgain) {
   auto host = start_host();
   auto c = admin(host->port());
   enroll(*c);
@@ -204,7 +204,7 @@ TEST(TwoFactor, DisableNeedsThePasswordAndSignInIsOneStepAgain) {
   EXPECT_EQ(c->post("/api/auth/2fa/disable", body_with("password", kAdminPassword)).status, 400);
 }
 
-TEST(TwoFactor, TokenEndpointWantsTheCodeToo) {
+TEST(accounts_two_factor, TokenEndpointWantsTheCodeToo) {
   auto host = start_host();
   Enrolled e = enroll(*admin(host->port()));
   std::string creds =
