@@ -30,13 +30,16 @@ struct HostSetup {
   std::string roles;  // auth.roles as a YAML flow mapping; empty: the host's defaults
   bool required = false;
   std::string secret_key = kSecretKey;
+  std::string storage_url = "sqlite://accounts.db";
 };
 
 inline std::string config_yaml(const HostSetup& s) {
   return std::string("version: 1\n") +
          "server: {listen: 127.0.0.1:0, threads: 4}\n"
          "log: {format: json, level: debug}\n"
-         "storage: {url: sqlite://accounts.db}\n"
+         "storage: {url: \"" +
+         s.storage_url +
+         "\"}\n"
          "auth: {enabled: " +
          (s.auth_enabled ? "true" : "false") + (s.roles.empty() ? "" : ", roles: " + s.roles) +
          "}\n"
