@@ -40,18 +40,30 @@ class StudioPlugin : public plughost::sdk::Plugin {
   // A GET route answering the JSON `build` returns, behind the access checks.
   template <typename Build>
   void serve(const std::string& path, const std::string& summary, Build build) {
-    route({"GET", path, summary, settings_.permission, {}, {}, {}, 0}, [this, build](
-                                                                           const Request& rq,
-                                                                           Response& rs) {
-      if (auto refusal = check_access(access_, rq.header("origin"), rq.header("authorization"))) {
-        if (refusal->status == 401) rs.header("WWW-Authenticate", "Bearer");
-        return rs.json_text(refusal->body, refusal->status);
-      }
-      if (access_.self_checked_origins && rq.header("origin")) {
-        rs.header("Access-Control-Allow-Origin", *rq.header("origin")).header("Vary", "Origin");
-      }
-      rs.json_text(build());
-    });
+    route({"GET", path, summary, settings_.permission, {}, {}, {}, 0},
+          [this, build](const Request& rq, Response& rs) {
+            if (admit(rq, rs)) rs.json_text(build());
+          });
+  }
+
+  // The origin check (when the host enforces no list for studio) and the bearer token; false
+  // when the response already holds the refusal.
+  bool admit(const Request& rq, Response& rs) const {
+    auto origin = rq.header("origin");
+    auto refusal = check_access(access_, origin, rq.header("authorization"));
+    if (refusal && refusal->status == 403) {
+      rs.json_text(refusal->body, 403);
+      return false;
+    }
+    if (access_.self_checked_origins && origin) {  // else the host adds the CORS headers
+      rs.header("Access-Control-Allow-Origin", *origin).header("Vary", "Origin");
+    }
+    if (refusal) {
+      rs.header("WWW-Authenticate", "Bearer");
+      rs.json_text(refusal->body, refusal->status);
+      return false;
+    }
+    return true;
   }
 
   AccessPolicy read_access_policy() const {
