@@ -17,7 +17,7 @@ std::string good_config() {
   std::string path = dir + "/plughost.yaml";
   write_file(path,
              "version: 1\n"
-         "auth: {enabled: false}\n"
+             "auth: {enabled: false}\n"
              "server:\n"
              "  listen: 127.0.0.1:0\n"
              "plugins_dir: " FIXTURE_PLUGIN_DIR
@@ -124,6 +124,28 @@ TEST(Cli, RoutesListsTheTable) {
     }
   }
   EXPECT_TRUE(found) << j.out;
+}
+
+}  // namespace
+}  // namespace itest
+
+namespace itest {
+namespace {
+
+TEST(Cli, NewPluginRefusesBadNamesMissingArgumentsAndNonEmptyDirectories) {
+  std::string dir = make_temp_dir();
+  EXPECT_EQ(run_plughost({"new-plugin", "Bad-Name", dir + "/x"}).exit_code, 2);
+  EXPECT_EQ(run_plughost({"new-plugin", "ok_name"}).exit_code, 2);
+  std::filesystem::create_directories(dir + "/full");
+  write_file(dir + "/full/file.txt", "taken");
+  auto taken = run_plughost({"new-plugin", "ok_name", dir + "/full"});
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_NE(taken.err.find("not empty"), std::string::npos) << taken.err;
+  auto ok = run_plughost({"new-plugin", "ok_name", dir + "/fresh"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  std::string plugin = read_file(dir + "/fresh/src/plugin.cpp");
+  EXPECT_NE(plugin.find("PLUGHOST_PLUGIN(ok_name::Plugin, \"ok_name\""), std::string::npos);
+  EXPECT_EQ(plugin.find("{{"), std::string::npos);  // every placeholder filled
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/new_plugin.hpp"
 #include "config/config.hpp"
 #include "events/event_bus.hpp"
 #include "http/server.hpp"
@@ -41,6 +42,7 @@ constexpr int kExitUsage = 2;
 struct Options {
   std::string verb;
   std::string config;
+  std::vector<std::string> args;  // positional arguments after the verb
   bool json = false;
   bool help = false;
 };
@@ -61,6 +63,10 @@ const std::map<std::string, std::string>& verb_help() {
        "usage: plughost routes [--config FILE] [--json]\n"
        "Lists the route table: method, path, plugin, permission.\n"},
       {"version", "usage: plughost version [--json]\nPrints the host version and ABI.\n"},
+      {"new-plugin",
+       "usage: plughost new-plugin NAME DIR\n"
+       "Writes a plugin project into DIR (new or empty): CMake against the installed SDK, a\n"
+       "config schema, a route and a connector, a test that runs it in the real host, README.\n"},
   };
   return help;
 }
@@ -74,6 +80,7 @@ const char* kUsage =
     "  plugins   list plugins\n"
     "  routes    list routes\n"
     "  version   print version and ABI\n"
+    "  new-plugin NAME DIR   write a buildable plugin project\n"
     "\n"
     "options: --config FILE (default: $PLUGHOST_CONFIG or config/plughost.yaml), --json, --help\n"
     "exit codes: 0 ok, 1 invalid config or failed start, 2 usage error\n";
@@ -95,6 +102,8 @@ std::string parse_args(int argc, char** argv, Options& opt) {
       return "unknown option " + a;
     } else if (opt.verb.empty()) {
       opt.verb = a;
+    } else if (opt.verb == "new-plugin") {
+      opt.args.push_back(a);
     } else {
       return "unexpected argument " + a;
     }
@@ -447,6 +456,28 @@ int cmd_run(const Options& opt) {
   return serve_until_signalled(loaded, server, signals);
 }
 
+int cmd_new_plugin(const Options& opt) {
+  if (opt.args.size() != 2) {
+    std::cerr << "plughost: new-plugin needs NAME and DIR\n" << verb_help().at("new-plugin");
+    return kExitUsage;
+  }
+  if (!valid_new_plugin_name(opt.args[0])) {
+    std::cerr << "plughost: plugin name must match [a-z][a-z0-9_]* (at most 64 characters)\n";
+    return kExitUsage;
+  }
+  std::string error = write_plugin_project(opt.args[0], opt.args[1]);
+  if (!error.empty()) {
+    std::cerr << "plughost: " << error << "\n";
+    return kExitFailed;
+  }
+  std::cout << "wrote " << opt.args[1] << "/: CMakeLists.txt config.schema.json src/plugin.cpp "
+            << "tests/plugin_test.cpp README.md\n"
+            << "next: cmake -S " << opt.args[1] << " -B " << opt.args[1]
+            << "/build -DCMAKE_PREFIX_PATH=<plughost prefix> && cmake --build " << opt.args[1]
+            << "/build && ctest --test-dir " << opt.args[1] << "/build\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -470,11 +501,9 @@ int run_cli(int argc, char** argv) {
     return kExitOk;
   }
   using Command = int (*)(const Options&);
-  static const std::map<std::string, Command> commands = {{"run", cmd_run},
-                                                          {"check", cmd_check},
-                                                          {"plugins", cmd_plugins},
-                                                          {"routes", cmd_routes},
-                                                          {"version", cmd_version}};
+  static const std::map<std::string, Command> commands = {
+      {"run", cmd_run},       {"check", cmd_check},     {"plugins", cmd_plugins},
+      {"routes", cmd_routes}, {"version", cmd_version}, {"new-plugin", cmd_new_plugin}};
   return commands.at(opt.verb)(opt);
 }
 
