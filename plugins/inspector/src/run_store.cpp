@@ -34,39 +34,32 @@ RunRecord read_run(const plughost::sdk::Statement& st) {
 }  // namespace
 
 const std::vector<TableMigration>& table_migrations() {
+  // One text per table; only the id column differs between the dialects.
+  auto both = [](const char* name, const std::string& sql) {
+    auto with_id = [&](const char* id) {
+      std::string out = sql;
+      out.replace(out.find("{ID}"), 4, id);
+      return out;
+    };
+    return TableMigration{name, with_id("id INTEGER PRIMARY KEY AUTOINCREMENT"),
+                          with_id("id BIGSERIAL PRIMARY KEY")};
+  };
   static const std::vector<TableMigration> migrations = {
-      {"0001_runs",
-       "CREATE TABLE inspector_runs (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-       " workspace TEXT NOT NULL, preset TEXT NOT NULL, label TEXT NOT NULL,"
-       " command TEXT NOT NULL, notes TEXT NOT NULL, status TEXT NOT NULL,"
-       " progress INTEGER NOT NULL DEFAULT 0, log TEXT NOT NULL DEFAULT '',"
-       " metadata TEXT NOT NULL DEFAULT '{}', task_id BIGINT,"
-       " requested_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION,"
-       " completed_at DOUBLE PRECISION);"
-       "CREATE INDEX inspector_runs_workspace ON inspector_runs (workspace, id);",
-       "CREATE TABLE inspector_runs (id BIGSERIAL PRIMARY KEY,"
-       " workspace TEXT NOT NULL, preset TEXT NOT NULL, label TEXT NOT NULL,"
-       " command TEXT NOT NULL, notes TEXT NOT NULL, status TEXT NOT NULL,"
-       " progress INTEGER NOT NULL DEFAULT 0, log TEXT NOT NULL DEFAULT '',"
-       " metadata TEXT NOT NULL DEFAULT '{}', task_id BIGINT,"
-       " requested_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION,"
-       " completed_at DOUBLE PRECISION);"
-       "CREATE INDEX inspector_runs_workspace ON inspector_runs (workspace, id);"},
-      {"0002_scans",
-       "CREATE TABLE inspector_scans (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-       " workspace TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,"
-       " progress INTEGER NOT NULL DEFAULT 0, summary TEXT NOT NULL DEFAULT '',"
-       " log TEXT NOT NULL DEFAULT '', result TEXT, task_id BIGINT,"
-       " created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION,"
-       " completed_at DOUBLE PRECISION);"
-       "CREATE INDEX inspector_scans_workspace ON inspector_scans (workspace, kind, id);",
-       "CREATE TABLE inspector_scans (id BIGSERIAL PRIMARY KEY,"
-       " workspace TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,"
-       " progress INTEGER NOT NULL DEFAULT 0, summary TEXT NOT NULL DEFAULT '',"
-       " log TEXT NOT NULL DEFAULT '', result TEXT, task_id BIGINT,"
-       " created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION,"
-       " completed_at DOUBLE PRECISION);"
-       "CREATE INDEX inspector_scans_workspace ON inspector_scans (workspace, kind, id);"},
+      both("0001_runs",
+           "CREATE TABLE inspector_runs ({ID}, workspace TEXT NOT NULL, preset TEXT NOT NULL,"
+           " label TEXT NOT NULL, command TEXT NOT NULL, notes TEXT NOT NULL,"
+           " status TEXT NOT NULL, progress INTEGER NOT NULL DEFAULT 0,"
+           " log TEXT NOT NULL DEFAULT '', metadata TEXT NOT NULL DEFAULT '{}', task_id BIGINT,"
+           " requested_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION,"
+           " completed_at DOUBLE PRECISION);"
+           "CREATE INDEX inspector_runs_workspace ON inspector_runs (workspace, id);"),
+      both("0002_scans",
+           "CREATE TABLE inspector_scans ({ID}, workspace TEXT NOT NULL, kind TEXT NOT NULL,"
+           " status TEXT NOT NULL, progress INTEGER NOT NULL DEFAULT 0,"
+           " summary TEXT NOT NULL DEFAULT '', log TEXT NOT NULL DEFAULT '', result TEXT,"
+           " task_id BIGINT, created_at DOUBLE PRECISION NOT NULL,"
+           " started_at DOUBLE PRECISION, completed_at DOUBLE PRECISION);"
+           "CREATE INDEX inspector_scans_workspace ON inspector_scans (workspace, kind, id);"),
   };
   return migrations;
 }

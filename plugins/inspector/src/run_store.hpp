@@ -36,9 +36,9 @@ struct RunRecord {
 
 // The plugin's migrations for its two tables (runs and scans), in order: {name, sqlite, postgres}.
 struct TableMigration {
-  const char* name;
-  const char* sql;
-  const char* sql_postgres;
+  std::string name;
+  std::string sql;
+  std::string sql_postgres;
 };
 const std::vector<TableMigration>& table_migrations();
 

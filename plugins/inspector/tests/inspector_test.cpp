@@ -32,7 +32,7 @@ struct Options {
 };
 
 // The test's world: a sample workspace and a host serving it.
-class Inspector : public ::testing::Test {
+class inspector_api : public ::testing::Test {
  protected:
   void SetUp() override {
     python_ = django_python();
@@ -106,12 +106,8 @@ class Inspector : public ::testing::Test {
         kPatience);
   }
 
-  // Posts a run and waits until it settled; returns GET /api/task-runs/<id>/.
-  rapidjson::Document run_preset(const std::string& preset) {
-    auto r = post_form("workspace=atlas&preset=" + preset + "&confirm_safe=on");
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto created = json(r);
-    int64_t id = created["task_run"]["id"].GetInt64();
+  // Waits until run `id` settled; returns GET /api/task-runs/<id>/.
+  rapidjson::Document settled_run(int64_t id) {
     std::string path = "/api/task-runs/" + std::to_string(id) + "/";
     rapidjson::Document run;
     EXPECT_TRUE(eventually(
@@ -123,6 +119,13 @@ class Inspector : public ::testing::Test {
         kPatience))
         << host_->output();
     return run;
+  }
+
+  // Posts a run of `preset` and waits until it settled.
+  rapidjson::Document run_preset(const std::string& preset) {
+    auto r = post_form("workspace=atlas&preset=" + preset + "&confirm_safe=on");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return settled_run(json(r)["task_run"]["id"].GetInt64());
   }
 
   std::string python_, dir_, workspace_;
@@ -147,7 +150,7 @@ bool contains(const std::vector<std::string>& items, const std::string& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
 }
 
-TEST_F(Inspector, StatusNumbersMatchTheSampleProject) {
+TEST_F(inspector_api, StatusNumbersMatchTheSampleProject) {
   start();
   ASSERT_TRUE(scans_completed()) << host_->output();
   auto s = status();
@@ -207,7 +210,7 @@ TEST_F(Inspector, StatusNumbersMatchTheSampleProject) {
   EXPECT_EQ(s["tasks"].Size(), 0u);
 }
 
-TEST_F(Inspector, PendingMigrationDeltaFollowsTheWorkspaceDatabase) {
+TEST_F(inspector_api, PendingMigrationDeltaFollowsTheWorkspaceDatabase) {
   Options o;
   o.storage = dir_ + "/shared.db";  // the second host sees the first one's scans
   start(o);
@@ -231,7 +234,7 @@ TEST_F(Inspector, PendingMigrationDeltaFollowsTheWorkspaceDatabase) {
   EXPECT_EQ((*find_by(s["apps"], "label", "studio.catalog"))["pending_migrations"].GetInt(), 0);
 }
 
-TEST_F(Inspector, CheckRunsForRealFromAFormPost) {
+TEST_F(inspector_api, CheckRunsForRealFromAFormPost) {
   start();
   auto r = post_form("workspace=atlas&preset=check&confirm_safe=on&notes=nightly+check");
   ASSERT_EQ(r.status, 201) << r.body;
@@ -241,14 +244,8 @@ TEST_F(Inspector, CheckRunsForRealFromAFormPost) {
   EXPECT_TRUE(created.HasMember("apps") && created.HasMember("scans") && created.HasMember("docs"));
   int64_t id = created["task_run"]["id"].GetInt64();
 
-  rapidjson::Document run;
-  ASSERT_TRUE(eventually(
-      [&] {
-        run = json(get("/api/task-runs/" + std::to_string(id) + "/"));
-        return std::string(run["status"].GetString()) == "succeeded";
-      },
-      kPatience))
-      << plughost::sdk::to_json(run);
+  rapidjson::Document run = settled_run(id);
+  ASSERT_EQ(std::string(run["status"].GetString()), "succeeded") << plughost::sdk::to_json(run);
   EXPECT_EQ(std::string(run["preset"].GetString()), "check");
   EXPECT_EQ(std::string(run["label"].GetString()), "Run system checks");
   EXPECT_EQ(run["progress"].GetInt(), 100);
@@ -286,20 +283,14 @@ TEST_F(Inspector, CheckRunsForRealFromAFormPost) {
   EXPECT_TRUE(finished_line) << plughost::sdk::to_json(s["log_excerpt"]);
 }
 
-TEST_F(Inspector, ShowmigrationsRunsForRealFromAJsonPost) {
+TEST_F(inspector_api, ShowmigrationsRunsForRealFromAJsonPost) {
   start();
   auto r = post_json(
       R"({"workspace":"atlas","preset":"showmigrations","confirm_safe":true,"notes":"json"})");
   ASSERT_EQ(r.status, 201) << r.body;
   int64_t id = json(r)["task_run"]["id"].GetInt64();
-  rapidjson::Document run;
-  ASSERT_TRUE(eventually(
-      [&] {
-        run = json(get("/api/task-runs/" + std::to_string(id) + "/"));
-        return std::string(run["status"].GetString()) == "succeeded";
-      },
-      kPatience))
-      << plughost::sdk::to_json(run);
+  rapidjson::Document run = settled_run(id);
+  ASSERT_EQ(std::string(run["status"].GetString()), "succeeded") << plughost::sdk::to_json(run);
   std::string log = run["log"].GetString();
   EXPECT_NE(log.find("[X] 0001_initial"), std::string::npos) << log;
   EXPECT_NE(log.find("[ ] 0002_snapshot"), std::string::npos) << log;
@@ -307,7 +298,7 @@ TEST_F(Inspector, ShowmigrationsRunsForRealFromAJsonPost) {
   EXPECT_EQ(run["metadata"]["command"]["output_lines"].GetInt(), 5);  // 2 apps, 3 migrations
 }
 
-TEST_F(Inspector, FailingCommandReportsItsExitCodeAsTheError) {
+TEST_F(inspector_api, FailingCommandReportsItsExitCodeAsTheError) {
   start();
   auto run = run_preset("sqlmigrate");  // `sqlmigrate core 0003`: no app "core" here
   EXPECT_EQ(std::string(run["status"].GetString()), "failed");
@@ -319,7 +310,7 @@ TEST_F(Inspector, FailingCommandReportsItsExitCodeAsTheError) {
       << run["log"].GetString();
 }
 
-TEST_F(Inspector, TimeoutKillsTheWholeProcessGroup) {
+TEST_F(inspector_api, TimeoutKillsTheWholeProcessGroup) {
   std::string pid_file = dir_ + "/probe.pids";
   Options o;
   o.extra_config =
@@ -348,7 +339,7 @@ TEST_F(Inspector, TimeoutKillsTheWholeProcessGroup) {
       << " alive: " << process_alive(grandchild);
 }
 
-TEST_F(Inspector, OutputCapIsNotedInTheLog) {
+TEST_F(inspector_api, OutputCapIsNotedInTheLog) {
   Options o;
   o.extra_config =
       "      max_output_lines: 10\n"
@@ -365,7 +356,7 @@ TEST_F(Inspector, OutputCapIsNotedInTheLog) {
   EXPECT_EQ(lines, 13u);  // Executing, 10 kept lines, the cap notice, the exit line
 }
 
-TEST_F(Inspector, PresetsOutsideTheAllowListAreRejected) {
+TEST_F(inspector_api, PresetsOutsideTheAllowListAreRejected) {
   Options o;
   o.extra_config =
       "      presets: [{key: migrate, label: Apply migrations, command: \"python manage.py "
@@ -387,7 +378,7 @@ TEST_F(Inspector, PresetsOutsideTheAllowListAreRejected) {
   EXPECT_NE(applied.output.find("[ ] 0002_snapshot"), std::string::npos) << applied.output;
 }
 
-TEST_F(Inspector, PathTraversalSlugsAreRejected) {
+TEST_F(inspector_api, PathTraversalSlugsAreRejected) {
   start();
   auto r = get("/api/workspaces/..%5C..%5Cetc/status/");
   EXPECT_EQ(r.status, 404) << r.body;
@@ -402,7 +393,7 @@ TEST_F(Inspector, PathTraversalSlugsAreRejected) {
   EXPECT_EQ(get("/api/task-runs/abc/").status, 404);
 }
 
-TEST_F(Inspector, ConfirmSafeFollowsDjangoCheckboxRules) {
+TEST_F(inspector_api, ConfirmSafeFollowsDjangoCheckboxRules) {
   start();
   const std::string kMissing = "Confirmation is required to dispatch a task.";
   for (const std::string body :
@@ -410,9 +401,9 @@ TEST_F(Inspector, ConfirmSafeFollowsDjangoCheckboxRules) {
         "workspace=atlas&preset=check&confirm_safe=FALSE"}) {
     auto r = post_form(body);
     ASSERT_EQ(r.status, 400) << body;
-    auto errors = json(r)["errors"].GetObject();
-    EXPECT_EQ(errors.MemberCount(), 1u) << r.body;
-    EXPECT_EQ(std::string(json(r)["errors"]["confirm_safe"][0].GetString()), kMissing) << body;
+    auto errors = json(r);
+    EXPECT_EQ(errors["errors"].MemberCount(), 1u) << r.body;
+    EXPECT_EQ(std::string(errors["errors"]["confirm_safe"][0].GetString()), kMissing) << body;
   }
   auto json_false = post_json(R"({"workspace":"atlas","preset":"check","confirm_safe":false})");
   EXPECT_EQ(json_false.status, 400) << json_false.body;
@@ -430,7 +421,7 @@ TEST_F(Inspector, ConfirmSafeFollowsDjangoCheckboxRules) {
             "Ensure this value has at most 280 characters (it has 281).");
 }
 
-TEST_F(Inspector, CsrfDoubleSubmitIsEnforcedForCookieClients) {
+TEST_F(inspector_api, CsrfDoubleSubmitIsEnforcedForCookieClients) {
   start();
   auto page = get("/api/workspaces/atlas/status/");
   std::string cookie = page.header("set-cookie");
@@ -451,7 +442,7 @@ TEST_F(Inspector, CsrfDoubleSubmitIsEnforcedForCookieClients) {
       "");  // a client that has the cookie keeps it
 }
 
-TEST_F(Inspector, HostErrorsUseDjangoDetailBodies) {
+TEST_F(inspector_api, HostErrorsUseDjangoDetailBodies) {
   Options o;
   o.auth = "{enabled: true}";  // no authenticator: every caller is anonymous
   start(o);
@@ -460,7 +451,7 @@ TEST_F(Inspector, HostErrorsUseDjangoDetailBodies) {
   EXPECT_EQ(r.body, R"({"detail":"Authentication credentials were not provided."})");
 }
 
-TEST_F(Inspector, UnusableWorkspacePathDisablesThePluginNamingIt) {
+TEST_F(inspector_api, UnusableWorkspacePathDisablesThePluginNamingIt) {
   std::string yaml = config();
   yaml.replace(yaml.find(workspace_), workspace_.size(), dir_ + "/missing");
   yaml.replace(yaml.find("required: true"), 14, "required: false");
