@@ -253,6 +253,10 @@ std::string Identity::settings_json(const AuthConfig& config) {
   w.StartObject();
   w.Key("enabled");
   w.Bool(config.enabled);
+  w.Key("csrf_cookie");
+  write_str(w, config.csrf_cookie);
+  w.Key("csrf_header");
+  write_str(w, config.csrf_header);
   w.Key("roles");
   w.StartObject();
   for (const auto& [role, perms] : config.roles) {

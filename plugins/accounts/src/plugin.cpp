@@ -29,6 +29,10 @@ class Accounts : public sdk::Plugin {
   void init() override {
     init_crypto();
     Settings settings = parse_settings(config());  // throws on a malformed secret_key
+    auto host_auth = auth_settings();
+    if (host_auth.HasMember("csrf_cookie") && host_auth["csrf_cookie"].IsString()) {
+      settings.csrf_cookie_name = host_auth["csrf_cookie"].GetString();
+    }
     for (const Migration& m : migrations()) migration(m.name, m.sql, m.sql_postgres);
     services_ = std::make_unique<Services>(api(), host(), std::move(settings), role_names());
     services_->dummy_password_hash =

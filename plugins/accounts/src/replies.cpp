@@ -174,7 +174,7 @@ std::string expired_session_cookie(const Settings& s, const sdk::Request& rq) {
 }
 
 std::string csrf_cookie(const Settings& s, const sdk::Request& rq, std::string_view token) {
-  return "csrftoken=" + std::string(token) +
+  return s.csrf_cookie_name + "=" + std::string(token) +
          "; Path=/; Max-Age=" + std::to_string(s.session_absolute_seconds) +
          (secure_cookie(s, rq) ? "; Secure" : "") + "; SameSite=Lax";
 }

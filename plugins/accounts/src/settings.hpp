@@ -23,6 +23,7 @@ struct BootstrapAdmin {
 struct Settings {
   Keys keys;  // derived from secret_key
   std::string cookie_name = "dango_session";
+  std::string csrf_cookie_name = "csrftoken";  // the host's auth.csrf_cookie
   CookieSecure cookie_secure = CookieSecure::kAuto;
   int64_t session_absolute_seconds = 365LL * 24 * 3600;
   int64_t session_idle_seconds = 1440LL * 60;

@@ -402,7 +402,8 @@ typedef struct ph_host_api {
   ph_str (*request_principal)(const ph_request* request);
   int (*request_has_permission)(const ph_request* request, const char* permission);
   ph_str (*request_tenant)(const ph_request* request); /* X-Tenant-ID, or "default" */
-  /* {"enabled":true,"roles":{"admin":["*"],"editor":[…],"viewer":[…]}}; lives as long as host */
+  /* {"enabled":true,"csrf_cookie":"csrftoken","csrf_header":"X-CSRFToken",
+   *  "roles":{"admin":["*"],"editor":[…],"viewer":[…]}}; lives as long as host */
   ph_str (*auth_settings)(ph_host* host);
   /* Only during init; one per plugin. */
   int (*register_error_formatter)(ph_host* host, ph_error_formatter formatter, void* user_data,

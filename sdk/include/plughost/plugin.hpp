@@ -468,7 +468,8 @@ class Plugin {
   // ---- services (any time between init and shutdown, any thread) ----
   const rapidjson::Document& config() const { return config_; }
 
-  // {"enabled": bool, "roles": {"admin": ["*"], …}} from the host's `auth:` config.
+  // {"enabled", "csrf_cookie", "csrf_header", "roles": {"admin": ["*"], …}} from the host's
+  // `auth:` config.
   rapidjson::Document auth_settings() const {
     rapidjson::Document d;
     std::string error;
