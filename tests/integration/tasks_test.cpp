@@ -126,3 +126,25 @@ TEST(Events, StreamDeliversMatchingEventsAsServerSentEvents) {
 
 }  // namespace
 }  // namespace itest
+
+namespace itest {
+namespace {
+
+TEST(Tasks, PluginEnqueuesItsOwnKindDuringInitAndItRunsOnceInitSucceeded) {
+  std::string dir = make_temp_dir();
+  std::string yaml = store_config("sqlite://" + dir + "/init.db", "n1", 1, 5);
+  yaml.replace(yaml.find("fixture_store: {required: true}"),
+               std::string("fixture_store: {required: true}").size(),
+               "fixture_store: {required: true, config: {enqueue_on_init: true}}");
+  Host host(yaml);
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  ASSERT_TRUE(eventually(
+      [&] { return json(http(host.port(), "GET", "/api/runs"))["runs"].GetInt() == 1; }, kPatience))
+      << host.output();
+  auto tasks = json(http(host.port(), "GET", "/api/tasks?status=succeeded"));
+  ASSERT_EQ(tasks.Size(), 1u);
+  EXPECT_STREQ(tasks[0]["kind"].GetString(), "fixture_store/record");
+}
+
+}  // namespace
+}  // namespace itest

@@ -251,6 +251,11 @@ int task_enqueue(ph_host* host, const ph_task_request* r, int64_t* id_out, ph_er
     req.delay_seconds = r->delay_seconds;
     req.max_attempts = r->max_attempts;
     req.timeout_seconds = r->timeout_seconds;
+    if (host->registering) {  // its own kinds, registered earlier in this init
+      for (const auto& t : host->pending.tasks) {
+        if (req.kind == t.plugin + "/" + t.name) req.kind_known = true;
+      }
+    }
     int64_t id = q->enqueue(req);
     if (id_out) *id_out = id;
     return static_cast<int>(PH_OK);

@@ -149,7 +149,9 @@ void TaskQueue::stop() {
 }
 
 int64_t TaskQueue::enqueue(const EnqueueRequest& r) {
-  if (!lookup_(r.kind)) throw std::invalid_argument("unknown task kind \"" + r.kind + "\"");
+  if (!r.kind_known && !lookup_(r.kind)) {
+    throw std::invalid_argument("unknown task kind \"" + r.kind + "\"");
+  }
   rapidjson::Document payload;
   if (payload.Parse(r.payload_json.c_str(), r.payload_json.size()).HasParseError()) {
     throw std::invalid_argument("task payload is not valid JSON");

@@ -44,6 +44,9 @@ struct EnqueueRequest {
   double delay_seconds = 0;
   int max_attempts = 0;
   double timeout_seconds = 0;
+  // Set by the caller when it knows the kind is registered though not yet visible to the lookup
+  // (a plugin enqueueing its own kind during init, before its registrations are committed).
+  bool kind_known = false;
 };
 
 struct TaskFilter {

@@ -362,6 +362,8 @@ typedef struct ph_host_api {
   /* since 1.1: tasks. Task JSON: {"id","kind","status","progress","attempts","max_attempts",
    * "payload","result","error","log":[…],"node","created_at","started_at","finished_at"}; status
    * is queued, running, succeeded, failed, cancelled or timed_out. */
+  /* During init a plugin may enqueue the kinds it registered earlier in that init; they run
+   * once its init succeeded. */
   int (*task_enqueue)(ph_host* host, const ph_task_request* request, int64_t* id_out,
                       ph_error* err);
   int (*task_get)(ph_host* host, int64_t id, ph_buffer* json_out, ph_error* err);
