@@ -1,0 +1,77 @@
+// The automate-workflow plugin: the automate API's workflows (CRUD, validated graphs, versions)
+// and the step connectors its engine runs. Every route and connector it offers is listed here.
+#include <sodium.h>
+
+#include <plughost/plugin.hpp>
+
+#include "schema.hpp"
+#include "steps.hpp"
+#include "workflows.hpp"
+
+namespace automate {
+
+using plughost::sdk::RouteSpec;
+
+class AutomatePlugin : public plughost::sdk::Plugin {
+  void init() override {
+    if (sodium_init() < 0) throw plughost::sdk::Error(PH_ERR_INTERNAL, "libsodium failed to start");
+    services_ = services();
+    migration("0001_initial", kSchemaV1);
+
+    step("logging", "Logs a rendered message", run_logging_step);
+    step("transform", "Builds a JSON object from templates", run_transform_step);
+
+    serve("GET", "/api/automate/workflows/", "List workflows", "workflows.read", list_workflows);
+    serve("POST", "/api/automate/workflows/", "Create a workflow", "workflows.write",
+          create_workflow);
+    serve("GET", "/api/automate/workflows/:id/", "Get a workflow", "workflows.read", get_workflow);
+    serve("PUT", "/api/automate/workflows/:id/", "Update a workflow (partial; new version)",
+          "workflows.write", update_workflow);
+    serve("DELETE", "/api/automate/workflows/:id/", "Delete a workflow", "workflows.write",
+          delete_workflow);
+    serve("GET", "/api/automate/workflows/:id/versions/", "Prior versions of a workflow",
+          "workflows.read", list_workflow_versions);
+  }
+
+  Services services() {
+    Services s;
+    s.api = api();
+    s.host = host();
+    s.step_types = [this] {
+      std::set<std::string> out;
+      for (const auto& c : connectors("step")) out.insert(c.name);
+      return out;
+    };
+    s.run_step = [this](const std::string& type, std::string_view input) {
+      return invoke_connector("step", type, "run", input);
+    };
+    s.enqueue = [this](const plughost::sdk::TaskRequest& r) { return enqueue(r); };
+    s.log_info = [this](std::string_view line) { info(line); };
+    return s;
+  }
+
+  using Handler = void (*)(const Services&, const Request&, Response&);
+  void serve(const char* method, const char* path, const char* summary, const char* permission,
+             Handler handler, uint32_t flags = 0) {
+    route(RouteSpec{method, path, summary, permission, {}, {}, {}, flags},
+          [this, handler](const Request& rq, Response& rs) { handler(services_, rq, rs); });
+  }
+
+  using StepRunner = std::string (*)(std::string_view input_json);
+  void step(const char* name, const char* description, StepRunner run) {
+    connector(
+        {"step", name, description, {}}, [run](std::string_view operation, std::string_view input) {
+          if (operation != "run") {
+            throw plughost::sdk::Error(PH_ERR_UNSUPPORTED, "step connectors only offer \"run\"");
+          }
+          return run(input);
+        });
+  }
+
+  Services services_;
+};
+
+}  // namespace automate
+
+PLUGHOST_PLUGIN(automate::AutomatePlugin, "automate-workflow", "0.1.0",
+                "Automate API: workflows, webhooks, events and executions", "alpha")

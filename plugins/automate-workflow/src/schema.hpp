@@ -1,0 +1,9 @@
+// The plugin's tables (one SQL text for SQLite and PostgreSQL), registered as host migrations.
+#pragma once
+
+namespace automate {
+
+// Migration 0001: workflows, their prior versions, events, executions and execution steps.
+extern const char* const kSchemaV1;
+
+}  // namespace automate

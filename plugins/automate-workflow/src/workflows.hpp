@@ -1,0 +1,39 @@
+// The Workflow API: CRUD on workflows scoped by tenant, unique slugs, graph validation on save,
+// a version bump (and the prior version kept) on every update.
+#pragma once
+
+#include <plughost/plugin.hpp>
+#include <string>
+#include <vector>
+
+#include "services.hpp"
+
+namespace automate {
+
+using plughost::sdk::Request;
+using plughost::sdk::Response;
+
+void list_workflows(const Services& p, const Request& rq, Response& rs);
+void create_workflow(const Services& p, const Request& rq, Response& rs);
+void get_workflow(const Services& p, const Request& rq, Response& rs);
+void update_workflow(const Services& p, const Request& rq, Response& rs);
+void delete_workflow(const Services& p, const Request& rq, Response& rs);
+// The prior versions of one workflow, newest first: [{workflow_version, created_at, snapshot}].
+void list_workflow_versions(const Services& p, const Request& rq, Response& rs);
+
+// What the engine needs of a workflow to run it.
+struct RunnableWorkflow {
+  std::string id;
+  std::string name;
+  int64_t version = 0;
+  std::string graph;  // JSON text
+};
+
+// Enabled workflows of `tenant` whose trigger matches an event: `webhook` ones by
+// trigger_config.source (when set) and trigger_config.event_type (when set), `event` ones by
+// trigger_config.event_type (when set).
+std::vector<RunnableWorkflow> workflows_triggered_by(const Services& p, const std::string& tenant,
+                                                     const std::string& source,
+                                                     const std::string& type);
+
+}  // namespace automate

@@ -1,0 +1,57 @@
+// Unit tests of the plugin's pure parts: slugs, canonical JSON, graph validation and order.
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include "basics.hpp"
+#include "graph.hpp"
+
+namespace automate {
+namespace {
+
+rapidjson::Document parse(const char* text) {
+  rapidjson::Document d;
+  d.Parse(text);
+  return d;
+}
+
+TEST(automate_units, SlugifyLowersAndJoinsWordsWithDashes) {
+  EXPECT_EQ(slugify("Order Processor!"), "order-processor");
+  EXPECT_EQ(slugify("  --Slack  Notification-- "), "slack-notification");
+  EXPECT_EQ(slugify("!!!"), "workflow");
+}
+
+TEST(automate_units, CanonicalJsonSortsKeysAtEveryLevel) {
+  auto d = parse(R"({"b":1,"a":{"z":[{"y":1,"x":2}],"c":null}})");
+  EXPECT_EQ(canonical_json(d), R"({"a":{"c":null,"z":[{"x":2,"y":1}]},"b":1})");
+  ASSERT_GE(sodium_init(), 0);
+  EXPECT_EQ(sha256_hex(canonical_json(d)),
+            sha256_hex(canonical_json(parse(R"({"a":{"z":[{"x":2,"y":1}],"c":null},"b":1})"))));
+}
+
+TEST(automate_units, RunOrderPutsSourcesBeforeTargets) {
+  auto g = parse(R"({"nodes":[{"id":"c","type":"t"},{"id":"a","type":"t"},{"id":"b","type":"t"}],
+                     "edges":[{"source":"a","target":"b"},{"source":"b","target":"c"}]})");
+  ASSERT_TRUE(validate_graph(g, {"t"}).empty());
+  EXPECT_EQ(run_order(g), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(automate_units, ValidateGraphNamesEveryProblem) {
+  auto g = parse(R"({"nodes":[{"id":"a","type":"t"},{"id":"a","type":"nope"},{"id":"b"}],
+                     "edges":[{"source":"a","target":"zz"}]})");
+  auto problems = validate_graph(g, {"t"});
+  std::vector<std::string> fields;
+  for (const auto& p : problems) fields.push_back(p.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"graph.nodes[1].id", "graph.nodes[1].type",
+                                              "graph.nodes[2].type", "graph.edges[0].target"}));
+}
+
+TEST(automate_units, ValidateGraphRejectsCycles) {
+  auto g = parse(R"({"nodes":[{"id":"a","type":"t"},{"id":"b","type":"t"}],
+                     "edges":[{"source":"a","target":"b"},{"source":"b","target":"a"}]})");
+  auto problems = validate_graph(g, {"t"});
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "graph.edges");
+}
+
+}  // namespace
+}  // namespace automate
