@@ -1,5 +1,6 @@
 #include "admin_routes.hpp"
 
+#include "api_keys.hpp"
 #include "auth_routes.hpp"
 #include "crypto.hpp"
 #include "lockout.hpp"
@@ -47,9 +48,10 @@ std::string new_link(const Services& svc, int64_t user_id, int64_t* expires_at) 
   return svc.settings.public_url + "/invite/" + token;
 }
 
-// Ends every way the user is signed in: sessions, refresh tokens, access tokens.
+// Ends every way the user is signed in: sessions, API keys, refresh tokens, access tokens.
 void sign_out_everywhere(const Services& svc, int64_t user_id) {
   delete_user_sessions(svc.db, user_id);
+  delete_user_api_keys(svc.db, user_id);
   revoke_refresh_tokens(svc.db, user_id);
   bump_token_generation(svc.db, user_id);
 }

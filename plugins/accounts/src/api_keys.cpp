@@ -83,6 +83,10 @@ bool delete_api_key(const Db& db, int64_t user_id, int64_t key_id) {
              .exec() > 0;
 }
 
+void delete_user_api_keys(const Db& db, int64_t user_id) {
+  db.sql("DELETE FROM accounts_api_keys WHERE user_id = :u").bind("u", user_id).exec();
+}
+
 std::string api_key_json(const ApiKeyRow& k) {
   return JsonObject()
       .num("id", k.id)

@@ -38,6 +38,8 @@ std::optional<ApiKeyRow> find_live_api_key(const Db& db, std::string_view key);
 std::vector<ApiKeyRow> list_api_keys(const Db& db, int64_t user_id);
 // False when the user has no such key.
 bool delete_api_key(const Db& db, int64_t user_id, int64_t key_id);
+// Deletes every key of the user (deactivation, an admin's sign-out-everywhere).
+void delete_user_api_keys(const Db& db, int64_t user_id);
 // {id, name, key_prefix, created_at, expires_at, last_used_at}
 std::string api_key_json(const ApiKeyRow& k);
 

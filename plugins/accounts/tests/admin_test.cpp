@@ -191,7 +191,9 @@ TEST(accounts_admin_users, DeactivationEndsAccessAtOnceAndReactivationRestoresSi
   EXPECT_EQ(c.post("/api/auth/login", login_body("vic@example.com", kViewerPassword)).status, 400);
   ASSERT_EQ(adm->post(user_path(vic, "/reactivate")).status, 200);
   EXPECT_EQ(c.post("/api/auth/login", login_body("vic@example.com", kViewerPassword)).status, 200);
-  EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", {{"X-API-Key", key}}).status, 200);
+  // The key died with the deactivation: reactivating does not bring it back.
+  EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", {{"X-API-Key", key}}).status, 401);
+  EXPECT_EQ(json(c.get("/api/auth/api-keys"))["api_keys"].Size(), 0u);
 }
 
 TEST(accounts_admin_users, DeleteNeedsTheMatchingEmailAndNeverTheLastAdminOrSelf) {
@@ -237,6 +239,8 @@ TEST(accounts_admin_users, RevokeSessionsSignsTheUserOutEverywhere) {
   int64_t vic = create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
   auto a = signed_in(host->port(), "vic@example.com", kViewerPassword);
   auto b = signed_in(host->port(), "vic@example.com", kViewerPassword);
+  std::string key = str(json(a->post("/api/auth/api-keys", "{\"name\":\"k\"}")), "key");
+  ASSERT_EQ(http(host->port(), "GET", "/api/auth/me", {{"X-API-Key", key}}).status, 200);
   auto tokens = json(http(
       host->port(), "POST", "/api/auth/token/", {},
       "{\"username\":\"vic@example.com\",\"password\":\"" + std::string(kViewerPassword) + "\"}"));
@@ -249,6 +253,9 @@ TEST(accounts_admin_users, RevokeSessionsSignsTheUserOutEverywhere) {
   EXPECT_TRUE(json(r)["success"].GetBool());
   EXPECT_EQ(a->get("/api/auth/me").status, 401);
   EXPECT_EQ(b->get("/api/auth/me").status, 401);
+  EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", {{"X-API-Key", key}}).status, 401);
+  EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", {{"Authorization", "Bearer " + key}}).status,
+            401);
   EXPECT_EQ(
       http(host->port(), "GET", "/api/auth/me", {{"Authorization", "Bearer " + access}}).status,
       401);
@@ -256,6 +263,19 @@ TEST(accounts_admin_users, RevokeSessionsSignsTheUserOutEverywhere) {
                  "{\"refresh\":\"" + str(tokens, "refresh") + "\"}")
                 .status,
             401);
+}
+
+TEST(accounts_admin_users, APasswordChangeKeepsApiKeys) {
+  auto host = start_host();
+  auto adm = admin(host->port());
+  create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
+  auto viewer = signed_in(host->port(), "vic@example.com", kViewerPassword);
+  std::string key = str(json(viewer->post("/api/auth/api-keys", "{\"name\":\"k\"}")), "key");
+  auto r = viewer->post("/api/auth/change-password",
+                        "{\"current_password\":\"" + std::string(kViewerPassword) +
+                            "\",\"new_password\":\"Brand-New-Lantern-55\"}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", {{"X-API-Key", key}}).status, 200);
 }
 
 TEST(accounts_admin_users, UnknownIdsAre404) {
