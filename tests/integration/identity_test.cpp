@@ -214,7 +214,9 @@ TEST_F(Identity, OriginAllowListRefusesOthersAndAnswersPreflight) {
                   "ORIGIN_NOT_ALLOWED", "https://evil.example");
   expect_fx_error(get("/fx/public", {{"Origin", "https://GOOD.example"}}), 403,
                   "ORIGIN_NOT_ALLOWED", "https://GOOD.example");  // exact match only
-  EXPECT_EQ(get("/fx/public").status, 200);                       // no Origin: same-origin/CLI
+  expect_fx_error(get("/fx/public", {{"Origin", "null"}}), 403, "ORIGIN_NOT_ALLOWED", "null");
+  EXPECT_EQ(ok.header("access-control-allow-credentials"), "true");
+  EXPECT_EQ(get("/fx/public").status, 200);  // no Origin: same-origin/CLI
 
   auto pre = http(host_->port(), "OPTIONS", "/fx/admin",
                   {{"Origin", "https://good.example"},
@@ -239,6 +241,20 @@ TEST_F(Identity, OriginAllowListRefusesOthersAndAnswersPreflight) {
                  {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}})
                 .status,
             405);
+}
+
+TEST_F(Identity, CrossSiteBrowserWritesAreRefusedUnlessTheSiteIsListedOrATokenIsUsed) {
+  // What a browser sends when another site's form or script posts here.
+  Headers cross{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}};
+  EXPECT_EQ(post("/fx/anon-write", cross).status, 403);
+  Headers listed{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://good.example"}};
+  EXPECT_EQ(post("/fx/anon-write", listed).status, 200);
+  Headers no_origin{{"Sec-Fetch-Site", "cross-site"}};
+  expect_fx_error(post("/fx/anon-write", no_origin), 403, "CSRF_FAILED");
+  Headers with_token{{"Sec-Fetch-Site", "cross-site"}, {"Authorization", "Bearer tok-admin-1"}};
+  EXPECT_EQ(post("/fx/write", with_token).status, 200);
+  EXPECT_EQ(post("/fx/anon-write", {{"Sec-Fetch-Site", "same-origin"}}).status, 200);
+  EXPECT_EQ(get("/fx/public", {{"Sec-Fetch-Site", "cross-site"}}).status, 200);  // reads pass
 }
 
 TEST_F(Identity, RateLimitCountsPerCallerWithHeadersThen429) {
@@ -322,8 +338,12 @@ TEST(IdentityConfig, StarOriginAndLoopbackExemption) {
     auto r = http(open.port(), "GET", "/fx/tight", {{"Origin", "https://anywhere.example"}});
     EXPECT_EQ(r.status, 200);
     EXPECT_FALSE(r.has("x-ratelimit-limit"));
-    EXPECT_EQ(r.header("access-control-allow-origin"), "https://anywhere.example");
+    // "*" admits every origin without credentials: never a reflected origin with cookies.
+    EXPECT_EQ(r.header("access-control-allow-origin"), "*");
+    EXPECT_FALSE(r.has("access-control-allow-credentials"));
   }
+  auto opaque = http(open.port(), "GET", "/fx/tight", {{"Origin", "null"}});
+  EXPECT_EQ(opaque.header("access-control-allow-origin"), "*");
 }
 
 }  // namespace
@@ -347,7 +367,7 @@ TEST(HostDescribe, PluginsSeeTheHostItsRoutesSettingsStorageAndMigrations) {
       "  fixture_store: {}\n"
       "  fixture_auth:\n"
       "    config: {api_token: hunter2, nested: {db_password: pw2, list: [{secret: s3}]},"
-      " plain: visible}\n");
+      " plain: visible, secrets: {github: gh4}, dsn: \"postgresql://u:pw5@db/x\"}\n");
   ASSERT_TRUE(host.wait_ready()) << host.output();
   auto get = [&](const std::string& what) {
     return http(host.port(), "GET", "/fx/describe/" + what);
@@ -380,6 +400,9 @@ TEST(HostDescribe, PluginsSeeTheHostItsRoutesSettingsStorageAndMigrations) {
   EXPECT_EQ(settings.body.find("hunter2"), std::string::npos) << settings.body;
   EXPECT_EQ(settings.body.find("pw2"), std::string::npos);
   EXPECT_EQ(settings.body.find("s3"), std::string::npos);
+  EXPECT_EQ(settings.body.find("gh4"), std::string::npos);  // a secret-like key's whole object
+  EXPECT_EQ(settings.body.find("pw5"), std::string::npos);  // a password inside a URL
+  EXPECT_NE(settings.body.find("postgresql://u:***@db/x"), std::string::npos) << settings.body;
   auto s = json(settings);
   const auto& fx = s["plugins"]["fixture_auth"]["config"];
   EXPECT_EQ(std::string(fx["api_token"].GetString()), "***");

@@ -256,11 +256,31 @@ bool is_safe_method(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS";
 }
 
+// Exact match, or "*" for any origin. The opaque origin "null" (sandboxed frames, file: pages)
+// only passes "*", never an explicit list.
 bool origin_allowed(const std::vector<std::string>& allowed, const std::string& origin) {
   for (const auto& a : allowed) {
-    if (a == "*" || a == origin) return true;
+    if (a == "*" || (a == origin && origin != "null")) return true;
   }
   return false;
+}
+
+// Whether the origin is listed by name (then responses may carry credentials) rather than only
+// admitted by "*" (then browsers get `Access-Control-Allow-Origin: *` and no credentials, so a
+// page from anywhere can read public answers but never a signed-in user's).
+bool origin_listed(const std::vector<std::string>& allowed, const std::string& origin) {
+  return origin != "null" && std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+}
+
+void add_cors_origin(Http::ResponseWriter& response, const std::vector<std::string>& allowed,
+                     const std::string& origin) {
+  if (origin_listed(allowed, origin)) {
+    add_header(response, "Access-Control-Allow-Origin", origin);
+    add_header(response, "Access-Control-Allow-Credentials", "true");
+    add_header(response, "Vary", "Origin");
+  } else {
+    add_header(response, "Access-Control-Allow-Origin", "*");
+  }
 }
 
 std::string random_hex(size_t bytes) {
@@ -406,6 +426,16 @@ class RequestHandler : public Http::Handler {
   bool csrf_ok(const ph_request& rq, const Principal& principal, const RouteEntry& route) const {
     if (is_safe_method(rq.method) || (route.flags & PH_ROUTE_CSRF_EXEMPT)) return true;
     const AuthConfig& auth = state_->config.auth;
+    bool token = principal.scheme == "bearer" || principal.scheme == "api_key";
+    // A browser marks a request another site made it send. Without a token (which a cross-site
+    // form cannot attach) and without that site on the plugin's list, it is refused: this also
+    // covers callers with no cookie at all (auth disabled, sign-in forms).
+    const std::string* fetch_site = find_header(rq, "sec-fetch-site");
+    if (!token && fetch_site && *fetch_site == "cross-site") {
+      const std::string* origin = find_header(rq, "origin");
+      const std::vector<std::string>* origins = origins_of(route.plugin);
+      if (!origin || !origins || !origin_listed(*origins, *origin)) return false;
+    }
     const std::string* cookie = find_cookie(rq, auth.csrf_cookie);
     if (principal.scheme != "session" && !cookie) return true;  // not a cookie client
     for (const auto& h : auth.csrf_trusted_headers) {
@@ -495,10 +525,8 @@ class RequestHandler : public Http::Handler {
         return respond_route_error(response, out, &route, 403, "ORIGIN_NOT_ALLOWED",
                                    "origin " + *origin + " is not allowed", *origin);
       }
-      add_header(response, "Access-Control-Allow-Origin", *origin);
-      add_header(response, "Access-Control-Allow-Credentials", "true");
+      add_cors_origin(response, *origins, *origin);
       add_header(response, "Access-Control-Expose-Headers", kExposedHeaders);
-      add_header(response, "Vary", "Origin");
     }
     Principal principal = state_->identity.resolve(credentials_of(rq));
     if (principal.signed_in()) out.principal = principal.kind + ":" + principal.id;
@@ -579,13 +607,11 @@ class RequestHandler : public Http::Handler {
     const std::string* asked = find_header(rq, "access-control-request-headers");
     bool printable = asked && std::all_of(asked->begin(), asked->end(),
                                           [](char c) { return c >= 0x20 && c < 0x7f; });
-    add_header(response, "Access-Control-Allow-Origin", *origin);
-    add_header(response, "Access-Control-Allow-Credentials", "true");
+    add_cors_origin(response, *origins, *origin);
     add_header(response, "Access-Control-Allow-Methods", methods);
     add_header(response, "Access-Control-Allow-Headers",
                printable ? *asked : std::string(kDefaultAllowedHeaders));
     add_header(response, "Access-Control-Max-Age", "86400");
-    add_header(response, "Vary", "Origin");
     send(response, out, 204, "");
     return true;
   }

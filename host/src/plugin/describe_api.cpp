@@ -173,18 +173,35 @@ void describe_migrations(ph_host* host, Writer& w) {
 
 // ---- settings --------------------------------------------------------------------------------
 
+// "scheme://user:password@host…" -> "scheme://user:***@host…"; other text unchanged.
+std::string redact_url_password(const std::string& text) {
+  size_t scheme = text.find("://");
+  if (scheme == std::string::npos) return text;
+  size_t at = text.find('@', scheme + 3);
+  size_t slash = text.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return text;
+  size_t colon = text.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return text;
+  return text.substr(0, colon + 1) + "***" + text.substr(at);
+}
+
 void redact(rapidjson::Value& v, rapidjson::Document::AllocatorType& a) {
   if (v.IsObject()) {
     for (auto& m : v.GetObject()) {
       std::string name(m.name.GetString(), m.name.GetStringLength());
-      if (secret_like_key(name) && !m.value.IsObject() && !m.value.IsNull() && !m.value.IsBool()) {
-        m.value.SetString("***", a);
+      if (secret_like_key(name) && !m.value.IsNull() && !m.value.IsBool()) {
+        m.value.SetString("***", a);  // the whole value, objects and lists included
       } else {
         redact(m.value, a);
       }
     }
   } else if (v.IsArray()) {
     for (auto& item : v.GetArray()) redact(item, a);
+  } else if (v.IsString()) {
+    std::string text(v.GetString(), v.GetStringLength());
+    std::string masked = redact_url_password(text);
+    if (masked != text)
+      v.SetString(masked.c_str(), static_cast<rapidjson::SizeType>(masked.size()), a);
   }
 }
 
