@@ -4,6 +4,7 @@
 
 #include <plughost/plugin.hpp>
 
+#include "events.hpp"
 #include "schema.hpp"
 #include "steps.hpp"
 #include "workflows.hpp"
@@ -29,6 +30,13 @@ class AutomatePlugin : public plughost::sdk::Plugin {
           "workflows.write", update_workflow);
     serve("DELETE", "/api/automate/workflows/:id/", "Delete a workflow", "workflows.write",
           delete_workflow);
+    events_.webhook_secrets = read_webhook_secrets(config());
+    serve_events("POST", "/api/automate/webhooks/:source/",
+                 "Ingest a signed webhook event (HMAC-SHA256 of the body)", "public",
+                 ingest_webhook, PH_ROUTE_CSRF_EXEMPT);
+    serve_events("POST", "/api/automate/events/", "Emit an event (dedupe_key makes it idempotent)",
+                 "events.write", emit_event);
+    serve("GET", "/api/automate/events/", "List stored events", "events.read", list_events);
     serve("GET", "/api/automate/workflows/:id/versions/", "Prior versions of a workflow",
           "workflows.read", list_workflow_versions);
   }
@@ -57,6 +65,14 @@ class AutomatePlugin : public plughost::sdk::Plugin {
           [this, handler](const Request& rq, Response& rs) { handler(services_, rq, rs); });
   }
 
+  using EventHandler = void (*)(const Services&, const EventSettings&, const Request&, Response&);
+  void serve_events(const char* method, const char* path, const char* summary,
+                    const char* permission, EventHandler handler, uint32_t flags = 0) {
+    route(
+        RouteSpec{method, path, summary, permission, {}, {}, {}, flags},
+        [this, handler](const Request& rq, Response& rs) { handler(services_, events_, rq, rs); });
+  }
+
   using StepRunner = std::string (*)(std::string_view input_json);
   void step(const char* name, const char* description, StepRunner run) {
     connector(
@@ -69,6 +85,7 @@ class AutomatePlugin : public plughost::sdk::Plugin {
   }
 
   Services services_;
+  EventSettings events_;
 };
 
 }  // namespace automate

@@ -4,6 +4,7 @@
 
 #include "basics.hpp"
 #include "graph.hpp"
+#include "signature.hpp"
 
 namespace automate {
 namespace {
@@ -51,6 +52,22 @@ TEST(automate_units, ValidateGraphRejectsCycles) {
   auto problems = validate_graph(g, {"t"});
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].field, "graph.edges");
+}
+
+TEST(automate_units, WebhookSignatureIsHmacSha256OfTheRawBody) {
+  ASSERT_GE(sodium_init(), 0);
+  // RFC 4231 test case 2.
+  const char* mac = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  EXPECT_EQ(webhook_signature("Jefe", "what do ya want for nothing?"), mac);
+  EXPECT_TRUE(verify_webhook_signature("Jefe", "what do ya want for nothing?", mac));
+  EXPECT_TRUE(
+      verify_webhook_signature("Jefe", "what do ya want for nothing?",
+                               "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"));
+  EXPECT_FALSE(verify_webhook_signature("Jefe", "what do ya want for nothing!", mac));
+  EXPECT_FALSE(verify_webhook_signature("Jefe", "what do ya want for nothing?", ""));
+  EXPECT_EQ(signature_from_headers(std::string_view("sha256=ab"), std::nullopt), "ab");
+  EXPECT_EQ(signature_from_headers(std::string_view("ab"), std::string_view("cd")), std::nullopt);
+  EXPECT_EQ(signature_from_headers(std::nullopt, std::string_view("cd")), "cd");
 }
 
 }  // namespace
