@@ -90,6 +90,13 @@ CREATE TABLE accounts_oauth_credentials (
 );
 )sql";
 
+// Per-user second-factor failures, shared by /2fa/verify and the token endpoint: the
+// max_2fa_attempts-th wrong code in a row locks the user's 2FA until totp_locked_until.
+constexpr const char* k2faLockout = R"sql(
+ALTER TABLE accounts_users ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts_users ADD COLUMN totp_locked_until BIGINT;
+)sql";
+
 std::string with_id(std::string sql, const std::string& id) {
   for (size_t at; (at = sql.find("{ID}")) != std::string::npos;) sql.replace(at, 4, id);
   return sql;
@@ -101,6 +108,7 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {"0001_accounts", with_id(kInitial, "INTEGER PRIMARY KEY AUTOINCREMENT"),
        with_id(kInitial, "BIGSERIAL PRIMARY KEY")},
+      {"0002_accounts_2fa_lockout", k2faLockout, k2faLockout},
   };
   return all;
 }

@@ -117,6 +117,16 @@ bool delete_session(const Db& db, int64_t user_id, int64_t session_id) {
              .exec() > 0;
 }
 
+bool consume_partial_session(const Db& db, int64_t user_id, int64_t session_id) {
+  return db.sql(
+               "DELETE FROM accounts_sessions WHERE id = :id AND user_id = :u AND partial = 1"
+               " AND expires_at > :now")
+             .bind("id", session_id)
+             .bind("u", user_id)
+             .bind("now", now_seconds())
+             .exec() == 1;
+}
+
 void delete_user_sessions(const Db& db, int64_t user_id) {
   db.sql("DELETE FROM accounts_sessions WHERE user_id = :u").bind("u", user_id).exec();
 }

@@ -45,6 +45,9 @@ std::string session_json(const SessionRow& s, std::optional<int64_t> current_id)
 
 // Deletes one of the user's sessions; false when it has no such session.
 bool delete_session(const Db& db, int64_t user_id, int64_t session_id);
+// Spends the user's live partial session in one statement; false when it is gone (expired, ended
+// by too many wrong codes, or spent by a concurrent request).
+bool consume_partial_session(const Db& db, int64_t user_id, int64_t session_id);
 // Deletes all of the user's sessions (partial ones included).
 void delete_user_sessions(const Db& db, int64_t user_id);
 // Counts a wrong 2FA code against a partial session; returns the new count.

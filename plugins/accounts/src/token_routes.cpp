@@ -57,11 +57,28 @@ void obtain_token_pair(const Services& svc, const sdk::Request& rq, sdk::Respons
   }
   const User& user = *check.user;
   if (user.totp_enabled) {
+    // The correct password has just cleared the (IP, e-mail) lockout: wrong codes count against
+    // the user's own second-factor lock, shared with /api/auth/2fa/verify.
+    auto locked = [&](int64_t remaining) {
+      return envelope(rq, 423, "ACCOUNT_LOCKED",
+                      "account is temporarily locked; retry in " + std::to_string(remaining) +
+                          " s");
+    };
+    if (int64_t remaining = two_factor_lock_remaining(svc.db, user.id); remaining > 0) {
+      throw locked(remaining);
+    }
     auto code = string_member(body, "code", 16);
     std::optional<std::string> secret =
         user.totp_secret ? unseal(svc.settings.keys, *user.totp_secret) : std::nullopt;
     if (!code || !secret || !totp_verify(*secret, *code, now_seconds())) {
+      if (code && !code->empty()) {
+        record_failed_2fa(svc.db, user.id, svc.settings.max_2fa_attempts,
+                          svc.settings.lockout_seconds);
+      }
       throw envelope(rq, 401, "UNAUTHORIZED", "a valid two-factor code is required (\"code\")");
+    }
+    if (!clear_2fa_failures(svc.db, user.id)) {
+      throw locked(two_factor_lock_remaining(svc.db, user.id));
     }
   }
   answer_pair(svc, user, rs);

@@ -67,6 +67,13 @@ bool spend_recovery_code(const Db& db, int64_t user_id, std::string_view code) {
              .exec() > 0;
 }
 
+Failure two_factor_locked(int64_t remaining_seconds) {
+  return Failure(423, JsonObject()
+                          .str("message", "Account is temporarily locked")
+                          .num("remaining_seconds", remaining_seconds)
+                          .done());
+}
+
 }  // namespace
 
 void begin_2fa_setup(const Services& svc, const sdk::Request& rq, sdk::Response& rs) {
@@ -110,9 +117,15 @@ void verify_2fa_login(const Services& svc, const sdk::Request& rq, sdk::Response
                   looks_like_recovery_code(code);
   std::optional<User> user = find_user(svc.db, *caller.user_id);
   if (!user || !user->is_active) throw authentication_required();
+  // The per-user lock holds across partial sessions (re-login) and the token endpoint.
+  if (int64_t remaining = two_factor_lock_remaining(svc.db, user->id); remaining > 0) {
+    throw two_factor_locked(remaining);
+  }
   bool ok = recovery ? spend_recovery_code(svc.db, user->id, code)
                      : totp_matches(svc, user->totp_secret, code);
   if (!ok) {
+    record_failed_2fa(svc.db, user->id, svc.settings.max_2fa_attempts,
+                      svc.settings.lockout_seconds);
     if (note_failed_2fa(svc.db, *caller.session_id) >= svc.settings.max_2fa_attempts) {
       delete_session(svc.db, user->id, *caller.session_id);
       rs.header("Set-Cookie", expired_session_cookie(svc.settings, rq));
@@ -120,7 +133,14 @@ void verify_2fa_login(const Services& svc, const sdk::Request& rq, sdk::Response
     }
     throw failure(400, "Invalid verification code");
   }
-  delete_session(svc.db, user->id, *caller.session_id);
+  // Spend the partial session first: of concurrent requests on it only one gets past here, and
+  // none once too many wrong codes ended it.
+  if (!consume_partial_session(svc.db, user->id, *caller.session_id)) {
+    throw authentication_required();
+  }
+  if (!clear_2fa_failures(svc.db, user->id)) {
+    throw two_factor_locked(two_factor_lock_remaining(svc.db, user->id));
+  }
   open_session(svc, rq, rs, *user);
   svc.log(PH_LOG_INFO, "user " + std::to_string(user->id) + " completed two-factor sign-in", &rq);
   rs.json_text(signed_in_body(svc, *user));

@@ -207,7 +207,43 @@ void record_failed_login(const Db& db, int64_t id, std::optional<int64_t> locked
 }
 
 void clear_lock(const Db& db, int64_t id) {
-  update(db, id, "failed_login_attempts = 0, locked_until = NULL", no_params);
+  update(db, id,
+         "failed_login_attempts = 0, locked_until = NULL, totp_failures = 0,"
+         " totp_locked_until = NULL",
+         no_params);
+}
+
+int64_t two_factor_lock_remaining(const Db& db, int64_t id) {
+  auto st = db.sql("SELECT totp_locked_until FROM accounts_users WHERE id = :id");
+  st.bind("id", id);
+  if (!st.step() || st.is_null(0)) return 0;
+  int64_t remaining = st.int64(0) - now_seconds();
+  return remaining > 0 ? remaining : 0;
+}
+
+int64_t record_failed_2fa(const Db& db, int64_t id, int64_t threshold, int64_t lock_seconds) {
+  // SET expressions see the row's old values, on SQLite and PostgreSQL alike.
+  constexpr const char* kStreak =
+      "(CASE WHEN totp_locked_until IS NOT NULL AND totp_locked_until <= :now THEN 1"
+      " ELSE totp_failures + 1 END)";
+  auto st = db.sql(std::string("UPDATE accounts_users SET totp_failures = ") + kStreak +
+                   ", totp_locked_until = CASE WHEN " + kStreak +
+                   " >= :threshold THEN CAST(:locked AS BIGINT) ELSE NULL END, updated_at = :now"
+                   " WHERE id = :id RETURNING totp_failures");
+  int64_t now = now_seconds();
+  st.bind("id", id).bind("now", now).bind("threshold", threshold).bind("locked", now + lock_seconds);
+  int64_t streak = st.step() ? st.int64(0) : 0;
+  st.exec();
+  return streak;
+}
+
+bool clear_2fa_failures(const Db& db, int64_t id) {
+  return db.sql(
+               "UPDATE accounts_users SET totp_failures = 0, totp_locked_until = NULL"
+               " WHERE id = :id AND (totp_locked_until IS NULL OR totp_locked_until <= :now)")
+             .bind("id", id)
+             .bind("now", now_seconds())
+             .exec() == 1;
 }
 
 void bump_token_generation(const Db& db, int64_t id) {

@@ -77,7 +77,18 @@ void delete_user(const Db& db, int64_t id);
 void record_login(const Db& db, int64_t id);
 // A failed sign-in for an existing account; `locked_until` set when it caused a lock.
 void record_failed_login(const Db& db, int64_t id, std::optional<int64_t> locked_until);
+// Clears the sign-in lock and the second-factor lock (admin unlock, a password set by link).
 void clear_lock(const Db& db, int64_t id);
+
+// Second-factor lockout, per user (both /2fa/verify and the token endpoint count): seconds the
+// user's 2FA stays locked (0 = not locked).
+int64_t two_factor_lock_remaining(const Db& db, int64_t id);
+// Counts one wrong second-factor code in one statement (an expired lock restarts the streak);
+// the `threshold`-th in a row locks 2FA for `lock_seconds`. Returns the new streak.
+int64_t record_failed_2fa(const Db& db, int64_t id, int64_t threshold, int64_t lock_seconds);
+// A correct code: ends the streak. False (nothing changed) when the user's 2FA is locked, e.g.
+// by a concurrent wrong guess.
+bool clear_2fa_failures(const Db& db, int64_t id);
 // Voids every access token issued so far.
 void bump_token_generation(const Db& db, int64_t id);
 void set_pending_totp(const Db& db, int64_t id, const std::optional<std::string>& sealed);

@@ -46,6 +46,13 @@ TEST(accounts_postgres, EveryTableWorksOnPostgres) {
                       "{\"code\":\"" + std::string(setup["recovery_codes"][0].GetString()) + "\"}")
                 .status,
             200);
+  // The per-user second-factor lock (one UPDATE … RETURNING) on PostgreSQL.
+  std::string admin_creds = "{\"username\":\"" + std::string(kAdminEmail) + "\",\"password\":\"" +
+                            kAdminPassword + "\",\"code\":\"";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(http(port, "POST", "/api/auth/token/", {}, admin_creds + "000000\"}").status, 401);
+  }
+  EXPECT_EQ(http(port, "POST", "/api/auth/token/", {}, admin_creds + code + "\"}").status, 423);
 
   auto pair =
       json(http(port, "POST", "/api/auth/token/", {},

@@ -2,7 +2,9 @@
 // RFC-tested totp.cpp), the partial session of a 2FA sign-in, recovery codes, attempt limits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ctime>
+#include <thread>
 
 #include "support.hpp"
 #include "totp.hpp"
@@ -214,6 +216,102 @@ TEST(accounts_two_factor, TokenEndpointWantsTheCodeToo) {
   auto with = http(host->port(), "POST", "/api/auth/token/", {},
                    "{" + creds + ",\"code\":\"" + code_for(e.secret) + "\"}");
   EXPECT_EQ(with.status, 200) << with.body;
+}
+
+std::string token_body(const std::string& code) {
+  return "{\"username\":\"" + std::string(kAdminEmail) + "\",\"password\":\"" + kAdminPassword +
+         "\",\"code\":\"" + code + "\"}";
+}
+
+void expect_2fa_locked(const HttpResponse& r) {
+  EXPECT_EQ(r.status, 423) << r.body;
+  auto d = json(r);
+  EXPECT_EQ(str(d, "message"), "Account is temporarily locked") << r.body;
+  ASSERT_TRUE(d.HasMember("remaining_seconds") && d["remaining_seconds"].IsInt64()) << r.body;
+  EXPECT_GT(d["remaining_seconds"].GetInt64(), 0);
+  EXPECT_LE(d["remaining_seconds"].GetInt64(), 900);
+}
+
+TEST(accounts_two_factor, WrongCodesCountPerUserAcrossReLogins) {
+  auto host = start_host();
+  auto adm = admin(host->port());
+  Enrolled e = enroll(*adm);
+  // Three wrong codes on one partial session, two on a fresh one: the user's fifth in a row.
+  Client first(host->port());
+  password_step(first);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(first.post("/api/auth/2fa/verify", body_with("code", "000000")).status, 400);
+  }
+  Client second(host->port());
+  password_step(second);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(second.post("/api/auth/2fa/verify", body_with("code", "000000")).status, 400);
+  }
+  // Locked for lockout_seconds, even with the right code, on any partial session or the token
+  // endpoint; the password step itself still works (it is not the guess being limited).
+  expect_2fa_locked(second.post("/api/auth/2fa/verify", body_with("code", code_for(e.secret))));
+  Client third(host->port());
+  password_step(third);
+  expect_2fa_locked(third.post("/api/auth/2fa/verify", body_with("code", e.recovery_codes[0])));
+  auto token = http(host->port(), "POST", "/api/auth/token/", {}, token_body(code_for(e.secret)));
+  EXPECT_EQ(token.status, 423) << token.body;
+  EXPECT_EQ(str(json(token)["error"], "code"), "ACCOUNT_LOCKED");
+  // An admin's unlock clears it (the admin's own session still works: it predates the lock).
+  ASSERT_EQ(adm->post("/api/admin/users/1/unlock").status, 200);
+  EXPECT_EQ(third.post("/api/auth/2fa/verify", body_with("code", e.recovery_codes[0])).status, 200);
+}
+
+TEST(accounts_two_factor, TokenEndpointWrongCodesLockTheUsersSecondFactor) {
+  auto host = start_host();
+  Enrolled e = enroll(*admin(host->port()));
+  for (int i = 0; i < 5; ++i) {
+    auto r = http(host->port(), "POST", "/api/auth/token/", {}, token_body("000000"));
+    EXPECT_EQ(r.status, 401) << r.body;
+  }
+  auto r = http(host->port(), "POST", "/api/auth/token/", {}, token_body(code_for(e.secret)));
+  EXPECT_EQ(r.status, 423) << r.body;
+  Client c(host->port());
+  password_step(c);
+  expect_2fa_locked(c.post("/api/auth/2fa/verify", body_with("code", code_for(e.secret))));
+}
+
+TEST(accounts_two_factor, ACorrectCodeEndsTheStreak) {
+  auto host = start_host();
+  Enrolled e = enroll(*admin(host->port()));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(http(host->port(), "POST", "/api/auth/token/", {}, token_body("000000")).status, 401);
+  }
+  Client c(host->port());
+  password_step(c);
+  ASSERT_EQ(c.post("/api/auth/2fa/verify", body_with("code", e.recovery_codes[0])).status, 200);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(http(host->port(), "POST", "/api/auth/token/", {}, token_body("000000")).status, 401);
+  }
+  Client again(host->port());
+  password_step(again);
+  EXPECT_EQ(again.post("/api/auth/2fa/verify", body_with("code", e.recovery_codes[1])).status, 200);
+}
+
+TEST(accounts_two_factor, APartialSessionOpensAtMostOneFullSession) {
+  auto host = start_host();
+  Enrolled e = enroll(*admin(host->port()));
+  ASSERT_EQ(e.recovery_codes.size(), 8u);
+  Client c(host->port());
+  password_step(c);
+  // Concurrent verifications of one partial session, each with a different valid recovery code.
+  std::vector<int> statuses(8, 0);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    threads.emplace_back([&, i] {
+      Client each(host->port());
+      each.cookies = c.cookies;
+      statuses[i] =
+          each.post("/api/auth/2fa/verify", body_with("code", e.recovery_codes[i])).status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 1);
+  for (int s : statuses) EXPECT_TRUE(s == 200 || s == 401) << s;
 }
 
 }  // namespace
