@@ -436,3 +436,52 @@ TEST(HostDescribe, PluginsSeeTheHostItsRoutesSettingsStorageAndMigrations) {
 
 }  // namespace
 }  // namespace itest
+
+namespace itest {
+namespace {
+
+TEST(IdentityConfig, TrustedProxyForwardsTheClientAddressForLimitsAndPlugins) {
+  Host host(
+      "version: 1\n"
+      "server: {listen: 127.0.0.1:0, trusted_proxies: [\"127.0.0.1\", \"10.0.0.2\"]}\n"
+      "auth: {enabled: false}\n"
+      "rate_limits: {classes: {tight: {limit: 1, window_seconds: 3600}}}\n"
+      "plugins_dir: " FIXTURE_PLUGIN_DIR
+      "\n"
+      "plugins:\n"
+      "  fixture_auth: {}\n"
+      "  fixture_good: {}\n");
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  auto remote = [&](const std::string& xff) {
+    auto r = http(host.port(), "GET", "/api/good/items/1", {{"X-Forwarded-For", xff}});
+    return std::string(json(r)["remote"].GetString());
+  };
+  EXPECT_EQ(remote("203.0.113.9"), "203.0.113.9");
+  EXPECT_EQ(remote("198.51.100.1, 203.0.113.9, 10.0.0.2"), "203.0.113.9");  // proxies skipped
+  EXPECT_EQ(remote("2001:db8::7"), "2001:db8::7");
+  EXPECT_EQ(remote("not an address"), "127.0.0.1");  // garbage: the peer itself
+  // One budget per forwarded client, not one for everyone behind the proxy.
+  EXPECT_EQ(http(host.port(), "GET", "/fx/tight", {{"X-Forwarded-For", "203.0.113.1"}}).status,
+            200);
+  EXPECT_EQ(http(host.port(), "GET", "/fx/tight", {{"X-Forwarded-For", "203.0.113.1"}}).status,
+            429);
+  EXPECT_EQ(http(host.port(), "GET", "/fx/tight", {{"X-Forwarded-For", "203.0.113.2"}}).status,
+            200);
+}
+
+TEST(IdentityConfig, UntrustedPeersCannotForgeTheirAddress) {
+  Host host(
+      "version: 1\n"
+      "server: {listen: 127.0.0.1:0}\n"
+      "auth: {enabled: false}\n"
+      "plugins_dir: " FIXTURE_PLUGIN_DIR
+      "\n"
+      "plugins:\n"
+      "  fixture_good: {}\n");
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  auto r = http(host.port(), "GET", "/api/good/items/1", {{"X-Forwarded-For", "203.0.113.9"}});
+  EXPECT_EQ(std::string(json(r)["remote"].GetString()), "127.0.0.1");
+}
+
+}  // namespace
+}  // namespace itest

@@ -387,9 +387,12 @@ bool parse_listen(const std::string& listen, ServerConfig& server, std::string& 
   return true;
 }
 
+std::optional<std::vector<std::string>> read_string_list(Walk& walk, const Field& f);
+
 void load_server(Walk& walk, const Field& f, ServerConfig& server) {
-  const std::vector<std::string> keys = {"listen", "threads", "max_body_bytes", "drain_seconds",
-                                         "shutdown_timeout_seconds"};
+  const std::vector<std::string> keys = {
+      "listen",         "threads", "max_body_bytes", "drain_seconds", "shutdown_timeout_seconds",
+      "trusted_proxies"};
   each_entry(walk, f, keys, [&](const Field& v, const std::string& key, Mark) {
     if (key == "listen") {
       std::string error;
@@ -404,6 +407,8 @@ void load_server(Walk& walk, const Field& f, ServerConfig& server) {
       if (auto d = read_number(walk, v, 0, false)) server.drain_seconds = *d;
     } else if (key == "shutdown_timeout_seconds") {
       if (auto d = read_number(walk, v, 0, true)) server.shutdown_timeout_seconds = *d;
+    } else if (key == "trusted_proxies") {
+      if (auto list = read_string_list(walk, v)) server.trusted_proxies = *list;
     }
   });
 }

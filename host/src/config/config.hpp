@@ -55,6 +55,9 @@ struct ServerConfig {
   uint64_t max_body_bytes = 10 * 1024 * 1024;
   double drain_seconds = 0;  // after SIGTERM: /readyz is 503 this long before accept stops
   double shutdown_timeout_seconds = 10;  // bound on finishing in-flight requests
+  // Peers (IP literals) whose X-Forwarded-For is believed: a request from one of them is taken to
+  // come from the last address in that header not itself a trusted proxy.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct LogConfig {

@@ -373,6 +373,36 @@ class RequestHandler : public Http::Handler {
     send(response, out, status, json);
   }
 
+  // The caller's address: the peer, or — when the peer is a trusted proxy — the last
+  // X-Forwarded-For entry that is not itself a trusted proxy.
+  std::string client_address(const std::string& peer, const Http::Request& request) const {
+    const auto& proxies = state_->config.server.trusted_proxies;
+    auto trusted = [&](const std::string& a) {
+      return std::find(proxies.begin(), proxies.end(), a) != proxies.end();
+    };
+    if (proxies.empty() || !trusted(peer)) return peer;
+    auto header = request.headers().tryGetRaw("X-Forwarded-For");
+    if (!header) return peer;
+    std::string list = header->value();
+    size_t end = list.size();
+    while (end > 0) {
+      size_t comma = list.rfind(',', end - 1);
+      size_t start = comma == std::string::npos ? 0 : comma + 1;
+      std::string hop = list.substr(start, end - start);
+      hop.erase(0, hop.find_first_not_of(" \t"));
+      hop.erase(hop.find_last_not_of(" \t") + 1);
+      bool printable =
+          !hop.empty() && hop.size() <= 64 && std::all_of(hop.begin(), hop.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c)) || c == '.' || c == ':';
+          });
+      if (!printable) return peer;  // not an address: believe nothing further left
+      if (!trusted(hop)) return hop;
+      if (comma == std::string::npos) break;
+      end = comma;
+    }
+    return peer;
+  }
+
   // An error the host answers on a plugin's route, in that plugin's envelope when it registered
   // an error formatter.
   void respond_route_error(Http::ResponseWriter& response, Outcome& out, const RouteEntry* route,
@@ -471,7 +501,7 @@ class RequestHandler : public Http::Handler {
       return respond_error(response, out, 400, "BAD_REQUEST",
                            "the path must not contain \".\" or \"..\" segments or NUL bytes");
     }
-    rq.remote = request.address().host();
+    rq.remote = client_address(request.address().host(), request);
     rq.headers = collect_headers(request);
     rq.cookies.emplace();
     for (const auto& cookie : request.cookies())
