@@ -4,6 +4,7 @@
 
 #include <plughost/plugin.hpp>
 
+#include "engine.hpp"
 #include "events.hpp"
 #include "schema.hpp"
 #include "steps.hpp"
@@ -18,6 +19,9 @@ class AutomatePlugin : public plughost::sdk::Plugin {
     if (sodium_init() < 0) throw plughost::sdk::Error(PH_ERR_INTERNAL, "libsodium failed to start");
     services_ = services();
     migration("0001_initial", kSchemaV1);
+    migration("0002_execution_inputs", kSchemaV2);
+    task(kRunExecutionTask, "Runs one workflow execution along its graph",
+         [this](plughost::sdk::TaskContext& t) { run_execution(services_, t); });
 
     step("logging", "Logs a rendered message", run_logging_step);
     step("transform", "Builds a JSON object from templates", run_transform_step);
@@ -31,12 +35,16 @@ class AutomatePlugin : public plughost::sdk::Plugin {
     serve("DELETE", "/api/automate/workflows/:id/", "Delete a workflow", "workflows.write",
           delete_workflow);
     events_.webhook_secrets = read_webhook_secrets(config());
+    events_.on_stored = [this](const StoredEvent& e) { start_executions(services_, e); };
     serve_events("POST", "/api/automate/webhooks/:source/",
                  "Ingest a signed webhook event (HMAC-SHA256 of the body)", "public",
                  ingest_webhook, PH_ROUTE_CSRF_EXEMPT);
     serve_events("POST", "/api/automate/events/", "Emit an event (dedupe_key makes it idempotent)",
                  "events.write", emit_event);
     serve("GET", "/api/automate/events/", "List stored events", "events.read", list_events);
+    serve("GET", "/api/automate/executions/", "List executions", "workflows.read", list_executions);
+    serve("GET", "/api/automate/executions/:id/", "Get an execution with its steps",
+          "workflows.read", get_execution);
     serve("GET", "/api/automate/workflows/:id/versions/", "Prior versions of a workflow",
           "workflows.read", list_workflow_versions);
   }

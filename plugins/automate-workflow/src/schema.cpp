@@ -71,4 +71,9 @@ CREATE TABLE automate_execution_steps (
 );
 )sql";
 
+const char* const kSchemaV2 = R"sql(
+ALTER TABLE automate_executions ADD COLUMN graph TEXT;
+ALTER TABLE automate_executions ADD COLUMN event TEXT;
+)sql";
+
 }  // namespace automate

@@ -5,5 +5,7 @@ namespace automate {
 
 // Migration 0001: workflows, their prior versions, events, executions and execution steps.
 extern const char* const kSchemaV1;
+// Migration 0002: an execution keeps the graph it runs and the event that started it.
+extern const char* const kSchemaV2;
 
 }  // namespace automate

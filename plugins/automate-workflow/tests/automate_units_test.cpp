@@ -2,9 +2,12 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <plughost/json.hpp>
+
 #include "basics.hpp"
 #include "graph.hpp"
 #include "signature.hpp"
+#include "templates.hpp"
 
 namespace automate {
 namespace {
@@ -68,6 +71,30 @@ TEST(automate_units, WebhookSignatureIsHmacSha256OfTheRawBody) {
   EXPECT_EQ(signature_from_headers(std::string_view("sha256=ab"), std::nullopt), "ab");
   EXPECT_EQ(signature_from_headers(std::string_view("ab"), std::string_view("cd")), std::nullopt);
   EXPECT_EQ(signature_from_headers(std::nullopt, std::string_view("cd")), "cd");
+}
+
+TEST(automate_units, TemplatesReadPathsOnlyAndNameMissingKeys) {
+  auto context = parse(R"({"event":{"type":"t","payload":{"n":2,"s":"x","list":[5,6]}},
+                           "steps":{"a":{"output":{"ok":true}}}})");
+  rapidjson::Document out;
+  auto& a = out.GetAllocator();
+  auto render = [&](const char* config) {
+    return plughost::sdk::to_json(render_templates(parse(config), context, a));
+  };
+  EXPECT_EQ(render(R"({"v":"{{ event.payload.n }}"})"), R"({"v":2})");
+  EXPECT_EQ(render(R"({"v":"n={{event.payload.n}} s={{ event.payload.s }}"})"),
+            R"({"v":"n=2 s=x"})");
+  EXPECT_EQ(render(R"(["{{ event.payload.list.1 }}","{{ previous.a.ok }}"])"), R"([6,true])");
+  EXPECT_EQ(render(R"({"k":"{{ steps.a.output.ok }} {{ event.type }}"})"), R"({"k":"true t"})");
+  EXPECT_THROW(render(R"({"v":"{{ event.payload.missing }}"})"), TemplateError);
+  EXPECT_THROW(render(R"({"v":"{{ env.HOME }}"})"), TemplateError);
+  EXPECT_THROW(render(R"({"v":"{{ event.payload.n + 1 }}"})"), TemplateError);
+  EXPECT_THROW(render(R"({"v":"{{ event.type"})"), TemplateError);
+  try {
+    render(R"({"v":"{{ event.payload.missing }}"})");
+  } catch (const TemplateError& e) {
+    EXPECT_STREQ(e.what(), "missing key 'event.payload.missing'");
+  }
 }
 
 }  // namespace
