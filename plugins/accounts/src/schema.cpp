@@ -97,6 +97,11 @@ ALTER TABLE accounts_users ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts_users ADD COLUMN totp_locked_until BIGINT;
 )sql";
 
+// The last TOTP step accepted per user: a code of that step or an earlier one is refused.
+constexpr const char* kTotpLastStep = R"sql(
+ALTER TABLE accounts_users ADD COLUMN totp_last_step BIGINT;
+)sql";
+
 std::string with_id(std::string sql, const std::string& id) {
   for (size_t at; (at = sql.find("{ID}")) != std::string::npos;) sql.replace(at, 4, id);
   return sql;
@@ -109,6 +114,7 @@ const std::vector<Migration>& migrations() {
       {"0001_accounts", with_id(kInitial, "INTEGER PRIMARY KEY AUTOINCREMENT"),
        with_id(kInitial, "BIGSERIAL PRIMARY KEY")},
       {"0002_accounts_2fa_lockout", k2faLockout, k2faLockout},
+      {"0003_accounts_totp_last_step", kTotpLastStep, kTotpLastStep},
   };
   return all;
 }

@@ -70,7 +70,9 @@ void obtain_token_pair(const Services& svc, const sdk::Request& rq, sdk::Respons
     auto code = string_member(body, "code", 16);
     std::optional<std::string> secret =
         user.totp_secret ? unseal(svc.settings.keys, *user.totp_secret) : std::nullopt;
-    if (!code || !secret || !totp_verify(*secret, *code, now_seconds())) {
+    std::optional<int64_t> step =
+        code && secret ? totp_match_step(*secret, *code, now_seconds()) : std::nullopt;
+    if (!step || !claim_totp_step(svc.db, user.id, *step)) {
       if (code && !code->empty()) {
         record_failed_2fa(svc.db, user.id, svc.settings.max_2fa_attempts,
                           svc.settings.lockout_seconds);

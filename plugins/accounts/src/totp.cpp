@@ -85,12 +85,17 @@ std::string totp_code(std::string_view secret, int64_t step) {
 }
 
 bool totp_verify(std::string_view secret, std::string_view code, int64_t now_seconds) {
+  return totp_match_step(secret, code, now_seconds).has_value();
+}
+
+std::optional<int64_t> totp_match_step(std::string_view secret, std::string_view code,
+                                       int64_t now_seconds) {
   int64_t step = now_seconds / kTotpStepSeconds;
-  bool ok = false;
+  std::optional<int64_t> matched;
   for (int64_t s = step - 1; s <= step + 1; ++s) {
-    ok = secure_equals(totp_code(secret, s), code) || ok;  // no early exit
+    if (secure_equals(totp_code(secret, s), code)) matched = s;  // no early exit
   }
-  return ok;
+  return matched;
 }
 
 std::string otpauth_uri(std::string_view issuer, std::string_view account,

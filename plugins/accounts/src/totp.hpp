@@ -24,6 +24,10 @@ std::string totp_code(std::string_view secret, int64_t step);
 // True when `code` is the code of the step of `now_seconds` or of one step either side.
 // Compares in constant time.
 bool totp_verify(std::string_view secret, std::string_view code, int64_t now_seconds);
+// Like totp_verify, but answers which step the code belongs to (the latest, should two match),
+// so that callers can refuse a step at or below the last one they accepted (replay).
+std::optional<int64_t> totp_match_step(std::string_view secret, std::string_view code,
+                                       int64_t now_seconds);
 
 // otpauth://totp/<issuer>:<account>?secret=…&issuer=…&algorithm=SHA1&digits=6&period=30
 std::string otpauth_uri(std::string_view issuer, std::string_view account,

@@ -33,11 +33,20 @@ std::string code_of(const rapidjson::Value& body) {
   return *code;
 }
 
-bool totp_matches(const Services& svc, const std::optional<std::string>& sealed,
-                  std::string_view code) {
-  if (!sealed) return false;
+// The step `code` belongs to under the sealed secret, or nullopt.
+std::optional<int64_t> totp_step(const Services& svc, const std::optional<std::string>& sealed,
+                                 std::string_view code) {
+  if (!sealed) return std::nullopt;
   std::optional<std::string> secret = unseal(svc.settings.keys, *sealed);
-  return secret && totp_verify(*secret, code, now_seconds());
+  if (!secret) return std::nullopt;
+  return totp_match_step(*secret, code, now_seconds());
+}
+
+// True when `code` is the user's current TOTP and its step was not accepted before; the step is
+// then spent, so the same code (or an earlier one) never works twice.
+bool totp_accepted(const Services& svc, const User& user, std::string_view code) {
+  std::optional<int64_t> step = totp_step(svc, user.totp_secret, code);
+  return step && claim_totp_step(svc.db, user.id, *step);
 }
 
 // Replaces the user's recovery codes; returns the new ones (the only time they exist in clear).
@@ -97,10 +106,9 @@ void confirm_2fa_setup(const Services& svc, const sdk::Request& rq, sdk::Respons
   std::string code = code_of(parse_body(rq));
   if (user.totp_enabled) throw failure(400, "Two-factor authentication is already enabled");
   if (!user.totp_pending_secret) throw failure(400, "Two-factor setup has not been started");
-  if (!totp_matches(svc, user.totp_pending_secret, code)) {
-    throw failure(400, "Invalid verification code");
-  }
-  enable_totp(svc.db, user.id, *user.totp_pending_secret);
+  std::optional<int64_t> step = totp_step(svc, user.totp_pending_secret, code);
+  if (!step) throw failure(400, "Invalid verification code");
+  enable_totp(svc.db, user.id, *user.totp_pending_secret, *step);
   svc.log(PH_LOG_INFO, "user " + std::to_string(user.id) + " enabled two-factor authentication",
           &rq);
   rs.json_text(JsonObject().flag("success", true).flag("totp_enabled", true).done());
@@ -122,7 +130,7 @@ void verify_2fa_login(const Services& svc, const sdk::Request& rq, sdk::Response
     throw two_factor_locked(remaining);
   }
   bool ok = recovery ? spend_recovery_code(svc.db, user->id, code)
-                     : totp_matches(svc, user->totp_secret, code);
+                     : totp_accepted(svc, *user, code);
   if (!ok) {
     record_failed_2fa(svc.db, user->id, svc.settings.max_2fa_attempts,
                       svc.settings.lockout_seconds);
@@ -162,7 +170,7 @@ void regenerate_recovery_codes(const Services& svc, const sdk::Request& rq, sdk:
   rapidjson::Document body = parse_body(rq);
   require_password(user, body);
   if (!user.totp_enabled) throw failure(400, "Two-factor authentication is not enabled");
-  if (!totp_matches(svc, user.totp_secret, code_of(body))) {
+  if (!totp_accepted(svc, user, code_of(body))) {
     throw failure(400, "Invalid verification code");
   }
   rs.json_text(JsonObject()

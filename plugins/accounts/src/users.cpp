@@ -254,13 +254,25 @@ void set_pending_totp(const Db& db, int64_t id, const std::optional<std::string>
   update(db, id, "totp_pending_secret = :s", [&](sdk::Statement& st) { st.bind("s", sealed); });
 }
 
-void enable_totp(const Db& db, int64_t id, std::string_view sealed) {
-  update(db, id, "totp_secret = :s, totp_pending_secret = NULL, totp_enabled = 1",
-         [&](sdk::Statement& st) { st.bind("s", sealed); });
+void enable_totp(const Db& db, int64_t id, std::string_view sealed, int64_t step) {
+  update(db, id,
+         "totp_secret = :s, totp_pending_secret = NULL, totp_enabled = 1, totp_last_step = :step",
+         [&](sdk::Statement& st) { st.bind("s", sealed).bind("step", step); });
+}
+
+bool claim_totp_step(const Db& db, int64_t id, int64_t step) {
+  return db.sql(
+               "UPDATE accounts_users SET totp_last_step = :step"
+               " WHERE id = :id AND (totp_last_step IS NULL OR totp_last_step < :step)")
+             .bind("id", id)
+             .bind("step", step)
+             .exec() == 1;
 }
 
 void disable_totp(const Db& db, int64_t id) {
-  update(db, id, "totp_secret = NULL, totp_pending_secret = NULL, totp_enabled = 0", no_params);
+  update(db, id,
+         "totp_secret = NULL, totp_pending_secret = NULL, totp_enabled = 0, totp_last_step = NULL",
+         no_params);
 }
 
 }  // namespace accounts

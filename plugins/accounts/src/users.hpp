@@ -92,7 +92,11 @@ bool clear_2fa_failures(const Db& db, int64_t id);
 // Voids every access token issued so far.
 void bump_token_generation(const Db& db, int64_t id);
 void set_pending_totp(const Db& db, int64_t id, const std::optional<std::string>& sealed);
-void enable_totp(const Db& db, int64_t id, std::string_view sealed);
+// Turns TOTP on with `sealed`; `step` (the step of the code that confirmed it) is spent.
+void enable_totp(const Db& db, int64_t id, std::string_view sealed, int64_t step);
+// Records `step` as the user's last accepted TOTP step, in one statement; false (a replay, or a
+// concurrent use of the same code) when that step or a later one was already accepted.
+bool claim_totp_step(const Db& db, int64_t id, int64_t step);
 void disable_totp(const Db& db, int64_t id);
 
 }  // namespace accounts

@@ -60,6 +60,9 @@ TEST(accounts_totp, AcceptsOneStepEitherSideOnly) {
   EXPECT_FALSE(totp_verify(secret, totp_code(secret, now / 30 - 2), now));
   EXPECT_FALSE(totp_verify(secret, totp_code(secret, now / 30 + 2), now));
   EXPECT_FALSE(totp_verify(secret, "", now));
+  EXPECT_EQ(totp_match_step(secret, totp_code(secret, now / 30 - 1), now), now / 30 - 1);
+  EXPECT_EQ(totp_match_step(secret, totp_code(secret, now / 30 + 1), now), now / 30 + 1);
+  EXPECT_FALSE(totp_match_step(secret, totp_code(secret, now / 30 + 2), now).has_value());
 }
 
 TEST(accounts_base32, MatchesRfc4648VectorsAndRoundTrips) {

@@ -27,7 +27,8 @@ struct Enrolled {
   std::vector<std::string> recovery_codes;
 };
 
-// Turns 2FA on for the admin signed in on `c`.
+// Turns 2FA on for the admin signed in on `c`. This spends the current TOTP step: the next TOTP a
+// test sends is code_for(secret, 1), the next step's (still inside the ±1 step window).
 Enrolled enroll(Client& c) {
   Enrolled e;
   auto setup = c.post("/api/auth/2fa/setup", body_with("password", kAdminPassword));
@@ -92,7 +93,7 @@ TEST(accounts_two_factor, PartialSessionReachesNothingButVerify) {
   EXPECT_EQ(c.get("/api/admin/users").status, 401);
   EXPECT_EQ(c.post("/api/auth/api-keys", "{\"name\":\"x\"}").status, 401);
 
-  auto verify = c.post("/api/auth/2fa/verify", body_with("code", code_for(e.secret)));
+  auto verify = c.post("/api/auth/2fa/verify", body_with("code", code_for(e.secret, 1)));
   ASSERT_EQ(verify.status, 200) << verify.body;
   EXPECT_EQ(str(json(verify)["user"], "email"), kAdminEmail);
   EXPECT_NE(c.set_cookie("dango_session").find("HttpOnly"), std::string::npos);
@@ -177,7 +178,7 @@ TEST(accounts_two_factor, RegenerateNeedsPasswordAndCodeAndVoidsOldCodes) {
             400);
   auto r = c->post("/api/auth/2fa/regenerate-recovery",
                    "{\"password\":\"" + std::string(kAdminPassword) + "\",\"code\":\"" +
-                       code_for(e.secret) + "\"}");
+                       code_for(e.secret, 1) + "\"}");
   ASSERT_EQ(r.status, 200) << r.body;
   auto d = json(r);
   ASSERT_EQ(d["recovery_codes"].Size(), 8u);
@@ -214,7 +215,7 @@ TEST(accounts_two_factor, TokenEndpointWantsTheCodeToo) {
   auto without = http(host->port(), "POST", "/api/auth/token/", {}, "{" + creds + "}");
   EXPECT_EQ(without.status, 401) << without.body;
   auto with = http(host->port(), "POST", "/api/auth/token/", {},
-                   "{" + creds + ",\"code\":\"" + code_for(e.secret) + "\"}");
+                   "{" + creds + ",\"code\":\"" + code_for(e.secret, 1) + "\"}");
   EXPECT_EQ(with.status, 200) << with.body;
 }
 
@@ -290,6 +291,25 @@ TEST(accounts_two_factor, ACorrectCodeEndsTheStreak) {
   Client again(host->port());
   password_step(again);
   EXPECT_EQ(again.post("/api/auth/2fa/verify", body_with("code", e.recovery_codes[1])).status, 200);
+}
+
+TEST(accounts_two_factor, ATotpCodeWorksOnceAndEarlierStepsNeverAgain) {
+  auto host = start_host();
+  Enrolled e = enroll(*admin(host->port()));
+  std::string next = code_for(e.secret, 1);
+  Client first(host->port());
+  password_step(first);
+  ASSERT_EQ(first.post("/api/auth/2fa/verify", body_with("code", next)).status, 200);
+  Client replay(host->port());
+  password_step(replay);
+  auto again = replay.post("/api/auth/2fa/verify", body_with("code", next));
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_EQ(str(json(again), "message"), "Invalid verification code");
+  EXPECT_EQ(http(host->port(), "POST", "/api/auth/token/", {}, token_body(next)).status, 401);
+  // An earlier step's code (still inside the ±1 window) is refused too.
+  EXPECT_EQ(http(host->port(), "POST", "/api/auth/token/", {}, token_body(code_for(e.secret)))
+                .status,
+            401);
 }
 
 TEST(accounts_two_factor, APartialSessionOpensAtMostOneFullSession) {
