@@ -143,13 +143,19 @@ void accept_invite(const Services& svc, const sdk::Request& rq, sdk::Response& r
   auto password = string_member(body, "password", kMaxPasswordLength * 2);
   auto display_name = string_member(body, "display_name", 200);
   if (!token || !password) throw failure(400, "Invalid request body");
-  std::optional<User> user = find_user_by_invite(svc.db, sha256_hex(*token));
+  std::string token_hash = sha256_hex(*token);
+  std::optional<User> user = find_user_by_invite(svc.db, token_hash);
   if (!user || !user->invite_expires_at || *user->invite_expires_at <= now_seconds() ||
       !user->is_active) {
     throw failure(400, "This invite link is invalid or has expired");
   }
   require_strong_password(*password, user->email);
-  set_password(svc.db, user->id, hash_password(svc.settings.password_cost, *password), false);
+  // The check above is only a fast answer: the link is spent by the UPDATE itself, so of
+  // concurrent uses exactly one sets a password.
+  if (!set_password_by_link(svc.db, user->id, token_hash,
+                            hash_password(svc.settings.password_cost, *password))) {
+    throw failure(400, "This invite link is invalid or has expired");
+  }
   if (display_name && !display_name->empty()) set_display_name(svc.db, user->id, *display_name);
   clear_lock(svc.db, user->id);
   delete_user_sessions(svc.db, user->id);

@@ -173,6 +173,20 @@ void set_password(const Db& db, int64_t id, std::string_view hash, bool must_cha
          });
 }
 
+bool set_password_by_link(const Db& db, int64_t id, std::string_view token_hash,
+                          std::string_view hash) {
+  return db.sql(
+               "UPDATE accounts_users SET password_hash = :hash, must_change_password = 0,"
+               " invite_token_hash = NULL, invite_expires_at = NULL, updated_at = :now"
+               " WHERE id = :id AND invite_token_hash = :h AND invite_expires_at > :now"
+               " AND is_active = 1")
+             .bind("hash", hash)
+             .bind("now", now_seconds())
+             .bind("id", id)
+             .bind("h", token_hash)
+             .exec() == 1;
+}
+
 void set_invite(const Db& db, int64_t id, std::string_view token_hash, int64_t expires_at) {
   update(db, id, "invite_token_hash = :h, invite_expires_at = :exp",
          [&](sdk::Statement& st) { st.bind("h", token_hash).bind("exp", expires_at); });

@@ -68,6 +68,11 @@ std::optional<int64_t> insert_user(const Db& db, const NewUser& u);
 
 // Sets the password, clears any invite/reset token and must_change_password as given.
 void set_password(const Db& db, int64_t id, std::string_view hash, bool must_change_password);
+// Spends an invite/reset link: sets the password only while the user is active and `token_hash`
+// is still its unexpired link, in one statement. False when the link is invalid, expired or was
+// spent (e.g. by a concurrent request).
+bool set_password_by_link(const Db& db, int64_t id, std::string_view token_hash,
+                          std::string_view hash);
 void set_invite(const Db& db, int64_t id, std::string_view token_hash, int64_t expires_at);
 void set_display_name(const Db& db, int64_t id, std::string_view name);
 void set_role(const Db& db, int64_t id, std::string_view role);

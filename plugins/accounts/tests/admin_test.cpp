@@ -2,7 +2,9 @@
 // password-reset links, deactivation, deletion and the last-admin rules.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ctime>
+#include <thread>
 
 #include "support.hpp"
 
@@ -276,6 +278,43 @@ TEST(accounts_admin_users, APasswordChangeKeepsApiKeys) {
                             "\",\"new_password\":\"Brand-New-Lantern-55\"}");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(http(host->port(), "GET", "/api/auth/me", {{"X-API-Key", key}}).status, 200);
+}
+
+TEST(accounts_admin_users, ConcurrentUsesOfOneLinkSetOnePassword) {
+  auto host = start_host();
+  auto adm = admin(host->port());
+  int64_t vic = create_user(*adm, "vic@example.com", "viewer", kViewerPassword);
+  auto reset = adm->post(user_path(vic, "/reset-password"));
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  std::string token = link_token(str(json(reset), "reset_url"));
+  std::vector<int> statuses(6, 0);
+  std::vector<std::string> messages(statuses.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto r = http(host->port(), "POST", "/api/auth/accept-invite", {},
+                    "{\"token\":\"" + token + "\",\"password\":\"Brand-New-Lantern-5" +
+                        std::to_string(i) + "\"}");
+      statuses[i] = r.status;
+      if (r.status != 200) messages[i] = str(json(r), "message");
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(std::count(statuses.begin(), statuses.end(), 200), 1);
+  size_t winner = std::find(statuses.begin(), statuses.end(), 200) - statuses.begin();
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    if (i == winner) continue;
+    EXPECT_EQ(statuses[i], 400);
+    EXPECT_EQ(messages[i], "This invite link is invalid or has expired");
+  }
+  Client c(host->port());
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    EXPECT_EQ(c.post("/api/auth/login", login_body("vic@example.com",
+                                                    "Brand-New-Lantern-5" + std::to_string(i)))
+                  .status,
+              i == winner ? 200 : 400)
+        << i;
+  }
 }
 
 TEST(accounts_admin_users, UnknownIdsAre404) {
