@@ -35,7 +35,14 @@ class AutomatePlugin : public plughost::sdk::Plugin {
     serve("DELETE", "/api/automate/workflows/:id/", "Delete a workflow", "workflows.write",
           delete_workflow);
     events_.webhook_secrets = read_webhook_secrets(config());
-    events_.on_stored = [this](const StoredEvent& e) { start_executions(services_, e); };
+    // The event is stored either way; a failure to queue its runs is logged, not answered.
+    events_.on_stored = [this](const StoredEvent& e) {
+      try {
+        start_executions(services_, e);
+      } catch (const std::exception& ex) {
+        warn("automate: could not queue the executions of event " + e.id + ": " + ex.what());
+      }
+    };
     serve_events("POST", "/api/automate/webhooks/:source/",
                  "Ingest a signed webhook event (HMAC-SHA256 of the body)", "public",
                  ingest_webhook, PH_ROUTE_CSRF_EXEMPT);

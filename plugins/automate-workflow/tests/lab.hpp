@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -25,7 +26,15 @@ inline const char* kWorkflows = "/api/automate/workflows/";
 // A started host with the plugin (its `config:` given) and the test authenticator.
 class Lab {
  public:
+  // On PostgreSQL (PLUGHOST_TEST_POSTGRES_URL, one database for the whole run) every tenant a
+  // test names gets a per-Lab prefix, so tests never see each other's rows.
   explicit Lab(const std::string& plugin_config = "{}") : dir_(plughost::testing::make_temp_dir()) {
+    const char* pg = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+    std::string storage = "sqlite://" + dir_ + "/automate.db";
+    if (pg && *pg) {
+      storage = pg;
+      tenant_prefix_ = fs::path(dir_).filename().string() + "-";
+    }
     std::string plugins = dir_ + "/plugins";
     fs::create_directories(plugins);
     fs::create_symlink(PLUGHOST_TEST_PLUGIN_DIR "/plughost_automate-workflow.so",
@@ -43,9 +52,9 @@ class Lab {
         "    editor: [workflows.read, workflows.write, events.write, events.read]\n"
         "    viewer: [workflows.read]\n"
         "rate_limits: {enabled: false}\n"
-        "storage: {url: \"sqlite://" +
-        dir_ + "/automate.db\", pool_size: 3}\n" +
-        "tasks: {workers: 2, poll_interval_seconds: 0.05}\n" + "plugins_dir: " + plugins +
+        "storage: {url: \"" +
+        storage + "\", pool_size: 3}\n" + "tasks: {workers: 2, poll_interval_seconds: 0.05}\n" +
+        "plugins_dir: " + plugins +
         "\n"
         "plugins:\n"
         "  automate_test_auth: {}\n"
@@ -66,7 +75,11 @@ class Lab {
                     const std::string& body = {}, const std::string& role = "admin",
                     const std::string& tenant = {}, Headers headers = {}) {
     if (!role.empty()) headers["Authorization"] = "Bearer " + role;
-    if (!tenant.empty()) headers["X-Tenant-ID"] = tenant;
+    if (!tenant_prefix_.empty()) {
+      headers["X-Tenant-ID"] = tenant_prefix_ + (tenant.empty() ? "default" : tenant);
+    } else if (!tenant.empty()) {
+      headers["X-Tenant-ID"] = tenant;
+    }
     if (!body.empty()) headers["Content-Type"] = "application/json";
     return plughost::testing::http(host_->port(), method, path, headers, body);
   }
@@ -80,6 +93,7 @@ class Lab {
 
  private:
   std::string dir_;
+  std::string tenant_prefix_;
   std::unique_ptr<Host> host_;
   bool ready_ = false;
 };
