@@ -2,6 +2,7 @@
 
 #include "crypto.hpp"
 #include "replies.hpp"
+#include "users.hpp"
 
 namespace accounts {
 namespace {
@@ -115,7 +116,10 @@ std::optional<int64_t> redeem_refresh_token(const Services& svc, std::string_vie
                         .exec();
     if (spent == 1) return user_id;
   }
+  // A spent token presented again means it leaked: end the whole family, and every access token
+  // issued so far (they may have been minted by whoever holds the leaked token).
   revoke_refresh_tokens(svc.db, user_id);
+  bump_token_generation(svc.db, user_id);
   return std::nullopt;
 }
 

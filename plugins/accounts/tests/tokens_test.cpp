@@ -119,6 +119,25 @@ TEST(accounts_tokens, RefreshRotatesAndAReusedTokenRevokesTheFamily) {
   EXPECT_EQ(http(port, "POST", "/api/auth/token/refresh/", {}, "{}").status, 400);
 }
 
+TEST(accounts_tokens, AReusedRefreshTokenAlsoVoidsTheUsersAccessTokens) {
+  auto host = start_host();
+  int port = host->port();
+  auto first = token_pair(port);
+  auto refresh = [&](const std::string& token) {
+    return http(port, "POST", "/api/auth/token/refresh/", {}, "{\"refresh\":\"" + token + "\"}");
+  };
+  auto rotated = refresh(str(first, "refresh"));
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  std::string access = str(json(rotated), "access");
+  ASSERT_EQ(http(port, "GET", "/api/auth/me", bearer(access)).status, 200);
+  ASSERT_EQ(http(port, "GET", "/api/auth/me", bearer(str(first, "access"))).status, 200);
+  EXPECT_EQ(refresh(str(first, "refresh")).status, 401);
+  EXPECT_EQ(http(port, "GET", "/api/auth/me", bearer(access)).status, 401);
+  EXPECT_EQ(http(port, "GET", "/api/auth/me", bearer(str(first, "access"))).status, 401);
+  // A fresh sign-in works again.
+  EXPECT_EQ(http(port, "GET", "/api/auth/me", bearer(str(token_pair(port), "access"))).status, 200);
+}
+
 TEST(accounts_tokens, PasswordChangeVoidsAccessAndRefreshTokens) {
   auto host = start_host();
   int port = host->port();
