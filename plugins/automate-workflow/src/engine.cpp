@@ -132,10 +132,9 @@ rapidjson::Value execution_json(const Statement& st, Alloc& a) {
   return o;
 }
 
-constexpr const char* kExecutionColumns =
+constexpr const char* kExecutionSelect =
     "SELECT id, workflow_id, workflow_name, workflow_version, status, attempt, trigger_event_id, "
-    "trace_id, created_at, started_at, finished_at, duration_ms, error_summary, context "
-    "FROM automate_executions";
+    "trace_id, created_at, started_at, finished_at, duration_ms, error_summary, context";
 
 }  // namespace
 
@@ -240,21 +239,8 @@ void list_executions(const Services& p, const Request& rq, Response& rs) {
     if (since) st.bind(":since", *since);
     if (until) st.bind(":until", *until);
   };
-  int64_t count = 0;
-  {
-    auto st = p.sql("SELECT COUNT(*) FROM automate_executions" + where);
-    bind(st);
-    if (st.step()) count = st.int64(0);
-  }
-  rapidjson::Document doc;
-  auto& a = doc.GetAllocator();
-  rapidjson::Value results(rapidjson::kArrayType);
-  auto st = p.sql(kExecutionColumns + where + " ORDER BY created_at DESC, id DESC LIMIT " +
-                  std::to_string(page.size) + " OFFSET " + std::to_string(page.offset()));
-  bind(st);
-  while (st.step()) results.PushBack(execution_json(st, a), a);
-  write_page(doc, rq, page, count, std::move(results));
-  rs.json(doc);
+  answer_page(p, rq, rs, page, kExecutionSelect, "FROM automate_executions" + where,
+              "created_at DESC, id DESC", bind, execution_json);
 }
 
 void get_execution(const Services& p, const Request& rq, Response& rs) {
@@ -262,7 +248,8 @@ void get_execution(const Services& p, const Request& rq, Response& rs) {
   rapidjson::Document doc;
   auto& a = doc.GetAllocator();
   {
-    auto st = p.sql(std::string(kExecutionColumns) + " WHERE tenant = :tenant AND id = :id");
+    auto st = p.sql(std::string(kExecutionSelect) +
+                    " FROM automate_executions WHERE tenant = :tenant AND id = :id");
     st.bind(":tenant", rq.tenant()).bind(":id", id);
     if (!st.step()) throw HttpError(404, "NOT_FOUND", "Execution not found");
     static_cast<rapidjson::Value&>(doc) = execution_json(st, a);

@@ -60,6 +60,20 @@ void insert_event(const Services& p, const StoredEvent& e, const std::optional<s
       .exec();
 }
 
+rapidjson::Value event_json(const Statement& st, rapidjson::Document::AllocatorType& a) {
+  rapidjson::Value v(rapidjson::kObjectType);
+  v.AddMember("id", str(st.text(0), a), a);
+  v.AddMember("source", str(st.text(1), a), a);
+  v.AddMember("type", str(st.text(2), a), a);
+  v.AddMember("payload", parse_into(st.text(3), a), a);
+  rapidjson::Value key;
+  if (!st.is_null(4)) key = str(st.text(4), a);
+  v.AddMember("dedupe_key", key, a);
+  v.AddMember("trace_id", str(st.text(5), a), a);
+  v.AddMember("created_at", str(st.text(6), a), a);
+  return v;
+}
+
 rapidjson::Document body_object(const Request& rq) {
   rapidjson::Document body = rq.json();
   if (!body.IsObject()) throw HttpError(400, "VALIDATION_ERROR", "The body must be a JSON object");
@@ -138,7 +152,7 @@ void list_events(const Services& p, const Request& rq, Response& rs) {
   Page page = read_page(rq);
   auto source = rq.query("source");
   auto type = rq.query("type");
-  std::string where = " FROM automate_events WHERE tenant = :tenant";
+  std::string where = "FROM automate_events WHERE tenant = :tenant";
   if (source) where += " AND source = :source";
   if (type) where += " AND type = :type";
   auto bind = [&](Statement& st) {
@@ -146,34 +160,8 @@ void list_events(const Services& p, const Request& rq, Response& rs) {
     if (source) st.bind(":source", *source);
     if (type) st.bind(":type", *type);
   };
-  int64_t count = 0;
-  {
-    auto st = p.sql("SELECT COUNT(*)" + where);
-    bind(st);
-    if (st.step()) count = st.int64(0);
-  }
-  rapidjson::Document doc;
-  auto& a = doc.GetAllocator();
-  rapidjson::Value results(rapidjson::kArrayType);
-  auto st = p.sql("SELECT id, source, type, payload, dedupe_key, trace_id, created_at" + where +
-                  " ORDER BY created_at DESC, id DESC LIMIT " + std::to_string(page.size) +
-                  " OFFSET " + std::to_string(page.offset()));
-  bind(st);
-  while (st.step()) {
-    rapidjson::Value v(rapidjson::kObjectType);
-    v.AddMember("id", str(st.text(0), a), a);
-    v.AddMember("source", str(st.text(1), a), a);
-    v.AddMember("type", str(st.text(2), a), a);
-    v.AddMember("payload", parse_into(st.text(3), a), a);
-    rapidjson::Value key;
-    if (!st.is_null(4)) key = str(st.text(4), a);
-    v.AddMember("dedupe_key", key, a);
-    v.AddMember("trace_id", str(st.text(5), a), a);
-    v.AddMember("created_at", str(st.text(6), a), a);
-    results.PushBack(v, a);
-  }
-  write_page(doc, rq, page, count, std::move(results));
-  rs.json(doc);
+  answer_page(p, rq, rs, page, "SELECT id, source, type, payload, dedupe_key, trace_id, created_at",
+              where, "created_at DESC, id DESC", bind, event_json);
 }
 
 }  // namespace automate

@@ -28,4 +28,30 @@ Page read_page(const plughost::sdk::Request& rq);
 void write_page(rapidjson::Document& doc, const plughost::sdk::Request& rq, const Page& page,
                 int64_t count, rapidjson::Value results);
 
+// Answers one page of a list: counts "SELECT COUNT(*) <from_where>", reads "<select> <from_where>
+// ORDER BY <order>" limited to the page, calls bind(Statement&) on both statements and
+// row(Statement&, allocator) -> rapidjson::Value for each row, and sends the envelope.
+template <typename Db, typename Bind, typename Row>
+void answer_page(const Db& db, const plughost::sdk::Request& rq, plughost::sdk::Response& rs,
+                 const Page& page, const std::string& select, const std::string& from_where,
+                 const std::string& order, Bind bind, Row row) {
+  int64_t count = 0;
+  {
+    auto st = db.sql("SELECT COUNT(*) " + from_where);
+    bind(st);
+    if (st.step()) count = st.int64(0);
+  }
+  rapidjson::Document doc;
+  auto& a = doc.GetAllocator();
+  rapidjson::Value results(rapidjson::kArrayType);
+  {
+    auto st = db.sql(select + " " + from_where + " ORDER BY " + order + " LIMIT " +
+                     std::to_string(page.size) + " OFFSET " + std::to_string(page.offset()));
+    bind(st);
+    while (st.step()) results.PushBack(row(st, a), a);
+  }
+  write_page(doc, rq, page, count, std::move(results));
+  rs.json(doc);
+}
+
 }  // namespace automate

@@ -184,7 +184,7 @@ void list_workflows(const Services& p, const Request& rq, Response& rs) {
   std::string order = order_by(rq);
   auto enabled = enabled_filter(rq);
   auto search = rq.query("search");
-  std::string where = " FROM automate_workflows WHERE tenant = :tenant";
+  std::string where = "FROM automate_workflows WHERE tenant = :tenant";
   if (enabled) where += " AND enabled = :enabled";
   if (search) {
     where += " AND (LOWER(name) LIKE :p1 ESCAPE '\\' OR LOWER(slug) LIKE :p2 ESCAPE '\\')";
@@ -194,23 +194,8 @@ void list_workflows(const Services& p, const Request& rq, Response& rs) {
     if (enabled) st.bind(":enabled", *enabled ? 1 : 0);
     if (search) st.bind(":p1", like_pattern(*search)).bind(":p2", like_pattern(*search));
   };
-  int64_t count = 0;
-  {
-    auto st = p.sql("SELECT COUNT(*)" + where);
-    bind(st);
-    if (st.step()) count = st.int64(0);
-  }
-  rapidjson::Document doc;
-  auto& a = doc.GetAllocator();
-  rapidjson::Value results(rapidjson::kArrayType);
-  {
-    auto st = p.sql(std::string("SELECT ") + kColumns + where + " ORDER BY " + order + " LIMIT " +
-                    std::to_string(page.size) + " OFFSET " + std::to_string(page.offset()));
-    bind(st);
-    while (st.step()) results.PushBack(row_json(st, a, false), a);
-  }
-  write_page(doc, rq, page, count, std::move(results));
-  rs.json(doc);
+  answer_page(p, rq, rs, page, std::string("SELECT ") + kColumns, where, order, bind,
+              [](const Statement& st, Alloc& a) { return row_json(st, a, false); });
 }
 
 void create_workflow(const Services& p, const Request& rq, Response& rs) {
