@@ -15,33 +15,30 @@ std::optional<int64_t> record_failure(const Services& svc, std::string_view ip,
                                       std::string_view email) {
   const Settings& s = svc.settings;
   int64_t now = now_seconds();
-  auto txn = svc.db.transaction();
-  int64_t failures = 0;
-  {
-    auto st = txn.sql(
-        "SELECT failures, locked_until, updated_at FROM accounts_login_failures"
-        " WHERE ip_address = :ip AND email = :e");
-    st.bind("ip", ip).bind("e", email);
-    if (st.step()) {
-      bool lock_over = !st.is_null(1) && st.int64(1) <= now;
-      bool streak_stale = now - st.int64(2) > s.lockout_seconds;
-      failures = lock_over || streak_stale ? 0 : st.int64(0);
-    }
-  }
-  ++failures;
-  std::optional<int64_t> locked_until;
-  if (failures >= s.lockout_threshold) locked_until = now + s.lockout_seconds;
-  txn.sql(
-         "INSERT INTO accounts_login_failures (ip_address, email, failures, locked_until,"
-         " updated_at) VALUES (:ip, :e, :n, :locked, :now) ON CONFLICT (ip_address, email)"
-         " DO UPDATE SET failures = :n, locked_until = :locked, updated_at = :now")
-      .bind("ip", ip)
+  // One statement, so concurrent failures (PostgreSQL runs them in parallel) each count: the
+  // streak restarts when the last lock is over or the last failure is older than lockout_seconds.
+  // SET expressions see the row's old values; valid on SQLite >= 3.35 and PostgreSQL.
+  const std::string streak =
+      "(CASE WHEN (accounts_login_failures.locked_until IS NOT NULL"
+      " AND accounts_login_failures.locked_until <= :now)"
+      " OR :now - accounts_login_failures.updated_at > :window THEN 1"
+      " ELSE accounts_login_failures.failures + 1 END)";
+  auto st = svc.db.sql(
+      "INSERT INTO accounts_login_failures (ip_address, email, failures, locked_until, updated_at)"
+      " VALUES (:ip, :e, 1, CASE WHEN 1 >= :threshold THEN CAST(:locked AS BIGINT) ELSE NULL END,"
+      " :now) ON CONFLICT (ip_address, email) DO UPDATE SET failures = " +
+      streak + ", locked_until = CASE WHEN " + streak +
+      " >= :threshold THEN CAST(:locked AS BIGINT) ELSE NULL END, updated_at = :now"
+      " RETURNING failures, locked_until");
+  st.bind("ip", ip)
       .bind("e", email)
-      .bind("n", failures)
-      .bind("locked", locked_until)
       .bind("now", now)
-      .exec();
-  txn.commit();
+      .bind("window", s.lockout_seconds)
+      .bind("threshold", static_cast<int64_t>(s.lockout_threshold))
+      .bind("locked", now + s.lockout_seconds);
+  std::optional<int64_t> locked_until;
+  if (st.step() && !st.is_null(1)) locked_until = st.int64(1);
+  st.exec();
   return locked_until;
 }
 

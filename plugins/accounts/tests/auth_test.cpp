@@ -2,6 +2,8 @@
 // HTTP against the real host.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "support.hpp"
 
 namespace accounts_test {
@@ -114,6 +116,21 @@ TEST(accounts_lockout, FifthFailureLocksThePairWith423UntilAnAdminUnlocks) {
   EXPECT_EQ(
       c.post("/api/auth/login", login_body("eve@example.com", "Sunny-Meadow-Passphrase-42")).status,
       200);
+}
+
+TEST(accounts_lockout, ConcurrentFailuresAllCount) {
+  HostSetup s;
+  s.accounts = "      lockout_threshold: 8\n";
+  auto host = start_host(s);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      http(host->port(), "POST", "/api/auth/login", {}, login_body(kAdminEmail, "wrong-guess"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto r = http(host->port(), "POST", "/api/auth/login", {}, login_body(kAdminEmail, kAdminPassword));
+  EXPECT_EQ(r.status, 423) << r.body;
 }
 
 TEST(accounts_lockout, UnknownEmailsLockToo) {

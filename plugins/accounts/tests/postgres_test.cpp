@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <thread>
 
 #include "support.hpp"
 #include "totp.hpp"
@@ -72,6 +73,24 @@ TEST(accounts_postgres, EveryTableWorksOnPostgres) {
       adm->del("/api/admin/users/" + std::to_string(id), "{\"confirm_email\":\"pg@example.com\"}")
           .status,
       200);
+}
+
+TEST(accounts_postgres, ConcurrentLoginFailuresAllCount) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  if (!url || !*url) GTEST_SKIP() << "PLUGHOST_TEST_POSTGRES_URL is not set";
+  HostSetup s;
+  s.storage_url = url;
+  s.accounts = "      lockout_threshold: 8\n";
+  auto host = start_host(s);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      http(host->port(), "POST", "/api/auth/login", {}, login_body("racer@example.com", "guess"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto r = http(host->port(), "POST", "/api/auth/login", {}, login_body("racer@example.com", "x"));
+  EXPECT_EQ(r.status, 423) << r.body;
 }
 
 }  // namespace
