@@ -188,6 +188,36 @@ void start_executions(const Services& p, const StoredEvent& event) {
   }
 }
 
+void replay_execution(const Services& p, const Request& rq, Response& rs) {
+  std::string original(rq.param("id").value_or("")), id = new_uuid();
+  int64_t copied =
+      p.sql(
+           "INSERT INTO automate_executions (id, tenant, workflow_id, workflow_name, "
+           "workflow_version, status, attempt, trigger_event_id, context, trace_id, created_at, "
+           "graph, event) SELECT :id, tenant, workflow_id, workflow_name, workflow_version, "
+           "'QUEUED', 1, trigger_event_id, context, trace_id, :now, graph, event "
+           "FROM automate_executions WHERE tenant = :tenant AND id = :original")
+          .bind(":id", id)
+          .bind(":now", now_iso())
+          .bind(":tenant", rq.tenant())
+          .bind(":original", original)
+          .exec();
+  if (copied == 0) throw HttpError(404, "NOT_FOUND", "Execution not found");
+  std::string trace;
+  {
+    auto st = p.sql("SELECT trace_id FROM automate_executions WHERE id = :id");
+    st.bind(":id", id);
+    if (st.step()) trace = st.text(0);
+  }
+  p.enqueue({kRunExecutionKind, R"({"execution_id":")" + id + R"("})", "execution:" + id});
+  rapidjson::Document out(rapidjson::kObjectType);
+  auto& a = out.GetAllocator();
+  out.AddMember("execution_id", str(id, a), a);
+  out.AddMember("message", "Execution queued for replay", a);
+  out.AddMember("trace_id", str(trace, a), a);
+  rs.json(out, 202);
+}
+
 void run_execution(const Services& p, plughost::sdk::TaskContext& task) {
   auto payload = task.payload();
   if (!payload.HasMember("execution_id") || !payload["execution_id"].IsString()) return;

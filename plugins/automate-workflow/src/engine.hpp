@@ -28,6 +28,10 @@ void list_executions(const Services& p, const Request& rq, Response& rs);
 // GET /api/automate/executions/:id/ — with its steps.
 void get_execution(const Services& p, const Request& rq, Response& rs);
 
+// POST /api/automate/executions/:id/replay/ — 202 {execution_id, message, trace_id}: a new
+// execution of the same workflow version on the same event, with the same trace id.
+void replay_execution(const Services& p, const Request& rq, Response& rs);
+
 // `input` with every top-level key that names a credential replaced by "***REDACTED***".
 rapidjson::Value redact_secrets(const rapidjson::Value& input,
                                 rapidjson::Document::AllocatorType& alloc);

@@ -52,6 +52,9 @@ class AutomatePlugin : public plughost::sdk::Plugin {
     serve("GET", "/api/automate/executions/", "List executions", "workflows.read", list_executions);
     serve("GET", "/api/automate/executions/:id/", "Get an execution with its steps",
           "workflows.read", get_execution);
+    serve("POST", "/api/automate/executions/:id/replay/",
+          "Run an execution again on the same input and trace id", "workflows.write",
+          replay_execution);
     serve("GET", "/api/automate/workflows/:id/versions/", "Prior versions of a workflow",
           "workflows.read", list_workflow_versions);
   }

@@ -149,6 +149,24 @@ TEST(automate_engine, MissingTemplateKeyFailsTheStepNamingIt) {
   EXPECT_STREQ(steps[1]["status"].GetString(), "FAILED");
   EXPECT_NE(std::string(steps[1]["error"].GetString()).find("missing key 'event.payload.nope'"),
             std::string::npos);
+
+  // A replay is a new execution on the same input and trace id.
+  std::string first_id = list["results"][0]["id"].GetString();
+  auto replay = lab.call("POST", executions_path(first_id + "/replay/"));
+  ASSERT_EQ(replay.status, 202) << replay.body;
+  auto queued = json(replay);
+  EXPECT_STREQ(queued["message"].GetString(), "Execution queued for replay");
+  EXPECT_STREQ(queued["trace_id"].GetString(), detail["trace_id"].GetString());
+  EXPECT_NE(queued["execution_id"].GetString(), first_id);
+  finished_executions(lab, 2);
+  auto again =
+      json(lab.call("GET", executions_path(std::string(queued["execution_id"].GetString()) + "/")));
+  EXPECT_STREQ(again["status"].GetString(), "FAILED");
+  EXPECT_STREQ(again["trigger_event_id"].GetString(), detail["trigger_event_id"].GetString());
+  EXPECT_EQ(again["steps"].Size(), 2u);
+  EXPECT_EQ(lab.call("POST", executions_path(first_id + "/replay/"), {}, "viewer").status, 403);
+  EXPECT_EQ(lab.call("POST", executions_path(first_id + "/replay/"), {}, "admin", "globex").status,
+            404);
 }
 
 }  // namespace
