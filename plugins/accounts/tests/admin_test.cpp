@@ -308,12 +308,19 @@ TEST(accounts_admin_users, ConcurrentUsesOfOneLinkSetOnePassword) {
     EXPECT_EQ(messages[i], "This invite link is invalid or has expired");
   }
   Client c(host->port());
+  auto login = [&](size_t i) {
+    return c
+        .post("/api/auth/login",
+              login_body("vic@example.com", "Brand-New-Lantern-5" + std::to_string(i)))
+        .status;
+  };
+  // The winner first: the five losing passwords that follow are exactly the lockout threshold,
+  // which answers 400 until the sixth attempt.
+  EXPECT_EQ(login(winner), 200);
   for (size_t i = 0; i < statuses.size(); ++i) {
-    EXPECT_EQ(c.post("/api/auth/login", login_body("vic@example.com",
-                                                    "Brand-New-Lantern-5" + std::to_string(i)))
-                  .status,
-              i == winner ? 200 : 400)
-        << i;
+    if (i != winner) {
+      EXPECT_EQ(login(i), 400) << i;
+    }
   }
 }
 
