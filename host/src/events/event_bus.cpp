@@ -63,7 +63,12 @@ void EventBus::start() {
 }
 
 void EventBus::stop() {
-  if (stopping_.exchange(true)) return;
+  {
+    // Set under the lock the dispatcher waits with, else a stop that lands between its predicate
+    // check and its sleep is never seen (a host failing right after start hung here).
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.exchange(true)) return;
+  }
   cv_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
   if (listener_.joinable()) listener_.join();

@@ -142,7 +142,10 @@ void TaskQueue::stop() {
   // Workers first: their handlers may take a while to wind down, and their leases must be
   // renewed until they have (else another host would start the same task).
   for (size_t i = 0; i + 1 < threads_.size(); ++i) threads_[i].join();
-  lease_stop_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // the lease thread's wait must not miss it
+    lease_stop_ = true;
+  }
   wake_.notify_all();
   if (!threads_.empty()) threads_.back().join();
   threads_.clear();
