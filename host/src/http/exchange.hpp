@@ -47,4 +47,13 @@ std::string percent_decode(std::string_view in, bool plus_is_space);
 std::vector<std::pair<std::string, std::string>> collect_headers(
     const Pistache::Http::Request& request);
 
+// The request's headers and cookies, collected on first use and kept in `rq`, so the host's
+// middleware and the plugin accessors read one copy. Pistache's CookieJar::get() returns a copy:
+// keeping our own lets views outlive the call.
+const std::vector<std::pair<std::string, std::string>>& request_headers(const ph_request& rq);
+const std::vector<std::pair<std::string, std::string>>& request_cookies(const ph_request& rq);
+// A header by case-insensitive name, or a cookie by exact name; nullptr when absent.
+const std::string* find_header(const ph_request& rq, std::string_view name);
+const std::string* find_cookie(const ph_request& rq, std::string_view name);
+
 }  // namespace plughost

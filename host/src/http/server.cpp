@@ -225,20 +225,6 @@ bool reserved_header(const std::string& name) {
   return false;
 }
 
-const std::string* find_header(const ph_request& rq, std::string_view name) {
-  for (const auto& [k, v] : *rq.headers) {
-    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), name.size()) == 0) return &v;
-  }
-  return nullptr;
-}
-
-const std::string* find_cookie(const ph_request& rq, std::string_view name) {
-  for (const auto& [k, v] : *rq.cookies) {
-    if (k == name) return &v;
-  }
-  return nullptr;
-}
-
 // "." and ".." segments are refused rather than resolved: a path means what it says, so no
 // spelling of it can reach a route other than the one it names.
 bool has_dot_segment(std::string_view path) {
@@ -435,7 +421,7 @@ class RequestHandler : public Http::Handler {
 
   Credentials credentials_of(const ph_request& rq) const {
     Credentials c;
-    c.cookies = *rq.cookies;
+    c.cookies = request_cookies(rq);
     if (const std::string* auth = find_header(rq, "authorization")) {
       if (auth->size() > 7 && strncasecmp(auth->c_str(), "Bearer ", 7) == 0) {
         c.bearer = auth->substr(7);
@@ -502,10 +488,6 @@ class RequestHandler : public Http::Handler {
                            "the path must not contain \".\" or \"..\" segments or NUL bytes");
     }
     rq.remote = client_address(request.address().host(), request);
-    rq.headers = collect_headers(request);
-    rq.cookies.emplace();
-    for (const auto& cookie : request.cookies())
-      rq.cookies->emplace_back(cookie.name, cookie.value);
     if (const std::string* tenant = find_header(rq, "x-tenant-id")) {
       if (!valid_tenant_id(*tenant)) {
         return respond_error(response, out, 400, "VALIDATION_ERROR",
@@ -865,6 +847,34 @@ std::vector<std::pair<std::string, std::string>> collect_headers(const Http::Req
     out.emplace_back(lower(name), raw.value());
   }
   return out;
+}
+
+const std::vector<std::pair<std::string, std::string>>& request_headers(const ph_request& rq) {
+  if (!rq.headers) rq.headers = collect_headers(*rq.http);
+  return *rq.headers;
+}
+
+const std::vector<std::pair<std::string, std::string>>& request_cookies(const ph_request& rq) {
+  if (!rq.cookies) {
+    rq.cookies.emplace();
+    for (const auto& cookie : rq.http->cookies())
+      rq.cookies->emplace_back(cookie.name, cookie.value);
+  }
+  return *rq.cookies;
+}
+
+const std::string* find_header(const ph_request& rq, std::string_view name) {
+  for (const auto& [k, v] : request_headers(rq)) {
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), name.size()) == 0) return &v;
+  }
+  return nullptr;
+}
+
+const std::string* find_cookie(const ph_request& rq, std::string_view name) {
+  for (const auto& [k, v] : request_cookies(rq)) {
+    if (k == name) return &v;
+  }
+  return nullptr;
 }
 
 HttpServer::HttpServer(Logger& log, const Config& config, const PluginSet& plugins,

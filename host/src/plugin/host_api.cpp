@@ -24,13 +24,6 @@ std::string str_or_empty(const char* s) {
   return s ? s : "";
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // ---- registration ----------------------------------------------------------------------------
 
 int check_registering(ph_host* host, ph_error* err) {
@@ -176,11 +169,6 @@ ph_str request_path_param(const ph_request* r, const char* name, size_t len) {
   return kAbsent;
 }
 
-const std::vector<std::pair<std::string, std::string>>& headers_of(const ph_request* r) {
-  if (!r->headers) r->headers = collect_headers(*r->http);
-  return *r->headers;
-}
-
 const std::vector<std::pair<std::string, std::string>>& query_of(const ph_request* r) {
   if (!r->query) {
     r->query.emplace();
@@ -193,11 +181,8 @@ const std::vector<std::pair<std::string, std::string>>& query_of(const ph_reques
 }
 
 ph_str request_header(const ph_request* r, const char* name, size_t len) {
-  std::string_view key(name, len);
-  for (const auto& [k, v] : headers_of(r)) {
-    if (iequals(k, key)) return view(v);
-  }
-  return kAbsent;
+  const std::string* value = find_header(*r, std::string_view(name, len));
+  return value ? view(*value) : kAbsent;
 }
 
 ph_str request_query_param(const ph_request* r, const char* name, size_t len) {
@@ -209,17 +194,8 @@ ph_str request_query_param(const ph_request* r, const char* name, size_t len) {
 }
 
 ph_str request_cookie(const ph_request* r, const char* name, size_t len) {
-  if (!r->cookies) {
-    // Pistache's CookieJar::get() returns a copy; keep our own so the view outlives the call.
-    r->cookies.emplace();
-    for (const auto& cookie : r->http->cookies())
-      r->cookies->emplace_back(cookie.name, cookie.value);
-  }
-  std::string_view key(name, len);
-  for (const auto& [k, v] : *r->cookies) {
-    if (k == key) return view(v);
-  }
-  return kAbsent;
+  const std::string* value = find_cookie(*r, std::string_view(name, len));
+  return value ? view(*value) : kAbsent;
 }
 
 void request_each_query_param(const ph_request* r, ph_pair_visitor visit, void* ctx) {
@@ -227,7 +203,7 @@ void request_each_query_param(const ph_request* r, ph_pair_visitor visit, void* 
 }
 
 void request_each_header(const ph_request* r, ph_pair_visitor visit, void* ctx) {
-  for (const auto& [k, v] : headers_of(r)) visit(ctx, view(k), view(v));
+  for (const auto& [k, v] : request_headers(*r)) visit(ctx, view(k), view(v));
 }
 
 // ---- response --------------------------------------------------------------------------------
