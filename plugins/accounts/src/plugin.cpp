@@ -34,7 +34,7 @@ class Accounts : public sdk::Plugin {
       settings.csrf_cookie_name = host_auth["csrf_cookie"].GetString();
     }
     for (const Migration& m : migrations()) migration(m.name, m.sql, m.sql_postgres);
-    services_ = std::make_unique<Services>(api(), host(), std::move(settings), role_names());
+    services_ = std::make_unique<accounts::Services>(api(), host(), std::move(settings), role_names());
     services_->dummy_password_hash =
         hash_password(services_->settings.password_cost, random_token());
     if (create_bootstrap_admin(*services_)) info("created the bootstrap admin account");
@@ -122,7 +122,7 @@ class Accounts : public sdk::Plugin {
           });
   }
 
-  static void oauth_not_configured(const Services&, const sdk::Request& rq, sdk::Response&) {
+  static void oauth_not_configured(const accounts::Services&, const sdk::Request& rq, sdk::Response&) {
     throw failure(404, "OAuth provider '" + std::string(rq.param("provider").value_or("")) +
                            "' is not configured");
   }
@@ -137,7 +137,7 @@ class Accounts : public sdk::Plugin {
     return names;
   }
 
-  std::unique_ptr<Services> services_;
+  std::unique_ptr<accounts::Services> services_;
 };
 
 }  // namespace accounts

@@ -17,7 +17,7 @@ using plughost::sdk::RouteSpec;
 class AutomatePlugin : public plughost::sdk::Plugin {
   void init() override {
     if (sodium_init() < 0) throw plughost::sdk::Error(PH_ERR_INTERNAL, "libsodium failed to start");
-    services_ = services();
+    services_ = make_services();
     migration("0001_initial", kSchemaV1);
     migration("0002_execution_inputs", kSchemaV2);
     task(kRunExecutionTask, "Runs one workflow execution along its graph",
@@ -59,8 +59,8 @@ class AutomatePlugin : public plughost::sdk::Plugin {
           "workflows.read", list_workflow_versions);
   }
 
-  Services services() {
-    Services s;
+  automate::Services make_services() {
+    automate::Services s;
     s.api = api();
     s.host = host();
     s.step_types = [this] {
@@ -76,14 +76,14 @@ class AutomatePlugin : public plughost::sdk::Plugin {
     return s;
   }
 
-  using Handler = void (*)(const Services&, const Request&, Response&);
+  using Handler = void (*)(const automate::Services&, const Request&, Response&);
   void serve(const char* method, const char* path, const char* summary, const char* permission,
              Handler handler, uint32_t flags = 0) {
     route(RouteSpec{method, path, summary, permission, {}, {}, {}, flags},
           [this, handler](const Request& rq, Response& rs) { handler(services_, rq, rs); });
   }
 
-  using EventHandler = void (*)(const Services&, const EventSettings&, const Request&, Response&);
+  using EventHandler = void (*)(const automate::Services&, const EventSettings&, const Request&, Response&);
   void serve_events(const char* method, const char* path, const char* summary,
                     const char* permission, EventHandler handler, uint32_t flags = 0) {
     route(
@@ -102,7 +102,7 @@ class AutomatePlugin : public plughost::sdk::Plugin {
         });
   }
 
-  Services services_;
+  automate::Services services_;
   EventSettings events_;
 };
 

@@ -392,81 +392,13 @@ struct ConnectorInfo {
   std::string description;
 };
 
-// Base class of a plugin. Override init() to register routes, tasks and connectors; the host
-// calls it once on the main thread. Everything registered lives until shutdown().
-class Plugin {
+// The host's services — storage, tasks, connectors, events, logging, self-description — as a
+// small copyable handle. sdk::Plugin is one; hand `services()` to the parts of a plugin that need
+// the host (a store, an engine) instead of the whole plugin. Any thread, between init and shutdown.
+class Services {
  public:
-  virtual ~Plugin() = default;
-  virtual void init() = 0;
-  virtual void shutdown() {}
-
-  // Called by the export macro before init(); not for plugin code.
-  void attach(const ph_host_api* api, ph_host* host) {
-    api_ = api;
-    host_ = host;
-    std::string error;
-    if (!parse_json(detail::view(api_->config_json(host_)), config_, error)) config_.SetObject();
-  }
-
- protected:
-  // ---- registration (only inside init) ----
-  void route(RouteSpec spec, RouteHandler handler) {
-    auto binding = std::make_unique<RouteBinding>(RouteBinding{api_, std::move(handler)});
-    ph_route r{};
-    r.struct_size = sizeof(ph_route);
-    r.method = spec.method.c_str();
-    r.path = spec.path.c_str();
-    r.summary = spec.summary.c_str();
-    r.permission = spec.permission.empty() ? nullptr : spec.permission.c_str();
-    r.rate_class = spec.rate_class.empty() ? nullptr : spec.rate_class.c_str();
-    r.request_schema = spec.request_schema.empty() ? nullptr : spec.request_schema.c_str();
-    r.response_schema = spec.response_schema.empty() ? nullptr : spec.response_schema.c_str();
-    r.handler = &route_trampoline;
-    r.user_data = binding.get();
-    r.flags = spec.flags;
-    check(api_->register_route(host_, &r, &scratch_.err), "register_route " + spec.path);
-    routes_.push_back(std::move(binding));
-  }
-  void get(std::string path, RouteHandler h, std::string summary = {}) {
-    route({"GET", std::move(path), std::move(summary), {}, {}, {}, {}}, std::move(h));
-  }
-  void post(std::string path, RouteHandler h, std::string summary = {}) {
-    route({"POST", std::move(path), std::move(summary), {}, {}, {}, {}}, std::move(h));
-  }
-
-  void task(const std::string& name, const std::string& description, TaskHandler handler) {
-    auto binding = std::make_unique<TaskBinding>(TaskBinding{api_, std::move(handler)});
-    ph_task_kind t{sizeof(ph_task_kind), name.c_str(), description.c_str(), &task_trampoline,
-                   binding.get()};
-    check(api_->register_task(host_, &t, &scratch_.err), "register_task " + name);
-    tasks_.push_back(std::move(binding));
-  }
-
-  void connector(const ConnectorSpec& spec, ConnectorHandler handler) {
-    auto binding = std::make_unique<ConnectorBinding>(ConnectorBinding{api_, std::move(handler)});
-    ph_connector c{sizeof(ph_connector),
-                   spec.kind.c_str(),
-                   spec.name.c_str(),
-                   spec.description.c_str(),
-                   spec.config_schema.empty() ? nullptr : spec.config_schema.c_str(),
-                   &connector_trampoline,
-                   binding.get()};
-    check(api_->register_connector(host_, &c, &scratch_.err),
-          "register_connector " + spec.kind + "/" + spec.name);
-    connectors_.push_back(std::move(binding));
-  }
-
-  // Only inside init, once.
-  void error_formatter(ErrorFormatter formatter) {
-    error_formatter_ =
-        std::make_unique<FormatterBinding>(FormatterBinding{api_, std::move(formatter)});
-    check(api_->register_error_formatter(host_, &error_formatter_trampoline, error_formatter_.get(),
-                                         &scratch_.err),
-          "register_error_formatter");
-  }
-
-  // ---- services (any time between init and shutdown, any thread) ----
-  const rapidjson::Document& config() const { return config_; }
+  Services() = default;
+  Services(const ph_host_api* api, ph_host* host) : api_(api), host_(host) {}
 
   // {"enabled", "csrf_cookie", "csrf_header", "roles": {"admin": ["*"], …}} from the host's
   // `auth:` config.
@@ -530,24 +462,8 @@ class Plugin {
                                  persist ? 1 : 0, &eb.err);
     if (rc != PH_OK) throw Error(rc, std::string("publish failed: ") + eb.text);
   }
-  // Only inside init. The handler runs on the host's event thread.
-  void subscribe(const std::string& pattern, EventHandler handler) {
-    auto binding = std::make_unique<EventBinding>(EventBinding{std::move(handler)});
-    check(api_->event_subscribe(host_, pattern.c_str(), &event_trampoline, binding.get(),
-                                &scratch_.err),
-          "subscribe " + pattern);
-    events_.push_back(std::move(binding));
-  }
 
   // ---- schedules ----
-  // Only inside init: enqueues `task_kind` at each due time of `cron` in `timezone` (UTC if empty).
-  void schedule(const std::string& name, const std::string& cron, const std::string& task_kind,
-                const std::string& timezone = {}, const std::string& payload_json = "{}") {
-    ph_schedule s{sizeof(ph_schedule), name.c_str(),
-                  cron.c_str(),        timezone.empty() ? nullptr : timezone.c_str(),
-                  task_kind.c_str(),   payload_json.c_str()};
-    check(api_->register_schedule(host_, &s, &scratch_.err), "schedule " + name);
-  }
   std::optional<std::string> schedule_json(const std::string& name) const {
     return buffered([&](ph_buffer* out, ph_error* err) {
       return api_->schedule_get(host_, name.c_str(), out, err);
@@ -556,13 +472,7 @@ class Plugin {
 
   // ---- storage ----
   std::string dialect() const { return std::string(detail::view(api_->storage_dialect(host_))); }
-  // Registers (and, if pending, applies) a migration; only inside init, in order.
-  void migration(const std::string& name, const std::string& sql,
-                 const std::string& sql_postgres = {}) {
-    ph_migration m{sizeof(ph_migration), name.c_str(), sql.c_str(),
-                   sql_postgres.empty() ? nullptr : sql_postgres.c_str()};
-    check(api_->register_migration(host_, &m, &scratch_.err), "migration " + name);
-  }
+  // A statement outside any transaction (holds a pooled session until destroyed).
   Statement sql(std::string_view text) const {
     ph_stmt* stmt = nullptr;
     detail::ErrorBuffer eb;
@@ -608,7 +518,12 @@ class Plugin {
   const ph_host_api* api() const { return api_; }
   ph_host* host() const { return host_; }
 
- private:
+  const Services& services() const { return *this; }
+
+ protected:
+  const ph_host_api* api_ = nullptr;
+  ph_host* host_ = nullptr;
+
   template <typename F>
   std::optional<std::string> buffered(F&& call) const {
     std::unique_ptr<ph_buffer, void (*)(ph_buffer*)> out(api_->buffer_new(host_),
@@ -619,7 +534,113 @@ class Plugin {
     if (rc != PH_OK) throw Error(rc, eb.text);
     return std::string(detail::view(api_->buffer_view(out.get())));
   }
+};
 
+// Base class of a plugin. Override init() to register routes, tasks and connectors; the host
+// calls it once on the main thread. Everything registered lives until shutdown().
+class Plugin : public Services {
+ public:
+  virtual ~Plugin() = default;
+  virtual void init() = 0;
+  virtual void shutdown() {}
+
+  // Called by the export macro before init(); not for plugin code.
+  void attach(const ph_host_api* api, ph_host* host) {
+    api_ = api;
+    host_ = host;
+    std::string error;
+    if (!parse_json(detail::view(api_->config_json(host_)), config_, error)) config_.SetObject();
+  }
+
+ protected:
+  const rapidjson::Document& config() const { return config_; }
+
+  // ---- registration (only inside init) ----
+  void route(RouteSpec spec, RouteHandler handler) {
+    auto binding = std::make_unique<RouteBinding>(RouteBinding{api_, std::move(handler)});
+    ph_route r{};
+    r.struct_size = sizeof(ph_route);
+    r.method = spec.method.c_str();
+    r.path = spec.path.c_str();
+    r.summary = spec.summary.c_str();
+    r.permission = spec.permission.empty() ? nullptr : spec.permission.c_str();
+    r.rate_class = spec.rate_class.empty() ? nullptr : spec.rate_class.c_str();
+    r.request_schema = spec.request_schema.empty() ? nullptr : spec.request_schema.c_str();
+    r.response_schema = spec.response_schema.empty() ? nullptr : spec.response_schema.c_str();
+    r.handler = &route_trampoline;
+    r.user_data = binding.get();
+    r.flags = spec.flags;
+    check(api_->register_route(host_, &r, &scratch_.err), "register_route " + spec.path);
+    routes_.push_back(std::move(binding));
+  }
+  void get(std::string path, RouteHandler h, std::string summary = {}) {
+    route({"GET", std::move(path), std::move(summary), {}, {}, {}, {}}, std::move(h));
+  }
+  void post(std::string path, RouteHandler h, std::string summary = {}) {
+    route({"POST", std::move(path), std::move(summary), {}, {}, {}, {}}, std::move(h));
+  }
+
+  void task(const std::string& name, const std::string& description, TaskHandler handler) {
+    auto binding = std::make_unique<TaskBinding>(TaskBinding{api_, std::move(handler)});
+    ph_task_kind t{sizeof(ph_task_kind), name.c_str(), description.c_str(), &task_trampoline,
+                   binding.get()};
+    check(api_->register_task(host_, &t, &scratch_.err), "register_task " + name);
+    tasks_.push_back(std::move(binding));
+  }
+
+  void connector(const ConnectorSpec& spec, ConnectorHandler handler) {
+    auto binding = std::make_unique<ConnectorBinding>(ConnectorBinding{api_, std::move(handler)});
+    ph_connector c{sizeof(ph_connector),
+                   spec.kind.c_str(),
+                   spec.name.c_str(),
+                   spec.description.c_str(),
+                   spec.config_schema.empty() ? nullptr : spec.config_schema.c_str(),
+                   &connector_trampoline,
+                   binding.get()};
+    check(api_->register_connector(host_, &c, &scratch_.err),
+          "register_connector " + spec.kind + "/" + spec.name);
+    connectors_.push_back(std::move(binding));
+  }
+
+  // Only inside init, once.
+  void error_formatter(ErrorFormatter formatter) {
+    error_formatter_ =
+        std::make_unique<FormatterBinding>(FormatterBinding{api_, std::move(formatter)});
+    check(api_->register_error_formatter(host_, &error_formatter_trampoline, error_formatter_.get(),
+                                         &scratch_.err),
+          "register_error_formatter");
+  }
+
+  // ---- events ----
+  // Only inside init. The handler runs on the host's event thread.
+  void subscribe(const std::string& pattern, EventHandler handler) {
+    auto binding = std::make_unique<EventBinding>(EventBinding{std::move(handler)});
+    check(api_->event_subscribe(host_, pattern.c_str(), &event_trampoline, binding.get(),
+                                &scratch_.err),
+          "subscribe " + pattern);
+    events_.push_back(std::move(binding));
+  }
+
+  // ---- schedules ----
+  // Only inside init: enqueues `task_kind` at each due time of `cron` in `timezone` (UTC if empty).
+  void schedule(const std::string& name, const std::string& cron, const std::string& task_kind,
+                const std::string& timezone = {}, const std::string& payload_json = "{}") {
+    ph_schedule s{sizeof(ph_schedule), name.c_str(),
+                  cron.c_str(),        timezone.empty() ? nullptr : timezone.c_str(),
+                  task_kind.c_str(),   payload_json.c_str()};
+    check(api_->register_schedule(host_, &s, &scratch_.err), "schedule " + name);
+  }
+
+  // ---- storage ----
+  // Registers (and, if pending, applies) a migration; only inside init, in order.
+  void migration(const std::string& name, const std::string& sql,
+                 const std::string& sql_postgres = {}) {
+    ph_migration m{sizeof(ph_migration), name.c_str(), sql.c_str(),
+                   sql_postgres.empty() ? nullptr : sql_postgres.c_str()};
+    check(api_->register_migration(host_, &m, &scratch_.err), "migration " + name);
+  }
+
+ private:
   struct RouteBinding {
     const ph_host_api* api;
     RouteHandler fn;
@@ -719,8 +740,6 @@ class Plugin {
     return PH_ERR_INTERNAL;
   }
 
-  const ph_host_api* api_ = nullptr;
-  ph_host* host_ = nullptr;
   rapidjson::Document config_;
   detail::ErrorBuffer scratch_;
   std::vector<std::unique_ptr<RouteBinding>> routes_;
