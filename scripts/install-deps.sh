@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
   build-essential cmake ninja-build ccache pkg-config git
   clang libc++-dev libc++abi-dev libclang-rt-dev
-  libpistache-dev rapidjson-dev libyaml-cpp-dev libsodium-dev
+  libpistache-dev rapidjson-dev libyaml-cpp-dev libsodium-dev libcurl4-openssl-dev
   libboost-dev libboost-filesystem-dev
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -7,6 +7,8 @@
 #include "auth_routes.hpp"
 #include "authenticator.hpp"
 #include "crypto.hpp"
+#include "http_client.hpp"
+#include "oauth.hpp"
 #include "replies.hpp"
 #include "schema.hpp"
 #include "secrets_routes.hpp"
@@ -37,6 +39,8 @@ class Accounts : public sdk::Plugin {
     services_ = std::make_unique<accounts::Services>(api(), host(), std::move(settings), role_names());
     services_->dummy_password_hash =
         hash_password(services_->settings.password_cost, random_token());
+    check_oauth_settings(*services_);
+    init_http_client();
     if (create_bootstrap_admin(*services_)) info("created the bootstrap admin account");
 
     connector({"authenticator", "accounts", "Dango sessions, API keys and access tokens", {}},
@@ -62,10 +66,10 @@ class Accounts : public sdk::Plugin {
     add("DELETE", "/api/auth/api-keys/:key_id", "Revoke an own API key", kSignedIn, revoke_key);
     add("POST", "/api/auth/accept-invite", "Set a password from an invite or reset link", kPublic,
         accept_invite, kLoginRate);
-    add("GET", "/api/auth/oauth/:provider/login", "OAuth sign-in (not configured)", kPublic,
-        oauth_not_configured);
-    add("GET", "/api/auth/oauth/:provider/callback", "OAuth callback (not configured)", kPublic,
-        oauth_not_configured);
+    add("GET", "/api/auth/oauth/:provider/login", "Sign in with an OAuth provider (302)", kPublic,
+        oauth_login, kLoginRate);
+    add("GET", "/api/auth/oauth/:provider/callback", "OAuth sign-in callback (302)", kPublic,
+        oauth_callback, kLoginRate);
     // Automate API tokens
     add("POST", "/api/auth/token", "Access + refresh token for a password", kPublic,
         obtain_token_pair, kLoginRate);
@@ -106,6 +110,10 @@ class Accounts : public sdk::Plugin {
         list_oauth_credentials);
     add("DELETE", "/api/secrets/oauth/:source_type", "Disconnect OAuth credentials", kConfigManage,
         disconnect_oauth);
+    add("GET", "/oauth/connect/:source_type", "Authorise a data source with OAuth (302)",
+        kConfigManage, oauth_connect);
+    add("GET", "/oauth/callback/:source_type", "OAuth data-source callback (302)", kConfigManage,
+        oauth_connect_callback);
   }
 
   // Registers a route whose Failure exceptions become their status and JSON body; anything else
@@ -120,11 +128,6 @@ class Accounts : public sdk::Plugin {
               rs.json_text(f.body(), f.status());
             }
           });
-  }
-
-  static void oauth_not_configured(const accounts::Services&, const sdk::Request& rq, sdk::Response&) {
-    throw failure(404, "OAuth provider '" + std::string(rq.param("provider").value_or("")) +
-                           "' is not configured");
   }
 
   std::set<std::string> role_names() const {

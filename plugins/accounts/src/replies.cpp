@@ -9,6 +9,8 @@ bool is_loopback(std::string_view address) {
   return address.rfind("127.", 0) == 0 || address == "::1" || address == "::ffff:127.0.0.1";
 }
 
+}  // namespace
+
 bool secure_cookie(const Settings& s, const sdk::Request& rq) {
   switch (s.cookie_secure) {
     case CookieSecure::kAlways: return true;
@@ -19,8 +21,6 @@ bool secure_cookie(const Settings& s, const sdk::Request& rq) {
   if (proto && *proto == "https") return true;
   return !is_loopback(rq.remote_address());
 }
-
-}  // namespace
 
 JsonObject& JsonObject::str(const char* key, std::string_view value) {
   w_.Key(key);

@@ -88,6 +88,7 @@ int64_t require_user(const Caller& caller);
 
 // Set-Cookie values. `Secure` follows settings.cookie_secure; in auto mode it is left off only
 // for plain http from a loopback address (no X-Forwarded-Proto: https).
+bool secure_cookie(const Settings& s, const sdk::Request& rq);
 std::string session_cookie(const Settings& s, const sdk::Request& rq, std::string_view token,
                            int64_t max_age_seconds);
 std::string expired_session_cookie(const Settings& s, const sdk::Request& rq);

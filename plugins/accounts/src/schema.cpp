@@ -109,12 +109,27 @@ std::string with_id(std::string sql, const std::string& id) {
 
 }  // namespace
 
+// OAuth authorisation requests in flight: the state is a bearer secret (stored as its SHA-256),
+// spent by the callback; the PKCE verifier is sealed.
+constexpr const char* kOAuthStates = R"sql(
+CREATE TABLE accounts_oauth_states (
+  state_hash TEXT PRIMARY KEY,
+  purpose TEXT NOT NULL,
+  app TEXT NOT NULL,
+  verifier_sealed TEXT NOT NULL,
+  next_path TEXT NOT NULL,
+  user_id BIGINT,
+  expires_at BIGINT NOT NULL
+);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {"0001_accounts", with_id(kInitial, "INTEGER PRIMARY KEY AUTOINCREMENT"),
        with_id(kInitial, "BIGSERIAL PRIMARY KEY")},
       {"0002_accounts_2fa_lockout", k2faLockout, k2faLockout},
       {"0003_accounts_totp_last_step", kTotpLastStep, kTotpLastStep},
+      {"0004_accounts_oauth_states", kOAuthStates, kOAuthStates},
   };
   return all;
 }

@@ -37,6 +37,50 @@ Keys keys_from(const std::string& secret_key) {
   return keys;
 }
 
+std::map<std::string, OAuthApp> oauth_apps(const rapidjson::Value& oauth, const char* group,
+                                           bool sign_in) {
+  std::map<std::string, OAuthApp> apps;
+  auto it = oauth.FindMember(group);
+  if (it == oauth.MemberEnd() || !it->value.IsObject()) return apps;
+  for (const auto& m : it->value.GetObject()) {
+    if (!m.value.IsObject()) continue;
+    const rapidjson::Value& v = m.value;
+    OAuthApp a;
+    a.name = m.name.GetString();
+    const std::string where = std::string("accounts: config oauth.") + group + "." + a.name;
+    a.authorize_url = text(v, "authorize_url", "");
+    a.token_url = text(v, "token_url", "");
+    a.userinfo_url = text(v, "userinfo_url", "");
+    a.client_id = text(v, "client_id", "");
+    a.client_secret = text(v, "client_secret", "");
+    a.redirect_url = text(v, "redirect_url", "");
+    a.email_field = text(v, "email_field", a.email_field);
+    a.allow_signup = flag(v, "allow_signup", a.allow_signup);
+    a.signup_role = text(v, "signup_role", a.signup_role);
+    a.timeout_seconds = static_cast<long>(number(v, "timeout_seconds", a.timeout_seconds));
+    auto scopes = v.FindMember("scopes");
+    if (scopes != v.MemberEnd() && scopes->value.IsArray()) {
+      for (const auto& sc : scopes->value.GetArray()) {
+        if (sc.IsString()) a.scopes += (a.scopes.empty() ? "" : " ") + std::string(sc.GetString());
+      }
+    }
+    auto domains = v.FindMember("allowed_domains");
+    if (domains != v.MemberEnd() && domains->value.IsArray()) {
+      for (const auto& d : domains->value.GetArray()) {
+        if (d.IsString()) a.allowed_domains.push_back(d.GetString());
+      }
+    }
+    if (a.authorize_url.empty() || a.token_url.empty() || a.client_id.empty()) {
+      throw std::invalid_argument(where + " needs authorize_url, token_url and client_id");
+    }
+    if (sign_in && a.userinfo_url.empty()) {
+      throw std::invalid_argument(where + " needs userinfo_url (the e-mail comes from it)");
+    }
+    apps.emplace(a.name, std::move(a));
+  }
+  return apps;
+}
+
 }  // namespace
 
 Settings parse_settings(const rapidjson::Value& c) {
@@ -84,6 +128,12 @@ Settings parse_settings(const rapidjson::Value& c) {
     s.bootstrap_admin.password = text(admin->value, "password", "");
     s.bootstrap_admin.must_change_password =
         flag(admin->value, "must_change_password", s.bootstrap_admin.must_change_password);
+  }
+  auto oauth = config.FindMember("oauth");
+  if (oauth != config.MemberEnd() && oauth->value.IsObject()) {
+    s.oauth_providers = oauth_apps(oauth->value, "providers", /*sign_in=*/true);
+    s.oauth_connections = oauth_apps(oauth->value, "connections", /*sign_in=*/false);
+    s.oauth_state_seconds = number(oauth->value, "state_seconds", s.oauth_state_seconds);
   }
   if (!s.bootstrap_admin.email.empty() && s.bootstrap_admin.password.empty()) {
     throw std::invalid_argument("accounts: config bootstrap_admin.password is empty");

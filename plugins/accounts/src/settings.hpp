@@ -5,7 +5,9 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "crypto.hpp"
 #include "passwords.hpp"
@@ -18,6 +20,24 @@ struct BootstrapAdmin {
   std::string email;  // empty: no bootstrap
   std::string password;
   bool must_change_password = true;
+};
+
+// An OAuth 2.0 client registration (authorization-code flow with PKCE S256): a sign-in provider
+// under oauth.providers, or a data-source connection under oauth.connections.
+struct OAuthApp {
+  std::string name;
+  std::string authorize_url;
+  std::string token_url;
+  std::string userinfo_url;  // sign-in: required; connection: optional (names the account)
+  std::string client_id;
+  std::string client_secret;
+  std::string scopes;        // space-separated
+  std::string redirect_url;  // empty: public_url (or the request's Host) + the callback path
+  std::string email_field = "email";
+  bool allow_signup = false;
+  std::string signup_role = "viewer";
+  std::vector<std::string> allowed_domains;  // empty: any
+  long timeout_seconds = 10;
 };
 
 struct Settings {
@@ -38,6 +58,9 @@ struct Settings {
   std::string totp_issuer = "Dango";
   std::string public_url;  // prefix of invite and reset links; empty: relative links
   PasswordCost password_cost;
+  std::map<std::string, OAuthApp> oauth_providers;    // sign-in, by provider name
+  std::map<std::string, OAuthApp> oauth_connections;  // credentials, by source type
+  int64_t oauth_state_seconds = 600;
   BootstrapAdmin bootstrap_admin;
 };
 

@@ -213,6 +213,10 @@ void record_login(const Db& db, int64_t id) {
   update(db, id, "last_login = :now, failed_login_attempts = 0, locked_until = NULL", no_params);
 }
 
+void set_oauth_provider(const Db& db, int64_t id, std::string_view provider) {
+  update(db, id, "oauth_provider = :p", [&](sdk::Statement& st) { st.bind("p", provider); });
+}
+
 void record_failed_login(const Db& db, int64_t id, std::optional<int64_t> locked_until) {
   update(db, id,
          "failed_login_attempts = failed_login_attempts + 1,"

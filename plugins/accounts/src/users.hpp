@@ -80,6 +80,8 @@ void set_active(const Db& db, int64_t id, bool active);
 void delete_user(const Db& db, int64_t id);
 // A successful sign-in: last_login = now, failure counters cleared.
 void record_login(const Db& db, int64_t id);
+// The OAuth provider the user last signed in with.
+void set_oauth_provider(const Db& db, int64_t id, std::string_view provider);
 // A failed sign-in for an existing account; `locked_until` set when it caused a lock.
 void record_failed_login(const Db& db, int64_t id, std::optional<int64_t> locked_until);
 // Clears the sign-in lock and the second-factor lock (admin unlock, a password set by link).

@@ -8,13 +8,16 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -128,6 +131,58 @@ class Host {
   std::condition_variable cv_;
   std::string out_;
   bool eof_ = false;
+};
+
+// A stand-in for an external HTTP service (an OAuth provider, a webhook target, an
+// OpenAI-compatible API) on 127.0.0.1, port chosen by the OS. One thread serves one connection
+// at a time, one request per connection (it answers `Connection: close`); bodies need a
+// Content-Length. The handler runs on the server thread; requests() is what it was sent.
+struct StubRequest {
+  std::string method;
+  std::string target;  // as sent: path plus query
+  std::string path;
+  std::string query;  // without the '?'
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+struct StubReply {
+  StubReply() = default;
+  StubReply(int status_code, std::string reply_body,
+            std::string type = "application/json")
+      : status(status_code), body(std::move(reply_body)), content_type(std::move(type)) {}
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class StubServer {
+ public:
+  using Handler = std::function<StubReply(const StubRequest&)>;
+  explicit StubServer(Handler handler);
+  ~StubServer();
+  StubServer(const StubServer&) = delete;
+  StubServer& operator=(const StubServer&) = delete;
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<StubRequest> requests() const;
+
+ private:
+  void serve();
+  void handle(int fd);
+
+  Handler handler_;
+  int listen_fd_ = -1;
+  int wake_[2] = {-1, -1};
+  int port_ = 0;
+  mutable std::mutex mu_;
+  std::vector<StubRequest> requests_;
+  std::thread thread_;
 };
 
 struct CommandResult {
@@ -382,6 +437,106 @@ inline CommandResult run_plughost(const std::vector<std::string>& args, const st
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   return r;
+}
+
+inline StubServer::StubServer(Handler handler) : handler_(std::move(handler)) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(listen_fd_, 64) != 0 ||
+      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+      ::pipe2(wake_, O_CLOEXEC) != 0) {
+    throw std::runtime_error(std::string("stub server: ") + std::strerror(errno));
+  }
+  port_ = ntohs(addr.sin_port);
+  thread_ = std::thread([this] { serve(); });
+}
+
+inline StubServer::~StubServer() {
+  char c = 0;
+  if (::write(wake_[1], &c, 1) < 0) { /* the thread also stops on a closed listener */ }
+  if (thread_.joinable()) thread_.join();
+  ::close(listen_fd_);
+  ::close(wake_[0]);
+  ::close(wake_[1]);
+}
+
+inline std::vector<StubRequest> StubServer::requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_;
+}
+
+inline void StubServer::serve() {
+  for (;;) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents) return;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    handle(fd);
+    ::close(fd);
+  }
+}
+
+inline void StubServer::handle(int fd) {
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string data;
+  char buf[8192];
+  size_t head_end;
+  while ((head_end = data.find("\r\n\r\n")) == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  StubRequest rq;
+  std::istringstream head(data.substr(0, head_end));
+  std::string line;
+  std::getline(head, line);
+  std::istringstream request_line(line);
+  request_line >> rq.method >> rq.target;
+  size_t q = rq.target.find('?');
+  rq.path = rq.target.substr(0, q);
+  if (q != std::string::npos) rq.query = rq.target.substr(q + 1);
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t v = line.find_first_not_of(' ', colon + 1);
+    rq.headers[name] = v == std::string::npos ? std::string() : line.substr(v);
+  }
+  size_t length = rq.headers.count("content-length") ? std::stoul(rq.headers["content-length"]) : 0;
+  rq.body = data.substr(head_end + 4);
+  while (rq.body.size() < length) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return;
+    rq.body.append(buf, static_cast<size_t>(n));
+  }
+  rq.body.resize(length);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    requests_.push_back(rq);
+  }
+  StubReply reply = handler_(rq);
+  std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " Stub\r\nContent-Type: " +
+                    reply.content_type + "\r\nContent-Length: " + std::to_string(reply.body.size()) +
+                    "\r\nConnection: close\r\n";
+  for (const auto& [k, v] : reply.headers) out += k + ": " + v + "\r\n";
+  out += "\r\n" + reply.body;
+  size_t sent = 0;
+  while (sent < out.size()) {
+    ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    sent += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace plughost::testing
