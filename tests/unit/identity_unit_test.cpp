@@ -1,4 +1,4 @@
-// Identity pieces without HTTP: the permission rule, the rate limiter's windows, constant-time
+// Identity pieces without HTTP: the permission rule, the rate limiter's sliding window, constant-time
 // comparison and the auth/rate_limits config sections.
 #include <gtest/gtest.h>
 
@@ -27,23 +27,49 @@ TEST(ConstantTime, EqualsOnlyOnSameBytes) {
   EXPECT_TRUE(constant_time_equals("", ""));
 }
 
-TEST(RateLimiter, CountsPerCallerAndRestartsWithTheWindow) {
+TEST(RateLimiter, CountsPerCallerOverASlidingWindow) {
   RateLimitConfig cfg;
-  cfg.classes["tiny"] = RateClass{2, 10};
+  cfg.classes["tiny"] = RateClass{2, 10};  // 10 buckets of 1 s
   RateLimiter limiter(cfg);
-  double t = 1000.0;  // window [1000, 1010)
-  auto a = limiter.hit("tiny", "ip:1", t);
+  auto a = limiter.hit("tiny", "ip:1", 1005.2);
   EXPECT_TRUE(a.allowed);
   EXPECT_EQ(a.remaining, 1);
-  EXPECT_EQ(a.reset_epoch, 1010);
-  EXPECT_TRUE(limiter.hit("tiny", "ip:1", t + 1).allowed);
-  auto refused = limiter.hit("tiny", "ip:1", t + 2);
+  EXPECT_EQ(a.reset_epoch, 1015);  // when this request leaves the window
+  EXPECT_TRUE(limiter.hit("tiny", "ip:1", 1008.5).allowed);
+  auto refused = limiter.hit("tiny", "ip:1", 1009.0);
   EXPECT_FALSE(refused.allowed);
   EXPECT_EQ(refused.remaining, 0);
-  EXPECT_EQ(refused.retry_after, 8);
-  EXPECT_TRUE(limiter.hit("tiny", "ip:2", t + 2).allowed);      // another caller
-  EXPECT_TRUE(limiter.hit("standard", "ip:1", t + 2).allowed);  // another class
-  EXPECT_TRUE(limiter.hit("tiny", "ip:1", 1010.0).allowed);     // next window
+  EXPECT_EQ(refused.reset_epoch, 1015);
+  EXPECT_EQ(refused.retry_after, 6);
+  EXPECT_TRUE(limiter.hit("tiny", "ip:2", 1009.0).allowed);      // another caller
+  EXPECT_TRUE(limiter.hit("standard", "ip:1", 1009.0).allowed);  // another class
+  // A fixed window aligned to 1010 would start afresh here; the sliding one still counts both.
+  EXPECT_FALSE(limiter.hit("tiny", "ip:1", 1011.0).allowed);
+  // 1005.2 slid out at 1015: one slot, taken; 1008.5 still counts.
+  auto later = limiter.hit("tiny", "ip:1", 1015.0);
+  EXPECT_TRUE(later.allowed);
+  EXPECT_EQ(later.remaining, 0);
+  EXPECT_EQ(later.reset_epoch, 1018);
+  EXPECT_FALSE(limiter.hit("tiny", "ip:1", 1017.9).allowed);
+  EXPECT_TRUE(limiter.hit("tiny", "ip:1", 1018.0).allowed);
+  // After a whole quiet window everything is forgotten.
+  auto fresh = limiter.hit("tiny", "ip:1", 2000.0);
+  EXPECT_TRUE(fresh.allowed);
+  EXPECT_EQ(fresh.remaining, 1);
+}
+
+TEST(RateLimiter, LongWindowsUseSixtyBucketsAndLargeLimitsCostNothingMore) {
+  RateLimitConfig cfg;
+  cfg.classes["hourly"] = RateClass{100000, 3600};  // buckets of 60 s
+  RateLimiter limiter(cfg);
+  for (int i = 0; i < 100000; ++i) ASSERT_TRUE(limiter.hit("hourly", "k", 7200.0 + i * 0.01).allowed);
+  auto refused = limiter.hit("hourly", "k", 8300.0);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after, 3600 - 1100);  // the bucket [7200, 7260) leaves at 10800
+  EXPECT_EQ(refused.reset_epoch, 10800);
+  // At 10800 the first bucket (6000 requests) left: exactly 6000 fit again.
+  for (int i = 0; i < 6000; ++i) ASSERT_TRUE(limiter.hit("hourly", "k", 10800.0).allowed) << i;
+  EXPECT_FALSE(limiter.hit("hourly", "k", 10800.0).allowed);
 }
 
 TEST(RateLimiter, UnknownClassUsesTheDefaultAndNoneIsUnlimited) {

@@ -1,8 +1,11 @@
-// rate_limiter.hpp — per-caller request limits by route class, in fixed windows aligned to the
-// epoch (so X-RateLimit-Reset is the same instant for every caller of a class). In-process: with
-// several hosts behind a balancer each host counts its own share.
+// rate_limiter.hpp — per-caller request limits by route class over a sliding window: a request
+// is allowed while fewer than `limit` requests of that caller and class were counted in the last
+// `window_seconds`. The window is kept as (at most) 60 buckets, so memory per caller is fixed
+// whatever the limit and the window slides in steps of window/60 (1 s for a minute). In-process:
+// with several hosts behind a balancer each host counts its own share.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -20,7 +23,7 @@ class RateLimiter {
     bool allowed = true;
     int64_t limit = 0;
     int64_t remaining = 0;
-    int64_t reset_epoch = 0;  // unix seconds when the current window ends
+    int64_t reset_epoch = 0;  // unix seconds when the oldest counted request leaves the window
     int64_t retry_after = 0;  // seconds, when !allowed
   };
 
@@ -33,10 +36,12 @@ class RateLimiter {
   const RateClass* resolve(const std::string& rate_class) const;
 
  private:
+  static constexpr int kMaxBuckets = 60;
   struct Window {
-    int64_t index = 0;  // floor(now / window_seconds)
-    int64_t count = 0;
-    double ends = 0;  // unix seconds
+    int buckets = 0;    // bucket count of the class when this window started
+    int64_t head = 0;   // index (in bucket lengths since the epoch) of the newest bucket
+    int64_t total = 0;  // requests counted in the window
+    std::array<int32_t, kMaxBuckets> counts{};  // counts[index % buckets]
   };
   struct Shard {
     std::mutex mu;
