@@ -1,16 +1,11 @@
-// rate_limiter.hpp — per-caller request limits by route class over a sliding window: a request
-// is allowed while fewer than `limit` requests of that caller and class were counted in the last
-// `window_seconds`. The window is kept as (at most) 60 buckets, so memory per caller is fixed
-// whatever the limit and the window slides in steps of window/60 (1 s for a minute). In-process:
-// with several hosts behind a balancer each host counts its own share.
+// rate_limiter.hpp — per-caller request limits by route class, over the SDK's sliding window
+// (plughost/rate_limit.hpp). In-process: with several hosts behind a balancer each host counts
+// its own share.
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <plughost/rate_limit.hpp>
 #include <string>
-#include <unordered_map>
 
 #include "config/config.hpp"
 
@@ -36,22 +31,8 @@ class RateLimiter {
   const RateClass* resolve(const std::string& rate_class) const;
 
  private:
-  static constexpr int kMaxBuckets = 60;
-  struct Window {
-    int buckets = 0;    // bucket count of the class when this window started
-    int64_t head = 0;   // index (in bucket lengths since the epoch) of the newest bucket
-    int64_t total = 0;  // requests counted in the window
-    std::array<int32_t, kMaxBuckets> counts{};  // counts[index % buckets]
-  };
-  struct Shard {
-    std::mutex mu;
-    std::unordered_map<std::string, Window> windows;
-  };
-  static constexpr size_t kShards = 16;
-  static constexpr size_t kSweepAbove = 4096;  // entries per shard before stale ones are dropped
-
   const RateLimitConfig& config_;
-  Shard shards_[kShards];
+  sdk::SlidingWindowLimiter windows_;
 };
 
 }  // namespace plughost
