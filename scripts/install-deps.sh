@@ -12,6 +12,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl util-linux procps binutils tzdata
   python3-django
+  chromium nodejs npm
 "
 
 missing=""

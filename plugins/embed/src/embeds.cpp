@@ -65,14 +65,27 @@ std::map<std::string, Embed> parse_embeds(const rapidjson::Value& config) {
     }
     std::string key = text(v, "api_key", "");
     std::string key_hash = text(v, "api_key_sha256", "");
+    auto demo = v.FindMember("demo_page");
+    e.demo_page = demo != v.MemberEnd() && demo->value.IsBool() && demo->value.GetBool();
     if (!key.empty()) {
       if (key.size() < 24) throw std::invalid_argument(where + ".api_key is too short (24+ characters)");
       e.key_sha256 = sha256(key);
+      if (e.demo_page) {
+        for (char c : key) {
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+            throw std::invalid_argument(where + ".demo_page needs a key of letters, digits, _ and -");
+          }
+        }
+        e.demo_key = key;
+      }
       sodium_memzero(key.data(), key.size());
     } else if (auto raw = from_hex(key_hash)) {
       e.key_sha256 = *raw;
     } else {
       throw std::invalid_argument(where + " needs api_key or api_key_sha256");
+    }
+    if (e.demo_page && e.demo_key.empty()) {
+      throw std::invalid_argument(where + ".demo_page needs api_key (the page carries the key)");
     }
     e.rate_limit = number(v, "rate_limit", e.rate_limit);
     e.max_queries_per_session = number(v, "max_queries_per_session", e.max_queries_per_session);

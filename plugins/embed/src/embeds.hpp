@@ -31,6 +31,8 @@ struct Embed {
   int top_k = 4;
   std::string llm = "openai";
   std::string system_prompt;
+  bool demo_page = false;
+  std::string demo_key;  // the key, kept only for the demo page
 };
 
 // The embeds of the plugin config, by id. Throws std::invalid_argument naming the embed when

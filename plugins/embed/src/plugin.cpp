@@ -73,6 +73,9 @@ class EmbedPlugin : public sdk::Plugin {
     route({"POST", "/api/embed/:id/chat/", "Send a chat message (X-API-Key, allowed Origin)",
            PH_PERMISSION_PUBLIC, "none", {}, {}, PH_ROUTE_CSRF_EXEMPT},
           [this](const Request& rq, Response& rs) { chat(rq, rs); });
+    route({"GET", "/api/embed/:id/demo/", "A page with the widget, to try it (demo_page: true)",
+           PH_PERMISSION_PUBLIC, "standard", {}, {}, PH_ROUTE_CSRF_EXEMPT},
+          [this](const Request& rq, Response& rs) { demo(rq, rs); });
     for (const char* path : {"/api/embed/:id/config/", "/api/embed/:id/chat/"}) {
       route({"OPTIONS", path, "CORS preflight for the embed's sites", PH_PERMISSION_PUBLIC, "none",
              {}, {}, PH_ROUTE_CSRF_EXEMPT},
@@ -133,6 +136,24 @@ class EmbedPlugin : public sdk::Plugin {
     rs.header("Cache-Control", "public, max-age=300");
     rs.header("Access-Control-Allow-Origin", "*");
     rs.status(200).body(plughost_embed_widget_js());
+  }
+
+  // A page on the host's own origin that includes the widget like a customer's site would.
+  void demo(const Request& rq, Response& rs) const {
+    const Embed& e = find(rq);
+    if (!e.demo_page) throw HttpError(404, "NOT_FOUND", "Embed not found");
+    std::string id = e.id;  // [A-Za-z0-9_-], safe in HTML and URLs
+    std::string page =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Embed demo: " + id +
+        "</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;"
+        "padding:0 1rem;color:#222}</style></head><body><h1>Embed demo</h1><p>This page includes "
+        "the <code>" + id + "</code> widget with one tag, as a customer's site would. Open the chat "
+        "with the button at the bottom right.</p><pre>&lt;script src=\"/api/embed/" + id +
+        "/widget.js\" data-key=\"…\" async&gt;&lt;/script&gt;</pre><script src=\"/api/embed/" + id +
+        "/widget.js\" data-key=\"" + e.demo_key + "\" async></script></body></html>";
+    rs.content_type("text/html; charset=utf-8");
+    rs.header("Cache-Control", "no-store");
+    rs.status(200).body(page);
   }
 
   void preflight(const Request& rq, Response& rs) const {

@@ -98,6 +98,19 @@ TEST(embed_http, WidgetScriptIsServedAndUnknownEmbedsAre404) {
   }
 }
 
+TEST(embed_http, DemoPageIncludesTheWidgetOnlyWhenAsked) {
+  Site site(embed_yaml("          demo_page: true\n"));
+  ASSERT_TRUE(site.ready()) << site.host().output();
+  auto page = http(site.port(), "GET", "/api/embed/help/demo/", {}, "");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find(std::string("<script src=\"/api/embed/help/widget.js\" data-key=\"") + kKey),
+            std::string::npos) << page.body;
+  Site plain(embed_yaml());
+  ASSERT_TRUE(plain.ready());
+  EXPECT_EQ(http(plain.port(), "GET", "/api/embed/help/demo/", {}, "").status, 404);
+}
+
 TEST(embed_http, ConfigNeedsTheKeyAndAnAllowedSite) {
   Site site(embed_yaml());
   ASSERT_TRUE(site.ready()) << site.host().output();
