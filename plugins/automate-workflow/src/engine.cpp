@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <vector>
 
 #include "basics.hpp"
 #include "graph.hpp"
@@ -15,91 +16,8 @@ namespace automate {
 using plughost::sdk::HttpError;
 using plughost::sdk::Statement;
 using Alloc = rapidjson::Document::AllocatorType;
-using Clock = std::chrono::steady_clock;
 
 namespace {
-
-int64_t millis_since(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
-
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str());
-  if (d.HasParseError()) d.SetObject();
-  return d;
-}
-
-struct Execution {
-  std::string id, tenant, graph, event;
-};
-
-std::optional<Execution> load_execution(const Services& p, const std::string& id) {
-  auto st = p.sql("SELECT tenant, graph, event FROM automate_executions WHERE id = :id");
-  st.bind(":id", id);
-  if (!st.step()) return std::nullopt;
-  return Execution{id, st.text(0), st.maybe_text(1).value_or("{}"),
-                   st.maybe_text(2).value_or("{}")};
-}
-
-void record_step(const Services& p, const std::string& execution_id, int seq,
-                 const std::string& node, const std::string& status, const std::string& input,
-                 const std::optional<std::string>& output, const std::optional<std::string>& error,
-                 const std::string& started, int64_t duration_ms) {
-  p.sql(
-       "INSERT INTO automate_execution_steps (id, execution_id, seq, node_key, status, "
-       "input_data, output_data, error, started_at, finished_at, duration_ms) VALUES (:id, "
-       ":execution, :seq, :node, :status, :input, :output, :error, :started, :finished, :ms)")
-      .bind(":id", new_uuid())
-      .bind(":execution", execution_id)
-      .bind(":seq", seq)
-      .bind(":node", node)
-      .bind(":status", status)
-      .bind(":input", input)
-      .bind(":output", output)
-      .bind(":error", error)
-      .bind(":started", started)
-      .bind(":finished", now_iso())
-      .bind(":ms", duration_ms)
-      .exec();
-}
-
-// Runs the nodes in edge order; returns the error summary of the first failing step, if any.
-std::optional<std::string> walk_graph(const Services& p, const Execution& ex) {
-  auto graph = parse(ex.graph);
-  rapidjson::Document context(rapidjson::kObjectType);
-  auto& a = context.GetAllocator();
-  context.AddMember("event", rapidjson::Value(parse(ex.event), a), a);
-  context.AddMember("steps", rapidjson::Value(rapidjson::kObjectType), a);
-  std::map<std::string, const rapidjson::Value*> nodes;
-  for (const auto& n : graph["nodes"].GetArray()) nodes[n["id"].GetString()] = &n;
-  int seq = 0;
-  for (const auto& id : run_order(graph)) {
-    const auto& node = *nodes[id];
-    std::string started = now_iso();
-    auto clock = Clock::now();
-    rapidjson::Document input(rapidjson::kObjectType);
-    std::string shown_input = "{}";
-    try {
-      rapidjson::Value empty(rapidjson::kObjectType);
-      const auto& config = node.HasMember("config") ? node["config"] : empty;
-      shown_input = plughost::sdk::to_json(redact_secrets(config, input.GetAllocator()));
-      rapidjson::Value rendered = render_templates(config, context, input.GetAllocator());
-      shown_input = plughost::sdk::to_json(redact_secrets(rendered, input.GetAllocator()));
-      std::string output = p.run_step(node["type"].GetString(), plughost::sdk::to_json(rendered));
-      record_step(p, ex.id, seq++, id, "SUCCESS", shown_input, output, std::nullopt, started,
-                  millis_since(clock));
-      rapidjson::Value entry(rapidjson::kObjectType);
-      entry.AddMember("output", rapidjson::Value(parse(output), a), a);
-      context["steps"].AddMember(str(id, a), entry, a);
-    } catch (const std::exception& e) {
-      record_step(p, ex.id, seq++, id, "FAILED", shown_input, std::nullopt, std::string(e.what()),
-                  started, millis_since(clock));
-      return "Step " + id + " failed: " + e.what();
-    }
-  }
-  return std::nullopt;
-}
 
 const std::set<std::string> kStatuses = {"QUEUED", "RUNNING", "SUCCESS", "FAILED"};
 
@@ -155,7 +73,11 @@ rapidjson::Value redact_secrets(const rapidjson::Value& input, Alloc& alloc) {
   return out;
 }
 
-void start_executions(const Services& p, const StoredEvent& event) {
+std::vector<std::string> insert_executions(plughost::sdk::Transaction& txn,
+                                           const StoredEvent& event,
+                                           const std::vector<RunnableWorkflow>& workflows) {
+  std::vector<std::string> ids;
+  if (workflows.empty()) return ids;
   rapidjson::Document ev(rapidjson::kObjectType);
   auto& a = ev.GetAllocator();
   ev.AddMember("id", str(event.id, a), a);
@@ -165,30 +87,104 @@ void start_executions(const Services& p, const StoredEvent& event) {
   rapidjson::Document context(rapidjson::kObjectType);
   context.AddMember("source", str(event.source, context.GetAllocator()), context.GetAllocator());
   context.AddMember("event_type", str(event.type, context.GetAllocator()), context.GetAllocator());
-  for (const auto& w : workflows_triggered_by(p, event.tenant, event.source, event.type)) {
+  std::string event_json = plughost::sdk::to_json(ev), context_json = plughost::sdk::to_json(context);
+  std::string now = now_iso();
+  for (const auto& w : workflows) {
     std::string id = new_uuid();
-    p.sql(
-         "INSERT INTO automate_executions (id, tenant, workflow_id, workflow_name, "
-         "workflow_version, status, attempt, trigger_event_id, context, trace_id, created_at, "
-         "graph, event) VALUES (:id, :tenant, :workflow, :name, :version, 'QUEUED', 1, :event_id, "
-         ":context, :trace, :now, :graph, :event)")
+    txn.sql(
+           "INSERT INTO automate_executions (id, tenant, workflow_id, workflow_name, "
+           "workflow_version, status, attempt, trigger_event_id, context, trace_id, created_at, "
+           "graph, event) VALUES (:id, :tenant, :workflow, :name, :version, 'QUEUED', 1, "
+           ":event_id, :context, :trace, :now, :graph, :event)")
         .bind(":id", id)
         .bind(":tenant", event.tenant)
         .bind(":workflow", w.id)
         .bind(":name", w.name)
         .bind(":version", w.version)
         .bind(":event_id", event.id)
-        .bind(":context", plughost::sdk::to_json(context))
+        .bind(":context", context_json)
         .bind(":trace", event.trace_id)
-        .bind(":now", now_iso())
+        .bind(":now", now)
         .bind(":graph", w.graph)
-        .bind(":event", plughost::sdk::to_json(ev))
+        .bind(":event", event_json)
         .exec();
-    p.enqueue({kRunExecutionKind, R"({"execution_id":")" + id + R"("})", "execution:" + id});
+    ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+namespace {
+
+void enqueue_execution(const Services& p, const std::string& id) {
+  p.enqueue({kRunExecutionKind, R"({"execution_id":")" + id + R"("})", "execution:" + id});
+}
+
+}  // namespace
+
+void enqueue_executions(const Services& p, const std::vector<std::string>& execution_ids) {
+  for (const auto& id : execution_ids) {
+    try {
+      enqueue_execution(p, id);
+    } catch (const std::exception& e) {
+      p.warn("automate: execution " + id + " stays QUEUED until the next start: " + e.what());
+    }
   }
 }
 
-void replay_execution(const Services& p, const Request& rq, Response& rs) {
+void requeue_pending_executions(const Services& p) {
+  std::vector<std::string> queued;
+  {
+    auto st = p.sql("SELECT id FROM automate_executions WHERE status = 'QUEUED'");
+    while (st.step()) queued.push_back(st.text(0));
+  }
+  for (const auto& id : queued) enqueue_execution(p, id);
+  std::vector<std::pair<std::string, double>> parked;
+  {
+    auto st = p.sql(
+        "SELECT e.id, MIN(s.resume_at) FROM automate_executions e JOIN automate_execution_steps "
+        "s ON s.execution_id = e.id WHERE e.status = 'RUNNING' AND s.status = 'WAITING' "
+        "GROUP BY e.id");
+    while (st.step()) parked.emplace_back(st.text(0), st.real(1));
+  }
+  double now = std::chrono::duration<double>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  for (const auto& [id, at] : parked) {
+    p.enqueue({kRunExecutionKind, R"({"execution_id":")" + id + R"("})",
+               "execution:" + id + "@" + std::to_string(static_cast<long long>(at * 1e6)),
+               std::max(0.0, at - now)});
+  }
+  if (!queued.empty() || !parked.empty()) {
+    p.info("automate: re-queued " + std::to_string(queued.size()) + " queued and " +
+           std::to_string(parked.size()) + " waiting executions");
+  }
+}
+
+void fail_abandoned_execution(const Services& p, std::string_view task_json) {
+  rapidjson::Document task;
+  task.Parse(task_json.data(), task_json.size());
+  if (task.HasParseError() || !task.IsObject() || !task.HasMember("kind") ||
+      !task["kind"].IsString() || std::string(task["kind"].GetString()) != kRunExecutionKind ||
+      !task.HasMember("payload") || !task["payload"].IsObject() ||
+      !task["payload"].HasMember("execution_id") || !task["payload"]["execution_id"].IsString()) {
+    return;
+  }
+  std::string status = task.HasMember("status") && task["status"].IsString()
+                           ? task["status"].GetString()
+                           : "failed";
+  std::string error = task.HasMember("error") && task["error"].IsString()
+                          ? task["error"].GetString()
+                          : status;
+  p.sql(
+       "UPDATE automate_executions SET status = 'FAILED', finished_at = :now, error_summary = "
+       ":error WHERE id = :id AND status IN ('QUEUED', 'RUNNING')")
+      .bind(":now", now_iso())
+      .bind(":error", "Execution task " + status + ": " + error)
+      .bind(":id", task["payload"]["execution_id"].GetString())
+      .exec();
+}
+
+Reply replay_execution(const Services& p, const Request& rq) {
   std::string original(rq.param("id").value_or("")), id = new_uuid();
   int64_t copied =
       p.sql(
@@ -209,39 +205,13 @@ void replay_execution(const Services& p, const Request& rq, Response& rs) {
     st.bind(":id", id);
     if (st.step()) trace = st.text(0);
   }
-  p.enqueue({kRunExecutionKind, R"({"execution_id":")" + id + R"("})", "execution:" + id});
+  enqueue_executions(p, {id});
   rapidjson::Document out(rapidjson::kObjectType);
   auto& a = out.GetAllocator();
   out.AddMember("execution_id", str(id, a), a);
   out.AddMember("message", "Execution queued for replay", a);
   out.AddMember("trace_id", str(trace, a), a);
-  rs.json(out, 202);
-}
-
-void run_execution(const Services& p, plughost::sdk::TaskContext& task) {
-  auto payload = task.payload();
-  if (!payload.HasMember("execution_id") || !payload["execution_id"].IsString()) return;
-  auto ex = load_execution(p, payload["execution_id"].GetString());
-  if (!ex) return;
-  auto clock = Clock::now();
-  p.sql("DELETE FROM automate_execution_steps WHERE execution_id = :id").bind(":id", ex->id).exec();
-  p.sql(
-       "UPDATE automate_executions SET status = 'RUNNING', started_at = :now, attempt = :attempt "
-       "WHERE id = :id")
-      .bind(":now", now_iso())
-      .bind(":attempt", task.attempt())
-      .bind(":id", ex->id)
-      .exec();
-  auto failure = walk_graph(p, *ex);
-  p.sql(
-       "UPDATE automate_executions SET status = :status, finished_at = :now, duration_ms = :ms, "
-       "error_summary = :error WHERE id = :id")
-      .bind(":status", failure ? "FAILED" : "SUCCESS")
-      .bind(":now", now_iso())
-      .bind(":ms", millis_since(clock))
-      .bind(":error", failure)
-      .bind(":id", ex->id)
-      .exec();
+  return {202, plughost::sdk::to_json(out)};
 }
 
 void list_executions(const Services& p, const Request& rq, Response& rs) {
@@ -287,7 +257,8 @@ void get_execution(const Services& p, const Request& rq, Response& rs) {
   rapidjson::Value steps(rapidjson::kArrayType);
   auto st = p.sql(
       "SELECT id, node_key, status, input_data, output_data, error, started_at, finished_at, "
-      "duration_ms FROM automate_execution_steps WHERE execution_id = :id ORDER BY seq");
+      "duration_ms, attempt, retries, resume_at FROM automate_execution_steps "
+      "WHERE execution_id = :id ORDER BY seq");
   st.bind(":id", id);
   while (st.step()) {
     rapidjson::Value s(rapidjson::kObjectType);
@@ -300,6 +271,10 @@ void get_execution(const Services& p, const Request& rq, Response& rs) {
     s.AddMember("started_at", str(st.text(6), a), a);
     s.AddMember("finished_at", str(st.text(7), a), a);
     s.AddMember("duration_ms", st.int64(8), a);
+    s.AddMember("attempt", st.int64(9), a);
+    s.AddMember("retries", st.is_null(10) ? rapidjson::Value(rapidjson::kArrayType)
+                                          : parse_into(st.text(10), a),
+                a);
     steps.PushBack(s, a);
   }
   doc.AddMember("steps", steps, a);

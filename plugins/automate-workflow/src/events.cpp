@@ -3,6 +3,8 @@
 #include <optional>
 
 #include "basics.hpp"
+#include "engine.hpp"
+#include "workflows.hpp"
 #include "pagination.hpp"
 #include "signature.hpp"
 
@@ -45,8 +47,9 @@ std::optional<std::string> event_with_dedupe_key(const Services& p, const std::s
   return std::nullopt;
 }
 
-void insert_event(const Services& p, const StoredEvent& e, const std::optional<std::string>& key) {
-  p.sql(
+void insert_event(plughost::sdk::Transaction& txn, const StoredEvent& e,
+                  const std::optional<std::string>& key) {
+  txn.sql(
        "INSERT INTO automate_events (id, tenant, source, type, payload, dedupe_key, trace_id, "
        "created_at) VALUES (:id, :tenant, :source, :type, :payload, :key, :trace, :now)")
       .bind(":id", e.id)
@@ -74,6 +77,20 @@ rapidjson::Value event_json(const Statement& st, rapidjson::Document::AllocatorT
   return v;
 }
 
+// Stores the event and its executions in one transaction, then queues their tasks. Throws
+// sdk::Error when the event could not be stored (a taken dedupe key included).
+void store_event(const Services& p, const StoredEvent& e, const std::optional<std::string>& key) {
+  auto workflows = workflows_triggered_by(p, e.tenant, e.source, e.type);
+  std::vector<std::string> executions;
+  {
+    auto txn = p.transaction();
+    insert_event(txn, e, key);
+    executions = insert_executions(txn, e, workflows);
+    txn.commit();
+  }
+  enqueue_executions(p, executions);
+}
+
 rapidjson::Document body_object(const Request& rq) {
   rapidjson::Document body = rq.json();
   if (!body.IsObject()) throw HttpError(400, "VALIDATION_ERROR", "The body must be a JSON object");
@@ -96,7 +113,7 @@ std::map<std::string, std::string> read_webhook_secrets(const rapidjson::Value& 
   return out;
 }
 
-void ingest_webhook(const Services& p, const EventSettings& s, const Request& rq, Response& rs) {
+Reply ingest_webhook(const Services& p, const EventSettings& s, const Request& rq) {
   std::string source(rq.param("source").value_or(""));
   auto secret = s.webhook_secrets.find(source);
   if (secret == s.webhook_secrets.end()) {
@@ -113,17 +130,16 @@ void ingest_webhook(const Services& p, const EventSettings& s, const Request& rq
   if (!type) throw invalid("event_type", "This field is required");
   StoredEvent e{new_uuid(), std::string(rq.tenant()),   source,
                 *type,      payload_text(body, "data"), std::string(rq.trace_id())};
-  insert_event(p, e, std::nullopt);
-  if (s.on_stored) s.on_stored(e);
+  store_event(p, e, std::nullopt);
   rapidjson::Document out(rapidjson::kObjectType);
   auto& a = out.GetAllocator();
   out.AddMember("event_id", str(e.id, a), a);
   out.AddMember("trace_id", str(e.trace_id, a), a);
   out.AddMember("message", "Event accepted for processing", a);
-  rs.json(out, 202);
+  return {202, plughost::sdk::to_json(out)};
 }
 
-void emit_event(const Services& p, const EventSettings& s, const Request& rq, Response& rs) {
+Reply emit_event(const Services& p, const Request& rq) {
   auto body = body_object(rq);
   auto type = string_member(body, {"type", "event_type"});
   if (!type) throw invalid("type", "This field is required");
@@ -134,18 +150,17 @@ void emit_event(const Services& p, const EventSettings& s, const Request& rq, Re
   if (key) first = event_with_dedupe_key(p, e.tenant, *key);
   if (!first) {
     try {
-      insert_event(p, e, key);
+      store_event(p, e, key);
     } catch (const plughost::sdk::Error&) {
       if (key) first = event_with_dedupe_key(p, e.tenant, *key);  // lost a race on the key
       if (!first) throw;
     }
   }
-  if (!first && s.on_stored) s.on_stored(e);
   rapidjson::Document out(rapidjson::kObjectType);
   auto& a = out.GetAllocator();
   out.AddMember("event_id", str(first ? *first : e.id, a), a);
   out.AddMember("trace_id", str(e.trace_id, a), a);
-  rs.json(out, first ? 200 : 201);
+  return {first ? 200 : 201, plughost::sdk::to_json(out)};
 }
 
 void list_events(const Services& p, const Request& rq, Response& rs) {

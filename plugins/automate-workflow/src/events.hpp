@@ -26,18 +26,20 @@ struct StoredEvent {
 
 struct EventSettings {
   std::map<std::string, std::string> webhook_secrets;  // source -> secret
-  // Called once per newly stored event, after it is stored and before the answer.
-  std::function<void(const StoredEvent&)> on_stored;
 };
 
 // Reads `webhooks` from the plugin config.
 std::map<std::string, std::string> read_webhook_secrets(const rapidjson::Value& config);
 
+// A new event is stored in one transaction with a QUEUED execution of every enabled workflow it
+// triggers, before the answer; their tasks are queued after the commit (and re-queued at start
+// if the host died in between), so an acknowledged event is never lost and always runs.
+
 // POST /api/automate/webhooks/:source/ — 404 unknown source, 401 missing or bad signature
 // (nothing stored), 400 no `event_type`, else the event stored and 202.
-void ingest_webhook(const Services& p, const EventSettings& s, const Request& rq, Response& rs);
+Reply ingest_webhook(const Services& p, const EventSettings& s, const Request& rq);
 // POST /api/automate/events/ — 201 {event_id, trace_id}; a repeated dedupe_key 200 with the first.
-void emit_event(const Services& p, const EventSettings& s, const Request& rq, Response& rs);
+Reply emit_event(const Services& p, const Request& rq);
 // GET /api/automate/events/ — paginated, newest first; `source` and `type` filters.
 void list_events(const Services& p, const Request& rq, Response& rs);
 

@@ -1,6 +1,9 @@
 #include "graph.hpp"
 
+#include <cstdio>
 #include <map>
+
+#include "expression.hpp"
 #include <string_view>
 
 namespace automate {
@@ -43,6 +46,53 @@ std::vector<std::string> kahn(const std::vector<std::string>& ids,
   return order;
 }
 
+void check_retry(const rapidjson::Value& n, size_t i, std::vector<ErrorDetail>& problems) {
+  if (!n.HasMember("retry") || n["retry"].IsNull()) return;
+  const auto& r = n["retry"];
+  if (!r.IsObject()) {
+    problems.push_back({at("nodes", i, "retry"), "Must be an object"});
+    return;
+  }
+  struct Limit {
+    const char* key;
+    double lo, hi;
+  };
+  static const Limit kLimits[] = {{"max_attempts", 1, 10},
+                                  {"backoff_seconds", 0, 86400},
+                                  {"backoff_multiplier", 1, 10},
+                                  {"max_backoff_seconds", 0, 86400}};
+  for (const auto& m : r.GetObject()) {
+    const Limit* limit = nullptr;
+    for (const auto& l : kLimits) {
+      if (std::string_view(m.name.GetString()) == l.key) limit = &l;
+    }
+    std::string field = at("nodes", i, "retry.") + m.name.GetString();
+    if (!limit) {
+      problems.push_back({field, "Unknown key"});
+    } else if (!m.value.IsNumber() || m.value.GetDouble() < limit->lo ||
+               m.value.GetDouble() > limit->hi ||
+               (limit->key == std::string_view("max_attempts") && !m.value.IsInt())) {
+      char text[96];
+      std::snprintf(text, sizeof(text), "Must be a number from %g to %g", limit->lo, limit->hi);
+      problems.push_back({field, text});
+    }
+  }
+}
+
+void check_condition(const rapidjson::Value& n, size_t i, std::vector<ErrorDetail>& problems) {
+  std::string field = at("nodes", i, "config.expression");
+  if (!n.HasMember("config") || !n["config"].IsObject() ||
+      !non_empty_string(n["config"], "expression")) {
+    problems.push_back({field, "This field is required"});
+    return;
+  }
+  try {
+    Expression::parse(n["config"]["expression"].GetString());
+  } catch (const ExpressionError& e) {
+    problems.push_back({field, e.what()});
+  }
+}
+
 }  // namespace
 
 std::vector<ErrorDetail> validate_graph(const rapidjson::Value& graph,
@@ -78,6 +128,10 @@ std::vector<ErrorDetail> validate_graph(const rapidjson::Value& graph,
     if (n.HasMember("config") && !n["config"].IsObject()) {
       problems.push_back({at("nodes", i, "config"), "Must be an object"});
     }
+    check_retry(n, i, problems);
+    if (non_empty_string(n, "type") && std::string_view(n["type"].GetString()) == "condition") {
+      check_condition(n, i, problems);
+    }
   }
   std::vector<std::pair<std::string, std::string>> edges;
   if (graph.HasMember("edges") && !graph["edges"].IsNull()) {
@@ -97,8 +151,13 @@ std::vector<ErrorDetail> validate_graph(const rapidjson::Value& graph,
           ok = false;
         }
       }
-      if (!e.IsObject())
+      if (!e.IsObject()) {
         problems.push_back({"graph.edges[" + std::to_string(i) + "]", "Must be an object"});
+      } else if (e.HasMember("condition") && !e["condition"].IsNull() &&
+                 !e["condition"].IsString() && !e["condition"].IsBool()) {
+        problems.push_back({at("edges", i, "condition"),
+                            "Must be the branch this edge follows (\"true\", \"false\" or a name)"});
+      }
       if (ok) edges.emplace_back(e["source"].GetString(), e["target"].GetString());
     }
   }

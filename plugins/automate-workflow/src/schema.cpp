@@ -76,4 +76,21 @@ ALTER TABLE automate_executions ADD COLUMN graph TEXT;
 ALTER TABLE automate_executions ADD COLUMN event TEXT;
 )sql";
 
+const char* const kSchemaV3 = R"sql(
+ALTER TABLE automate_execution_steps ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE automate_execution_steps ADD COLUMN retries TEXT;
+ALTER TABLE automate_execution_steps ADD COLUMN resume_at DOUBLE PRECISION;
+CREATE UNIQUE INDEX automate_execution_steps_by_node
+  ON automate_execution_steps (execution_id, node_key);
+CREATE INDEX automate_executions_by_status ON automate_executions (status);
+CREATE TABLE automate_request_keys (
+  scope TEXT PRIMARY KEY,
+  body_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  body TEXT,
+  expires_at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX automate_request_keys_by_expiry ON automate_request_keys (expires_at);
+)sql";
+
 }  // namespace automate

@@ -7,5 +7,8 @@ namespace automate {
 extern const char* const kSchemaV1;
 // Migration 0002: an execution keeps the graph it runs and the event that started it.
 extern const char* const kSchemaV2;
+// Step retries and durable waits (one row per node, upserted), queued-execution recovery, and the
+// X-Request-ID idempotency records.
+extern const char* const kSchemaV3;
 
 }  // namespace automate

@@ -36,7 +36,9 @@ bool valid_segment(const std::string& s) {
   return true;
 }
 
-const rapidjson::Value& lookup(const std::string& expr, const rapidjson::Value& context) {
+}  // namespace
+
+const rapidjson::Value& lookup_path(const std::string& expr, const rapidjson::Value& context) {
   auto parts = split_path(expr);
   for (const auto& p : parts) {
     if (!valid_segment(p)) throw TemplateError("unsupported template expression '" + expr + "'");
@@ -62,12 +64,14 @@ const rapidjson::Value& lookup(const std::string& expr, const rapidjson::Value& 
   return *v;
 }
 
+namespace {
+
 rapidjson::Value render_string(const std::string& s, const rapidjson::Value& context, Alloc& a) {
   size_t open = s.find("{{");
   if (open == std::string::npos) return rapidjson::Value(s.c_str(), a);
   size_t close = s.find("}}", open);
   if (open == 0 && close == s.size() - 2 && s.find("{{", 2) == std::string::npos) {
-    return rapidjson::Value(lookup(trim(s.substr(2, close - 2)), context), a);
+    return rapidjson::Value(lookup_path(trim(s.substr(2, close - 2)), context), a);
   }
   std::string out;
   size_t at = 0;
@@ -75,7 +79,7 @@ rapidjson::Value render_string(const std::string& s, const rapidjson::Value& con
     close = s.find("}}", open);
     if (close == std::string::npos) throw TemplateError("unclosed '{{' in '" + s + "'");
     out += s.substr(at, open - at);
-    const auto& v = lookup(trim(s.substr(open + 2, close - open - 2)), context);
+    const auto& v = lookup_path(trim(s.substr(open + 2, close - open - 2)), context);
     out +=
         v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : plughost::sdk::to_json(v);
     at = close + 2;

@@ -6,6 +6,7 @@
 #include "basics.hpp"
 #include "graph.hpp"
 #include "pagination.hpp"
+#include "steps.hpp"
 
 namespace automate {
 
@@ -97,7 +98,7 @@ void validate_fields(const Services& p, rapidjson::Document& body, bool creating
     problems.push_back({"trigger_config", "Must be an object"});
   }
   if (has("graph")) {
-    auto graph_problems = validate_graph(body["graph"], p.step_types());
+    auto graph_problems = validate_graph(body["graph"], available_step_types(p));
     problems.insert(problems.end(), graph_problems.begin(), graph_problems.end());
   }
   if (!problems.empty()) throw invalid(std::move(problems));
@@ -198,7 +199,7 @@ void list_workflows(const Services& p, const Request& rq, Response& rs) {
               [](const Statement& st, Alloc& a) { return row_json(st, a, false); });
 }
 
-void create_workflow(const Services& p, const Request& rq, Response& rs) {
+Reply create_workflow(const Services& p, const Request& rq) {
   rapidjson::Document body = rq.json();
   validate_fields(p, body, true);
   std::string tenant(rq.tenant());
@@ -233,7 +234,7 @@ void create_workflow(const Services& p, const Request& rq, Response& rs) {
       .exec();
   auto created = load(txn, tenant, id);
   txn.commit();
-  rs.json_text(*created, 201);
+  return {201, *created};
 }
 
 void get_workflow(const Services& p, const Request& rq, Response& rs) {
@@ -242,7 +243,7 @@ void get_workflow(const Services& p, const Request& rq, Response& rs) {
   rs.json_text(*w);
 }
 
-void update_workflow(const Services& p, const Request& rq, Response& rs) {
+Reply update_workflow(const Services& p, const Request& rq) {
   rapidjson::Document body = rq.json();
   validate_fields(p, body, false);
   std::string tenant(rq.tenant()), id = id_param(rq);
@@ -292,10 +293,10 @@ void update_workflow(const Services& p, const Request& rq, Response& rs) {
       .exec();
   auto updated = load(txn, tenant, id);
   txn.commit();
-  rs.json_text(*updated);
+  return {200, *updated};
 }
 
-void delete_workflow(const Services& p, const Request& rq, Response& rs) {
+Reply delete_workflow(const Services& p, const Request& rq) {
   std::string tenant(rq.tenant()), id = id_param(rq);
   auto txn = p.transaction();
   int64_t n = txn.sql("DELETE FROM automate_workflows WHERE tenant = :tenant AND id = :id")
@@ -305,7 +306,7 @@ void delete_workflow(const Services& p, const Request& rq, Response& rs) {
   if (n == 0) throw not_found();
   txn.sql("DELETE FROM automate_workflow_versions WHERE workflow_id = :id").bind(":id", id).exec();
   txn.commit();
-  rs.status(204);
+  return {204, {}};
 }
 
 void list_workflow_versions(const Services& p, const Request& rq, Response& rs) {

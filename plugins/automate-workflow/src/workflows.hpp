@@ -14,10 +14,10 @@ using plughost::sdk::Request;
 using plughost::sdk::Response;
 
 void list_workflows(const Services& p, const Request& rq, Response& rs);
-void create_workflow(const Services& p, const Request& rq, Response& rs);
+Reply create_workflow(const Services& p, const Request& rq);
 void get_workflow(const Services& p, const Request& rq, Response& rs);
-void update_workflow(const Services& p, const Request& rq, Response& rs);
-void delete_workflow(const Services& p, const Request& rq, Response& rs);
+Reply update_workflow(const Services& p, const Request& rq);
+Reply delete_workflow(const Services& p, const Request& rq);
 // The prior versions of one workflow, newest first: [{workflow_version, created_at, snapshot}].
 void list_workflow_versions(const Services& p, const Request& rq, Response& rs);
 

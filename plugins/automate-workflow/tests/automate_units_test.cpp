@@ -5,6 +5,7 @@
 #include <plughost/json.hpp>
 
 #include "basics.hpp"
+#include "expression.hpp"
 #include "graph.hpp"
 #include "signature.hpp"
 #include "templates.hpp"
@@ -95,6 +96,43 @@ TEST(automate_units, TemplatesReadPathsOnlyAndNameMissingKeys) {
   } catch (const TemplateError& e) {
     EXPECT_STREQ(e.what(), "missing key 'event.payload.missing'");
   }
+}
+
+TEST(automate_units, ExpressionsCompareCombineAndReadPaths) {
+  auto context = parse(R"({"event":{"type":"order.created","payload":{"amount":120,"price":9.5,
+                           "tier":"pro","tags":["vip","eu"],"meta":{"k":1},"none":null}},
+                           "steps":{"a":{"output":{"ok":true,"n":0}}}})");
+  auto eval = [&](const char* text) { return Expression::parse(text).evaluate(context); };
+  EXPECT_TRUE(eval("event.payload.amount > 100"));
+  EXPECT_FALSE(eval("event.payload.amount <= 100"));
+  EXPECT_TRUE(eval("event.payload.amount == 120.0 and event.payload.price < 10"));
+  EXPECT_TRUE(eval("{{ event.type }} == 'order.created'"));
+  EXPECT_TRUE(eval("event.payload.tier != \"free\" && !(event.payload.amount < 0)"));
+  EXPECT_TRUE(eval("'vip' in event.payload.tags and 'us' not in event.payload.tags"));
+  EXPECT_TRUE(eval("'created' in event.type and 'k' in event.payload.meta"));
+  EXPECT_TRUE(eval("false or true and true"));  // and binds tighter than or
+  EXPECT_FALSE(eval("(false or true) and false"));
+  EXPECT_TRUE(eval("previous.a.ok and not steps.a.output.n"));
+  EXPECT_TRUE(eval("event.payload.none == null"));
+  EXPECT_FALSE(eval("event.payload.none"));
+  EXPECT_TRUE(eval("-1 < 0"));
+  EXPECT_TRUE(eval("event.payload.tier in ['pro', 'team'] and 3 not in [1, 2]"));
+  EXPECT_THROW(eval("event.payload.missing > 1"), TemplateError);
+  EXPECT_THROW(eval("event.payload.tier > 1"), ExpressionError);  // string vs number
+  EXPECT_THROW(eval("1 in 2"), ExpressionError);
+}
+
+TEST(automate_units, ExpressionSyntaxIsClosed) {
+  for (const char* bad : {"", "1 +", "a.b == 1", "event.type ==", "(true", "true)", "'open",
+                          "event.payload.x()", "os.system('id')", "event.type = 'x'",
+                          "__import__('os')", "{{ event.type", "1 2", "[event.type]", "[1, 2"}) {
+    EXPECT_THROW(Expression::parse(bad), ExpressionError) << bad;
+  }
+  std::string deep(200, '(');
+  deep += "true" + std::string(200, ')');
+  EXPECT_THROW(Expression::parse(deep), ExpressionError);
+  EXPECT_THROW(Expression::parse(std::string(5000, '1')), ExpressionError);
+  EXPECT_NO_THROW(Expression::parse("not not not true"));
 }
 
 }  // namespace

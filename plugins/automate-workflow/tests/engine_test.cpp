@@ -12,7 +12,6 @@
 namespace automate_test {
 namespace {
 
-using plughost::testing::eventually;
 
 const char* kStripeConfig = R"({"webhooks": {"stripe": {"secret": "whsec_test"}}})";
 
@@ -31,31 +30,6 @@ const char* kNotifyOrders = R"({
       {"id": "step_1", "type": "logging",
        "config": {"message": "Order {{ event.payload.order_id }} from {{ event.type }}"}}],
     "edges": [{"source": "step_1", "target": "step_2"}]}})";
-
-std::string executions_path(const std::string& query = {}) {
-  return "/api/automate/executions/" + query;
-}
-
-// Waits until the tenant has `n` executions, none QUEUED or RUNNING; returns the list.
-rapidjson::Document finished_executions(Lab& lab, int n, const std::string& tenant = {}) {
-  rapidjson::Document list;
-  bool done = eventually(
-      [&] {
-        auto r = lab.call("GET", executions_path(), {}, "admin", tenant);
-        list = json(r);
-        if (!list.IsObject() || !list.HasMember("count") || list["count"].GetInt() != n) {
-          return false;
-        }
-        for (const auto& e : list["results"].GetArray()) {
-          std::string s = e["status"].GetString();
-          if (s == "QUEUED" || s == "RUNNING") return false;
-        }
-        return true;
-      },
-      30);
-  EXPECT_TRUE(done) << plughost::sdk::to_json(list);
-  return list;
-}
 
 TEST(automate_engine, SignedWebhookRunsTheMatchingWorkflowAlongItsEdges) {
   ASSERT_GE(sodium_init(), 0);

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <csignal>
+#include <plughost/json.hpp>
 #include <plughost/testing.hpp>
 #include <string>
 #include <vector>
@@ -23,12 +25,18 @@ using Headers = std::map<std::string, std::string>;
 
 inline const char* kWorkflows = "/api/automate/workflows/";
 
+struct LabOptions {
+  bool fake_connectors = false;  // load the test plugin with fake retriever/rag + datachat
+  std::string tasks = "{workers: 2, poll_interval_seconds: 0.05}";
+};
+
 // A started host with the plugin (its `config:` given) and the test authenticator.
 class Lab {
  public:
   // On PostgreSQL (PLUGHOST_TEST_POSTGRES_URL, one database for the whole run) every tenant a
   // test names gets a per-Lab prefix, so tests never see each other's rows.
-  explicit Lab(const std::string& plugin_config = "{}") : dir_(plughost::testing::make_temp_dir()) {
+  explicit Lab(const std::string& plugin_config = "{}", LabOptions options = {})
+      : dir_(plughost::testing::make_temp_dir()) {
     const char* pg = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
     std::string storage = "sqlite://" + dir_ + "/automate.db";
     if (pg && *pg) {
@@ -41,34 +49,54 @@ class Lab {
                        plugins + "/plughost_automate-workflow.so");
     fs::create_symlink(AUTOMATE_TEST_AUTH_DIR "/plughost_automate_test_auth.so",
                        plugins + "/plughost_automate_test_auth.so");
-    host_ = std::make_unique<Host>(
-        "version: 1\n"
-        "server: {listen: 127.0.0.1:0}\n"
-        "log: {format: json, access: false}\n"
-        "auth:\n"
-        "  enabled: true\n"
-        "  roles:\n"
-        "    admin: ['*']\n"
-        "    editor: [workflows.read, workflows.write, events.write, events.read]\n"
-        "    viewer: [workflows.read]\n"
-        "rate_limits: {enabled: false}\n"
-        "storage: {url: \"" +
-        storage + "\", pool_size: 3}\n" + "tasks: {workers: 2, poll_interval_seconds: 0.05}\n" +
-        "plugins_dir: " + plugins +
-        "\n"
-        "plugins:\n"
-        "  automate_test_auth: {}\n"
-        "  automate-workflow:\n"
-        "    config: " +
-        plugin_config + "\n");
-    ready_ = host_->wait_ready();
+    if (options.fake_connectors) {
+      fs::create_symlink(AUTOMATE_TEST_AUTH_DIR "/plughost_automate_test_connectors.so",
+                         plugins + "/plughost_automate_test_connectors.so");
+    }
+    yaml_ = "version: 1\n"
+            "server: {listen: 127.0.0.1:0}\n"
+            "log: {format: json, access: false}\n"
+            "auth:\n"
+            "  enabled: true\n"
+            "  roles:\n"
+            "    admin: ['*']\n"
+            "    editor: [workflows.read, workflows.write, events.write, events.read]\n"
+            "    viewer: [workflows.read]\n"
+            "rate_limits: {enabled: false}\n"
+            "storage: {url: \"" +
+            storage + "\", pool_size: 3}\n" + "tasks: " + options.tasks + "\n" +
+            "plugins_dir: " + plugins +
+            "\n"
+            "plugins:\n"
+            "  automate_test_auth: {}\n" +
+            (options.fake_connectors ? "  automate_test_connectors: {}\n" : "") +
+            "  automate-workflow:\n"
+            "    config: " +
+            plugin_config + "\n";
+    start();
   }
   ~Lab() {
     host_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
+  // Starts the host again on the same storage (after kill()).
+  bool start() {
+    host_ = std::make_unique<Host>(yaml_);
+    ready_ = host_->wait_ready();
+    return ready_;
+  }
+  // SIGKILL: no shutdown, no drain.
+  void kill() {
+    host_->signal(SIGKILL);
+    host_->wait_exit();
+  }
   bool ready() const { return ready_; }
+  int port() const { return host_->port(); }
+  // The tenant header value for `tenant` (prefixed on PostgreSQL).
+  std::string tenant_header(const std::string& tenant = {}) const {
+    return tenant_prefix_ + (tenant.empty() ? "default" : tenant);
+  }
   std::string output() { return host_->output(); }
 
   HttpResponse call(const std::string& method, const std::string& path,
@@ -94,6 +122,7 @@ class Lab {
  private:
   std::string dir_;
   std::string tenant_prefix_;
+  std::string yaml_;
   std::unique_ptr<Host> host_;
   bool ready_ = false;
 };
@@ -113,6 +142,47 @@ inline void expect_validation_error(const HttpResponse& r, const std::vector<std
   auto d = json(r);
   EXPECT_STREQ(d["error"]["code"].GetString(), "VALIDATION_ERROR");
   EXPECT_EQ(detail_fields(d), fields) << r.body;
+}
+
+inline std::string executions_path(const std::string& query = {}) {
+  return "/api/automate/executions/" + query;
+}
+
+// Waits until the tenant has `n` executions, none QUEUED or RUNNING; returns the list.
+inline rapidjson::Document finished_executions(Lab& lab, int n, const std::string& tenant = {},
+                                               double seconds = 30) {
+  rapidjson::Document list;
+  bool done = plughost::testing::eventually(
+      [&] {
+        auto r = lab.call("GET", executions_path("?page_size=100"), {}, "admin", tenant);
+        list = json(r);
+        if (!list.IsObject() || !list.HasMember("count") || list["count"].GetInt() != n) {
+          return false;
+        }
+        for (const auto& e : list["results"].GetArray()) {
+          std::string s = e["status"].GetString();
+          if (s == "QUEUED" || s == "RUNNING") return false;
+        }
+        return true;
+      },
+      seconds);
+  EXPECT_TRUE(done) << plughost::sdk::to_json(list);
+  return list;
+}
+
+// The execution's detail (with steps).
+inline rapidjson::Document execution(Lab& lab, const std::string& id) {
+  return json(lab.call("GET", executions_path(id + "/")));
+}
+
+// The step of `detail` for node `key` (fails the test when absent).
+inline const rapidjson::Value& step_of(const rapidjson::Document& detail, const std::string& key) {
+  static const rapidjson::Value kNone;
+  for (const auto& s : detail["steps"].GetArray()) {
+    if (key == s["node_key"].GetString()) return s;
+  }
+  ADD_FAILURE() << "no step " << key << " in " << plughost::sdk::to_json(detail);
+  return kNone;
 }
 
 }  // namespace automate_test
