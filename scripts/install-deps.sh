@@ -11,7 +11,7 @@ PACKAGES="
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl util-linux procps binutils tzdata
-  python3-django
+  python3-django python3-fastapi python3-uvicorn
   chromium nodejs npm
 "
 

@@ -5,6 +5,8 @@
 #include <sodium.h>
 
 #include <atomic>
+#include <chrono>
+#include <iostream>
 #include <cstdlib>
 #include <mutex>
 #include <set>
@@ -79,6 +81,10 @@ std::vector<std::string> send_webhooks(Lab& lab, std::vector<int>& todo, int cli
   return ids;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 // Every id of a paginated list (page_size 100), with `field` of each row.
 std::set<std::string> collect(Lab& lab, const std::string& path, const char* field) {
   std::set<std::string> out;
@@ -96,13 +102,14 @@ TEST(automate_durability, AcknowledgedWebhooksSurviveSigkillAndRun) {
   ASSERT_GE(sodium_init(), 0);
   const int total = event_count();
   Lab lab(R"({"webhooks": {"stripe": {"secret": "whsec"}}})",
-          LabOptions{false, "{workers: 2, poll_interval_seconds: 0.05, lease_seconds: 2}"});
+          LabOptions{false, "{workers: 4, poll_interval_seconds: 0.05, lease_seconds: 2}"});
   ASSERT_TRUE(lab.ready()) << lab.output();
   lab.create(R"({"name":"Count orders","trigger_type":"webhook",
                  "trigger_config":{"source":"stripe","event_type":"order.created"},
                  "graph":{"nodes":[{"id":"log","type":"logging",
                                     "config":{"message":"order {{ event.payload.n }}"}}]}})");
 
+  auto started = std::chrono::steady_clock::now();
   std::vector<int> todo;
   for (int i = 0; i < total; ++i) todo.push_back(i);
   std::atomic<int> acknowledged{0};
@@ -117,6 +124,7 @@ TEST(automate_durability, AcknowledgedWebhooksSurviveSigkillAndRun) {
   acked.insert(acked.end(), rest.begin(), rest.end());
   ASSERT_TRUE(todo.empty());
   ASSERT_EQ(static_cast<int>(acked.size()), total);
+  double ingest_seconds = seconds_since(started);
 
   auto stored = collect(lab, "/api/automate/events/?source=stripe", "id");
   for (const auto& id : acked) ASSERT_TRUE(stored.count(id)) << "acknowledged event lost: " << id;
@@ -133,6 +141,9 @@ TEST(automate_durability, AcknowledgedWebhooksSurviveSigkillAndRun) {
       },
       240);
   ASSERT_TRUE(done) << succeeded << " of " << stored.size() << " executions succeeded";
+  std::cout << "[ info     ] " << total << " webhooks acknowledged (" << stored.size()
+            << " stored) in " << ingest_seconds << " s; all executions done "
+            << seconds_since(started) << " s after the first request" << std::endl;
   auto all = json(lab.call("GET", executions_path("?page_size=1")));
   EXPECT_EQ(static_cast<size_t>(all["count"].GetInt()), stored.size());
   auto ran = collect(lab, executions_path("?status=SUCCESS"), "trigger_event_id");
