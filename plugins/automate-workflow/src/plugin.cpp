@@ -40,7 +40,9 @@ class AutomatePlugin : public plughost::sdk::Plugin {
         fail_abandoned_execution(services(), task_json);
       });
     }
-    requeue_pending_executions(services());
+    // `plughost check` inits plugins without storage: nothing to recover or seed then.
+    const bool has_storage = !dialect().empty();
+    if (has_storage) requeue_pending_executions(services());
 
     step("logging", "Logs a rendered message", run_logging_step);
     step("transform", "Builds a JSON object from templates", run_transform_step);
@@ -55,6 +57,14 @@ class AutomatePlugin : public plughost::sdk::Plugin {
          [this](std::string_view in) { return run_rag_query_step(services(), in); });
     step(kDatachatAskStep, "Asks DataChat a question (connector datachat/datachat)",
          [this](std::string_view in) { return run_datachat_ask_step(services(), in); });
+    // Our own step connectors are not listed until init returns: name them for the check.
+    auto step_types = available_step_types(services());
+    for (const auto& name : own_steps_) {
+      if (name != kRagQueryStep && name != kDatachatAskStep) step_types.insert(name);
+    }
+    if (has_storage && config().HasMember("workflows")) {
+      seed_workflows(services(), config()["workflows"], step_types);
+    }
 
     serve("GET", "/api/automate/workflows/", "List workflows", "workflows.read", list_workflows);
     mutate("POST", "/api/automate/workflows/", "Create a workflow", "workflows.write",
@@ -133,6 +143,7 @@ class AutomatePlugin : public plughost::sdk::Plugin {
 
   using StepRunner = std::function<std::string(std::string_view input_json)>;
   void step(const char* name, const char* description, StepRunner run) {
+    own_steps_.insert(name);
     connector({"step", name, description, {}},
               [run = std::move(run)](std::string_view operation, std::string_view input) {
                 if (operation != "run") {
@@ -149,6 +160,7 @@ class AutomatePlugin : public plughost::sdk::Plugin {
   std::string slack_url_;
   double slack_timeout_ = 10;
   bool curl_started_ = false;
+  std::set<std::string> own_steps_;
 };
 
 }  // namespace automate

@@ -68,7 +68,8 @@ bool valid_slug(std::string_view s) {
 
 // Checks the members a create or update carries; `creating` makes `name` required. Fills in
 // defaults on create. Throws the 400 with every problem found.
-void validate_fields(const Services& p, rapidjson::Document& body, bool creating) {
+void validate_fields(const std::set<std::string>& step_types, rapidjson::Document& body,
+                     bool creating) {
   if (!body.IsObject()) throw invalid({{"", "The body must be a JSON object"}});
   std::vector<ErrorDetail> problems;
   auto& a = body.GetAllocator();
@@ -98,7 +99,7 @@ void validate_fields(const Services& p, rapidjson::Document& body, bool creating
     problems.push_back({"trigger_config", "Must be an object"});
   }
   if (has("graph")) {
-    auto graph_problems = validate_graph(body["graph"], available_step_types(p));
+    auto graph_problems = validate_graph(body["graph"], step_types);
     problems.insert(problems.end(), graph_problems.begin(), graph_problems.end());
   }
   if (!problems.empty()) throw invalid(std::move(problems));
@@ -201,8 +202,12 @@ void list_workflows(const Services& p, const Request& rq, Response& rs) {
 
 Reply create_workflow(const Services& p, const Request& rq) {
   rapidjson::Document body = rq.json();
-  validate_fields(p, body, true);
-  std::string tenant(rq.tenant());
+  return {201, insert_workflow(p, std::string(rq.tenant()), body, available_step_types(p))};
+}
+
+std::string insert_workflow(const Services& p, const std::string& tenant, rapidjson::Document& body,
+                            const std::set<std::string>& step_types) {
+  validate_fields(step_types, body, true);
   std::string id = new_uuid(), now = now_iso();
   auto txn = p.transaction();
   std::string slug;
@@ -234,7 +239,7 @@ Reply create_workflow(const Services& p, const Request& rq) {
       .exec();
   auto created = load(txn, tenant, id);
   txn.commit();
-  return {201, *created};
+  return *created;
 }
 
 void get_workflow(const Services& p, const Request& rq, Response& rs) {
@@ -245,7 +250,7 @@ void get_workflow(const Services& p, const Request& rq, Response& rs) {
 
 Reply update_workflow(const Services& p, const Request& rq) {
   rapidjson::Document body = rq.json();
-  validate_fields(p, body, false);
+  validate_fields(available_step_types(p), body, false);
   std::string tenant(rq.tenant()), id = id_param(rq);
   auto txn = p.transaction();
   auto current_text = load(txn, tenant, id);
@@ -352,6 +357,41 @@ std::vector<RunnableWorkflow> workflows_triggered_by(const Services& p, const st
     out.push_back({st.text(0), st.text(1), st.int64(2), st.text(3)});
   }
   return out;
+}
+
+void seed_workflows(const Services& p, const rapidjson::Value& seeds,
+                    const std::set<std::string>& step_types) {
+  if (!seeds.IsArray()) return;
+  for (const auto& seed : seeds.GetArray()) {
+    if (!seed.IsObject()) continue;
+    rapidjson::Document body;
+    body.CopyFrom(seed, body.GetAllocator());
+    std::string tenant = "default";
+    if (body.HasMember("tenant")) {
+      if (body["tenant"].IsString()) tenant = body["tenant"].GetString();
+      body.RemoveMember("tenant");
+    }
+    std::string name = body.HasMember("name") && body["name"].IsString()
+                           ? body["name"].GetString()
+                           : "(unnamed)";
+    try {
+      if (!body.HasMember("slug") && body.HasMember("name") && body["name"].IsString()) {
+        body.AddMember("slug", rapidjson::Value(slugify(name).c_str(), body.GetAllocator()),
+                       body.GetAllocator());
+      }
+      if (body.HasMember("slug") && body["slug"].IsString()) {
+        auto st = p.sql("SELECT 1 FROM automate_workflows WHERE tenant = :tenant AND slug = :slug");
+        st.bind(":tenant", tenant).bind(":slug", body["slug"].GetString());
+        if (st.step()) continue;  // already there (perhaps edited since): leave it alone
+      }
+      insert_workflow(p, tenant, body, step_types);
+      p.info("automate: created workflow '" + name + "' from the config (tenant " + tenant + ")");
+    } catch (const HttpError& e) {
+      std::string why = e.what();
+      for (const auto& d : e.details()) why += "; " + d.field + ": " + d.message;
+      p.warn("automate: workflow '" + name + "' in the config is invalid: " + why);
+    }
+  }
 }
 
 }  // namespace automate

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <plughost/plugin.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,17 @@ Reply update_workflow(const Services& p, const Request& rq);
 Reply delete_workflow(const Services& p, const Request& rq);
 // The prior versions of one workflow, newest first: [{workflow_version, created_at, snapshot}].
 void list_workflow_versions(const Services& p, const Request& rq, Response& rs);
+
+// Validates `body` (a create body) and stores it as a new workflow of `tenant`; returns its JSON.
+// Throws HttpError 400 VALIDATION_ERROR.
+std::string insert_workflow(const Services& p, const std::string& tenant,
+                            rapidjson::Document& body, const std::set<std::string>& step_types);
+
+// Creates each workflow of `seeds` (create bodies, plus an optional `tenant`, default
+// "default") whose slug (given, or from the name) its tenant does not have yet; an existing one
+// is left as it is. Invalid ones are logged and skipped.
+void seed_workflows(const Services& p, const rapidjson::Value& seeds,
+                    const std::set<std::string>& step_types);
 
 // What the engine needs of a workflow to run it.
 struct RunnableWorkflow {

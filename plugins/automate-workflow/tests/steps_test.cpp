@@ -261,5 +261,31 @@ TEST(automate_steps, RagAndDatachatStepsExistOnlyWithTheirConnectors) {
   EXPECT_EQ(std::string(chat["asked"]["tenant"].GetString()), lab.tenant_header("acme"));
 }
 
+TEST(automate_steps, WorkflowsDeclaredInTheConfigAreCreatedOnceAndRun) {
+  Lab lab(R"({"workflows": [
+      {"name": "Router", "trigger_type": "event", "trigger_config": {"event_type": "order"},
+       "graph": {"nodes": [{"id": "big", "type": "condition",
+                            "config": {"expression": "event.payload.amount >= 100"}},
+                           {"id": "vip", "type": "logging", "config": {"message": "vip"}}],
+                 "edges": [{"source": "big", "target": "vip", "condition": "true"}]}},
+      {"name": "Broken", "graph": {"nodes": [{"id": "x", "type": "nope"}]}}]})");
+  ASSERT_TRUE(lab.ready()) << lab.output();
+  auto list = json(lab.call("GET", kWorkflows));
+  ASSERT_EQ(list["count"].GetInt(), 1) << plughost::sdk::to_json(list);
+  EXPECT_STREQ(list["results"][0]["slug"].GetString(), "router");
+  EXPECT_NE(lab.output().find("workflow 'Broken' in the config is invalid"), std::string::npos);
+  auto small = run_one(lab, "order", R"({"amount":5})");
+  EXPECT_STREQ(step_of(small, "vip")["status"].GetString(), "SKIPPED");
+
+  // An edited seeded workflow is left alone at the next start.
+  std::string id = list["results"][0]["id"].GetString();
+  ASSERT_EQ(lab.call("PUT", std::string(kWorkflows) + id + "/", R"({"enabled":false})").status, 200);
+  lab.kill();
+  ASSERT_TRUE(lab.start()) << lab.output();
+  auto again = json(lab.call("GET", kWorkflows));
+  ASSERT_EQ(again["count"].GetInt(), 1);
+  EXPECT_FALSE(again["results"][0]["enabled"].GetBool());
+}
+
 }  // namespace
 }  // namespace automate_test
