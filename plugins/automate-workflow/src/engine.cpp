@@ -87,7 +87,8 @@ std::vector<std::string> insert_executions(plughost::sdk::Transaction& txn,
   rapidjson::Document context(rapidjson::kObjectType);
   context.AddMember("source", str(event.source, context.GetAllocator()), context.GetAllocator());
   context.AddMember("event_type", str(event.type, context.GetAllocator()), context.GetAllocator());
-  std::string event_json = plughost::sdk::to_json(ev), context_json = plughost::sdk::to_json(context);
+  std::string event_json = plughost::sdk::to_json(ev),
+              context_json = plughost::sdk::to_json(context);
   std::string now = now_iso();
   for (const auto& w : workflows) {
     std::string id = new_uuid();
@@ -146,9 +147,8 @@ void requeue_pending_executions(const Services& p) {
         "GROUP BY e.id");
     while (st.step()) parked.emplace_back(st.text(0), st.real(1));
   }
-  double now = std::chrono::duration<double>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (const auto& [id, at] : parked) {
     p.enqueue({kRunExecutionKind, R"({"execution_id":")" + id + R"("})",
                "execution:" + id + "@" + std::to_string(static_cast<long long>(at * 1e6)),
@@ -169,12 +169,10 @@ void fail_abandoned_execution(const Services& p, std::string_view task_json) {
       !task["payload"].HasMember("execution_id") || !task["payload"]["execution_id"].IsString()) {
     return;
   }
-  std::string status = task.HasMember("status") && task["status"].IsString()
-                           ? task["status"].GetString()
-                           : "failed";
-  std::string error = task.HasMember("error") && task["error"].IsString()
-                          ? task["error"].GetString()
-                          : status;
+  std::string status =
+      task.HasMember("status") && task["status"].IsString() ? task["status"].GetString() : "failed";
+  std::string error =
+      task.HasMember("error") && task["error"].IsString() ? task["error"].GetString() : status;
   p.sql(
        "UPDATE automate_executions SET status = 'FAILED', finished_at = :now, error_summary = "
        ":error WHERE id = :id AND status IN ('QUEUED', 'RUNNING')")
@@ -272,9 +270,9 @@ void get_execution(const Services& p, const Request& rq, Response& rs) {
     s.AddMember("finished_at", str(st.text(7), a), a);
     s.AddMember("duration_ms", st.int64(8), a);
     s.AddMember("attempt", st.int64(9), a);
-    s.AddMember("retries", st.is_null(10) ? rapidjson::Value(rapidjson::kArrayType)
-                                          : parse_into(st.text(10), a),
-                a);
+    s.AddMember(
+        "retries",
+        st.is_null(10) ? rapidjson::Value(rapidjson::kArrayType) : parse_into(st.text(10), a), a);
     steps.PushBack(s, a);
   }
   doc.AddMember("steps", steps, a);

@@ -107,8 +107,11 @@ class Run {
     context_.AddMember("steps", rapidjson::Value(rapidjson::kObjectType), a);
     static const rapidjson::Value kEmpty(rapidjson::kObjectType);
     for (const auto& n : graph_["nodes"].GetArray()) {
-      Node node{n["id"].GetString(), n["type"].GetString(),
-                n.HasMember("config") ? &n["config"] : &kEmpty, read_retry(n), {}};
+      Node node{n["id"].GetString(),
+                n["type"].GetString(),
+                n.HasMember("config") ? &n["config"] : &kEmpty,
+                read_retry(n),
+                {}};
       index_[node.id] = nodes_.size();
       nodes_.push_back(std::move(node));
     }
@@ -167,9 +170,13 @@ class Run {
         "FROM automate_execution_steps WHERE execution_id = :id");
     st.bind(":id", id_);
     while (st.step()) {
-      StepRow row{st.text(1), st.maybe_text(2).value_or("{}"), st.maybe_text(7).value_or(now_iso()),
-                  static_cast<int>(st.int64(3)), st.maybe_text(4).value_or("[]"),
-                  st.is_null(5) ? 0 : st.real(5), st.int64(6)};
+      StepRow row{st.text(1),
+                  st.maybe_text(2).value_or("{}"),
+                  st.maybe_text(7).value_or(now_iso()),
+                  static_cast<int>(st.int64(3)),
+                  st.maybe_text(4).value_or("[]"),
+                  st.is_null(5) ? 0 : st.real(5),
+                  st.int64(6)};
       next_seq_ = std::max(next_seq_, row.seq + 1);
       auto it = index_.find(st.text(0));
       if (it == index_.end()) continue;
@@ -334,12 +341,13 @@ class Run {
               return parked(due);
             }
             if (left > 0 && !wait_cooperatively(left)) return interrupted();
-            output = std::string(R"({"seconds":)") + plughost::sdk::to_json(rapidjson::Value(seconds)) +
-                     R"(,"deferred":)" + (deferred ? "true" : "false") + "}";
+            output = std::string(R"({"seconds":)") +
+                     plughost::sdk::to_json(rapidjson::Value(seconds)) + R"(,"deferred":)" +
+                     (deferred ? "true" : "false") + "}";
           }
         }
-        record(node.id, seq, "SUCCESS", shown, output, std::nullopt, started,
-               elapsed_ms(clock), attempt, plughost::sdk::to_json(retries), std::nullopt);
+        record(node.id, seq, "SUCCESS", shown, output, std::nullopt, started, elapsed_ms(clock),
+               attempt, plughost::sdk::to_json(retries), std::nullopt);
         return {State::kSucceeded, output, {}, 0, false};
       } catch (const std::exception& e) {
         if (task_.cancelled()) return interrupted();

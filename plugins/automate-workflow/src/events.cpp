@@ -4,9 +4,9 @@
 
 #include "basics.hpp"
 #include "engine.hpp"
-#include "workflows.hpp"
 #include "pagination.hpp"
 #include "signature.hpp"
+#include "workflows.hpp"
 
 namespace automate {
 
@@ -50,8 +50,8 @@ std::optional<std::string> event_with_dedupe_key(const Services& p, const std::s
 void insert_event(plughost::sdk::Transaction& txn, const StoredEvent& e,
                   const std::optional<std::string>& key) {
   txn.sql(
-       "INSERT INTO automate_events (id, tenant, source, type, payload, dedupe_key, trace_id, "
-       "created_at) VALUES (:id, :tenant, :source, :type, :payload, :key, :trace, :now)")
+         "INSERT INTO automate_events (id, tenant, source, type, payload, dedupe_key, trace_id, "
+         "created_at) VALUES (:id, :tenant, :source, :type, :payload, :key, :trace, :now)")
       .bind(":id", e.id)
       .bind(":tenant", e.tenant)
       .bind(":source", e.source)

@@ -72,7 +72,8 @@ std::vector<Token> tokenize(const std::string& s) {
       if (i >= s.size()) fail("unterminated string");
       ++i;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+               (c == '-' && i + 1 < s.size() &&
+                std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       t.kind = Token::kNumber;
       size_t start = i++;
       while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' ||
@@ -90,8 +91,8 @@ std::vector<Token> tokenize(const std::string& s) {
                    ? Token::kWord
                    : Token::kPath;
     } else {
-      static const char* kSymbols[] = {"==", "!=", "<=", ">=", "&&", "||", "<", ">",
-                                       "!",  "(",  ")",  "[",  "]",  ","};
+      static const char* kSymbols[] = {"==", "!=", "<=", ">=", "&&", "||", "<",
+                                       ">",  "!",  "(",  ")",  "[",  "]",  ","};
       for (const char* sym : kSymbols) {
         if (s.compare(i, std::char_traits<char>::length(sym), sym) == 0) {
           t.kind = Token::kSymbol;
@@ -228,7 +229,8 @@ class Parser {
         break;
       }
       default:
-        fail(t.kind == Token::kEnd ? "unexpected end of expression" : "unexpected '" + t.text + "'");
+        fail(t.kind == Token::kEnd ? "unexpected end of expression"
+                                   : "unexpected '" + t.text + "'");
     }
     ++pos_;
     return n;
@@ -310,14 +312,10 @@ bool order(Op op, const rapidjson::Value& a, const rapidjson::Value& b) {
                           type_name(b));
   }
   switch (op) {
-    case Op::kLt:
-      return cmp < 0;
-    case Op::kLe:
-      return cmp <= 0;
-    case Op::kGt:
-      return cmp > 0;
-    default:
-      return cmp >= 0;
+    case Op::kLt: return cmp < 0;
+    case Op::kLe: return cmp <= 0;
+    case Op::kGt: return cmp > 0;
+    default: return cmp >= 0;
   }
 }
 
@@ -328,28 +326,19 @@ const rapidjson::Value& operand(const ExpressionNode& n, const rapidjson::Value&
 bool test(const ExpressionNode& n, const rapidjson::Value& context) {
   rapidjson::Value l, r;
   switch (n.op) {
-    case Op::kOr:
-      return test(*n.left, context) || test(*n.right, context);
-    case Op::kAnd:
-      return test(*n.left, context) && test(*n.right, context);
-    case Op::kNot:
-      return !test(*n.left, context);
-    case Op::kEq:
-      return json_equal(operand(*n.left, context, l), operand(*n.right, context, r));
-    case Op::kNe:
-      return !json_equal(operand(*n.left, context, l), operand(*n.right, context, r));
-    case Op::kIn:
-      return contains(operand(*n.left, context, l), operand(*n.right, context, r));
-    case Op::kNotIn:
-      return !contains(operand(*n.left, context, l), operand(*n.right, context, r));
+    case Op::kOr: return test(*n.left, context) || test(*n.right, context);
+    case Op::kAnd: return test(*n.left, context) && test(*n.right, context);
+    case Op::kNot: return !test(*n.left, context);
+    case Op::kEq: return json_equal(operand(*n.left, context, l), operand(*n.right, context, r));
+    case Op::kNe: return !json_equal(operand(*n.left, context, l), operand(*n.right, context, r));
+    case Op::kIn: return contains(operand(*n.left, context, l), operand(*n.right, context, r));
+    case Op::kNotIn: return !contains(operand(*n.left, context, l), operand(*n.right, context, r));
     case Op::kLt:
     case Op::kLe:
     case Op::kGt:
-    case Op::kGe:
-      return order(n.op, operand(*n.left, context, l), operand(*n.right, context, r));
+    case Op::kGe: return order(n.op, operand(*n.left, context, l), operand(*n.right, context, r));
     case Op::kLiteral:
-    case Op::kPath:
-      return truthy(operand(n, context, l));
+    case Op::kPath: return truthy(operand(n, context, l));
   }
   return false;
 }

@@ -2,9 +2,9 @@
 
 #include <cstdio>
 #include <map>
+#include <string_view>
 
 #include "expression.hpp"
-#include <string_view>
 
 namespace automate {
 
@@ -155,8 +155,9 @@ std::vector<ErrorDetail> validate_graph(const rapidjson::Value& graph,
         problems.push_back({"graph.edges[" + std::to_string(i) + "]", "Must be an object"});
       } else if (e.HasMember("condition") && !e["condition"].IsNull() &&
                  !e["condition"].IsString() && !e["condition"].IsBool()) {
-        problems.push_back({at("edges", i, "condition"),
-                            "Must be the branch this edge follows (\"true\", \"false\" or a name)"});
+        problems.push_back(
+            {at("edges", i, "condition"),
+             "Must be the branch this edge follows (\"true\", \"false\" or a name)"});
       }
       if (ok) edges.emplace_back(e["source"].GetString(), e["target"].GetString());
     }

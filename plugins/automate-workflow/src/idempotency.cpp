@@ -36,8 +36,8 @@ std::string key_scope(const plughost::sdk::Request& rq, std::string_view key) {
           ":" + principal["id"].GetString();
   }
   std::string scope;
-  for (std::string_view part : {std::string_view(rq.tenant()), std::string_view(who), rq.method(),
-                                rq.path(), key}) {
+  for (std::string_view part :
+       {std::string_view(rq.tenant()), std::string_view(who), rq.method(), rq.path(), key}) {
     scope += std::to_string(part.size()) + ":" + std::string(part) + ";";
   }
   return sha256_hex(scope);
@@ -111,8 +111,8 @@ void answer_idempotently(const Services& p, const IdempotencySettings& s,
       p.sql("DELETE FROM automate_request_keys WHERE scope = :scope").bind(":scope", scope).exec();
       throw;
     }
-    reply = {e.status(), plughost::sdk::error_envelope(e.code(), e.what(), rq.trace_id(),
-                                                        e.details())};
+    reply = {e.status(),
+             plughost::sdk::error_envelope(e.code(), e.what(), rq.trace_id(), e.details())};
   } catch (...) {
     p.sql("DELETE FROM automate_request_keys WHERE scope = :scope").bind(":scope", scope).exec();
     throw;

@@ -144,14 +144,13 @@ class AutomatePlugin : public plughost::sdk::Plugin {
   using StepRunner = std::function<std::string(std::string_view input_json)>;
   void step(const char* name, const char* description, StepRunner run) {
     own_steps_.insert(name);
-    connector({"step", name, description, {}},
-              [run = std::move(run)](std::string_view operation, std::string_view input) {
-                if (operation != "run") {
-                  throw plughost::sdk::Error(PH_ERR_UNSUPPORTED,
-                                             "step connectors only offer \"run\"");
-                }
-                return run(input);
-              });
+    connector({"step", name, description, {}}, [run = std::move(run)](std::string_view operation,
+                                                                      std::string_view input) {
+      if (operation != "run") {
+        throw plughost::sdk::Error(PH_ERR_UNSUPPORTED, "step connectors only offer \"run\"");
+      }
+      return run(input);
+    });
   }
 
   EventSettings events_;

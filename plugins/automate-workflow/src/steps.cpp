@@ -134,7 +134,7 @@ std::string run_http_request_step(std::string_view input_json) {
   if (in.HasMember("method")) {
     call.method = required_string(in, "http.request", "method");
     for (char& c : call.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    static const std::set<std::string> kMethods = {"GET",   "POST",   "PUT",    "PATCH",
+    static const std::set<std::string> kMethods = {"GET",    "POST", "PUT",    "PATCH",
                                                    "DELETE", "HEAD", "OPTIONS"};
     if (!kMethods.count(call.method)) {
       throw Error(PH_ERR_INVALID_ARGUMENT, "http.request: unsupported method " + call.method);
@@ -147,8 +147,8 @@ std::string run_http_request_step(std::string_view input_json) {
     }
     for (const auto& h : in["headers"].GetObject()) {
       if (!h.value.IsString()) {
-        throw Error(PH_ERR_INVALID_ARGUMENT,
-                    std::string("http.request: header ") + h.name.GetString() + " must be a string");
+        throw Error(PH_ERR_INVALID_ARGUMENT, std::string("http.request: header ") +
+                                                 h.name.GetString() + " must be a string");
       }
       std::string name = h.name.GetString(), value = h.value.GetString();
       if (name.find_first_of("\r\n:") != std::string::npos ||
@@ -239,13 +239,14 @@ std::string run_slack_step(std::string_view input_json, const std::string& webho
   if (r.status == 0) throw Error(PH_ERR_INTERNAL, "slack.send_message: " + r.error);
   if (r.status < 200 || r.status >= 300) {
     throw Error(PH_ERR_INTERNAL, "slack.send_message: HTTP " + std::to_string(r.status) + ": " +
-                                        first_chars(r.body, 200));
+                                     first_chars(r.body, 200));
   }
   rapidjson::Document out(rapidjson::kObjectType);
   auto& o = out.GetAllocator();
   out.AddMember("ok", true, o);
   out.AddMember("status", static_cast<int64_t>(r.status), o);
-  if (payload.HasMember("channel")) out.AddMember("channel", rapidjson::Value(payload["channel"], o), o);
+  if (payload.HasMember("channel"))
+    out.AddMember("channel", rapidjson::Value(payload["channel"], o), o);
   return plughost::sdk::to_json(out);
 }
 
@@ -265,8 +266,8 @@ std::string run_rag_query_step(const Services& host, std::string_view input_json
                  in.HasMember("filters") ? rapidjson::Value(in["filters"], a)
                                          : rapidjson::Value(rapidjson::kObjectType),
                  a);
-  call.AddMember("tenant", rapidjson::Value(required_string(in, kRagQueryStep, "tenant").c_str(), a),
-                 a);
+  call.AddMember("tenant",
+                 rapidjson::Value(required_string(in, kRagQueryStep, "tenant").c_str(), a), a);
   return host.invoke_connector("retriever", "rag", "query", plughost::sdk::to_json(call));
 }
 
@@ -274,13 +275,12 @@ std::string run_datachat_ask_step(const Services& host, std::string_view input_j
   auto in = parse_input(input_json);
   rapidjson::Document call(rapidjson::kObjectType);
   auto& a = call.GetAllocator();
-  call.AddMember(
-      "question",
-      rapidjson::Value(required_string(in, kDatachatAskStep, "question").c_str(), a), a);
+  call.AddMember("question",
+                 rapidjson::Value(required_string(in, kDatachatAskStep, "question").c_str(), a), a);
   if (in.HasMember("session_id") && !in["session_id"].IsNull()) {
-    call.AddMember(
-        "session_id",
-        rapidjson::Value(required_string(in, kDatachatAskStep, "session_id").c_str(), a), a);
+    call.AddMember("session_id",
+                   rapidjson::Value(required_string(in, kDatachatAskStep, "session_id").c_str(), a),
+                   a);
   }
   if (in.HasMember("context") && !in["context"].IsNull()) {
     if (!in["context"].IsObject()) {
@@ -288,8 +288,8 @@ std::string run_datachat_ask_step(const Services& host, std::string_view input_j
     }
     call.AddMember("context", rapidjson::Value(in["context"], a), a);
   }
-  call.AddMember(
-      "tenant", rapidjson::Value(required_string(in, kDatachatAskStep, "tenant").c_str(), a), a);
+  call.AddMember("tenant",
+                 rapidjson::Value(required_string(in, kDatachatAskStep, "tenant").c_str(), a), a);
   return host.invoke_connector("datachat", "datachat", "ask", plughost::sdk::to_json(call));
 }
 

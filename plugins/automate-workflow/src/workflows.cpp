@@ -371,9 +371,8 @@ void seed_workflows(const Services& p, const rapidjson::Value& seeds,
       if (body["tenant"].IsString()) tenant = body["tenant"].GetString();
       body.RemoveMember("tenant");
     }
-    std::string name = body.HasMember("name") && body["name"].IsString()
-                           ? body["name"].GetString()
-                           : "(unnamed)";
+    std::string name =
+        body.HasMember("name") && body["name"].IsString() ? body["name"].GetString() : "(unnamed)";
     try {
       if (!body.HasMember("slug") && body.HasMember("name") && body["name"].IsString()) {
         body.AddMember("slug", rapidjson::Value(slugify(name).c_str(), body.GetAllocator()),

@@ -24,8 +24,8 @@ void list_workflow_versions(const Services& p, const Request& rq, Response& rs);
 
 // Validates `body` (a create body) and stores it as a new workflow of `tenant`; returns its JSON.
 // Throws HttpError 400 VALIDATION_ERROR.
-std::string insert_workflow(const Services& p, const std::string& tenant,
-                            rapidjson::Document& body, const std::set<std::string>& step_types);
+std::string insert_workflow(const Services& p, const std::string& tenant, rapidjson::Document& body,
+                            const std::set<std::string>& step_types);
 
 // Creates each workflow of `seeds` (create bodies, plus an optional `tenant`, default
 // "default") whose slug (given, or from the name) its tenant does not have yet; an existing one

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <iostream>
 #include <cstdlib>
+#include <iostream>
 #include <mutex>
 #include <set>
 #include <string>
@@ -53,8 +53,8 @@ std::vector<std::string> send_webhooks(Lab& lab, std::vector<int>& todo, int cli
           failed.push_back(todo[i]);
           continue;
         }
-        std::string body = R"({"event_type":"order.created","data":{"n":)" +
-                           std::to_string(todo[i]) + "}}";
+        std::string body =
+            R"({"event_type":"order.created","data":{"n":)" + std::to_string(todo[i]) + "}}";
         auto r = conn.request(
             "POST", "/api/automate/webhooks/stripe/",
             {{"Content-Type", "application/json"},

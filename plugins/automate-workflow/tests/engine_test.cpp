@@ -12,7 +12,6 @@
 namespace automate_test {
 namespace {
 
-
 const char* kStripeConfig = R"({"webhooks": {"stripe": {"secret": "whsec_test"}}})";
 
 // Two steps joined by an edge, listed target first so that only the edge orders them.

@@ -59,7 +59,8 @@ TEST(automate_idempotency, RepeatedRequestIdReplaysTheFirstAnswer) {
 
 TEST(automate_idempotency, RepeatedWebhookStoresOneEvent) {
   ASSERT_GE(sodium_init(), 0);
-  Lab lab(R"({"webhooks": {"stripe": {"secret": "whsec_test"}}, "idempotency": {"ttl_seconds": 1}})");
+  Lab lab(
+      R"({"webhooks": {"stripe": {"secret": "whsec_test"}}, "idempotency": {"ttl_seconds": 1}})");
   ASSERT_TRUE(lab.ready()) << lab.output();
   std::string body = R"({"event_type":"order.created","data":{"order_id":"ORD-1"}})";
   Headers h{{"X-Webhook-Signature", "sha256=" + automate::webhook_signature("whsec_test", body)},

@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <csignal>
 #include <plughost/json.hpp>
 #include <plughost/testing.hpp>
 #include <string>
@@ -53,26 +53,27 @@ class Lab {
       fs::create_symlink(AUTOMATE_TEST_AUTH_DIR "/plughost_automate_test_connectors.so",
                          plugins + "/plughost_automate_test_connectors.so");
     }
-    yaml_ = "version: 1\n"
-            "server: {listen: 127.0.0.1:0}\n"
-            "log: {format: json, access: false}\n"
-            "auth:\n"
-            "  enabled: true\n"
-            "  roles:\n"
-            "    admin: ['*']\n"
-            "    editor: [workflows.read, workflows.write, events.write, events.read]\n"
-            "    viewer: [workflows.read]\n"
-            "rate_limits: {enabled: false}\n"
-            "storage: {url: \"" +
-            storage + "\", pool_size: 3}\n" + "tasks: " + options.tasks + "\n" +
-            "plugins_dir: " + plugins +
-            "\n"
-            "plugins:\n"
-            "  automate_test_auth: {}\n" +
-            (options.fake_connectors ? "  automate_test_connectors: {}\n" : "") +
-            "  automate-workflow:\n"
-            "    config: " +
-            plugin_config + "\n";
+    yaml_ =
+        "version: 1\n"
+        "server: {listen: 127.0.0.1:0}\n"
+        "log: {format: json, access: false}\n"
+        "auth:\n"
+        "  enabled: true\n"
+        "  roles:\n"
+        "    admin: ['*']\n"
+        "    editor: [workflows.read, workflows.write, events.write, events.read]\n"
+        "    viewer: [workflows.read]\n"
+        "rate_limits: {enabled: false}\n"
+        "storage: {url: \"" +
+        storage + "\", pool_size: 3}\n" + "tasks: " + options.tasks + "\n" +
+        "plugins_dir: " + plugins +
+        "\n"
+        "plugins:\n"
+        "  automate_test_auth: {}\n" +
+        (options.fake_connectors ? "  automate_test_connectors: {}\n" : "") +
+        "  automate-workflow:\n"
+        "    config: " +
+        plugin_config + "\n";
     start();
   }
   ~Lab() {

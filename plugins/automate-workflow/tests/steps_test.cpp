@@ -41,7 +41,8 @@ TEST(automate_steps, HttpRequestSendsJsonAndRetriesServerErrors) {
   Lab lab;
   ASSERT_TRUE(lab.ready()) << lab.output();
   lab.create(workflow("call", R"([{"id":"post","type":"http.request","config":{
-      "url":")" + stub.url("/orders") + R"(","headers":{"X-Order":"{{ event.payload.id }}"},
+      "url":")" + stub.url("/orders") +
+                                  R"(","headers":{"X-Order":"{{ event.payload.id }}"},
       "json":{"order":"{{ event.payload.id }}","amount":"{{ event.payload.amount }}"},
       "retries":2,"timeout_seconds":5}}])"));
   auto detail = run_one(lab, "call", R"({"id":"ORD-9","amount":12.5})");
@@ -66,9 +67,11 @@ TEST(automate_steps, FailingStepRetriesWithBackoffThenSucceedsOrGivesUp) {
   stub.script("/down", {{500, "always down"}});
   Lab lab;
   ASSERT_TRUE(lab.ready()) << lab.output();
-  lab.create(workflow("flaky", R"([{"id":"call","type":"http.request",
+  lab.create(workflow("flaky",
+                      R"([{"id":"call","type":"http.request",
       "retry":{"max_attempts":3,"backoff_seconds":0.05,"backoff_multiplier":2},
-      "config":{"url":")" + stub.url("/flaky") + R"("}},
+      "config":{"url":")" +
+                          stub.url("/flaky") + R"("}},
       {"id":"after","type":"logging","config":{"message":"got {{ steps.call.output.body.ok }}"}}])",
                       R"([{"source":"call","target":"after"}])"));
   auto detail = run_one(lab, "flaky", "{}");
@@ -110,7 +113,8 @@ TEST(automate_steps, SlackMessagePostsAnIncomingWebhookPayload) {
   EXPECT_EQ(lab.output().find("/services/T0/B0/xyz"), std::string::npos);  // URL never logged
 }
 
-// start -> check (condition) -> big (true) | small (false); start -> side; big, small, side -> join.
+// start -> check (condition) -> big (true) | small (false); start -> side; big, small, side ->
+// join.
 const char* kBranches = R"J([
   {"id":"start","type":"logging","config":{"message":"order {{ event.payload.id }}"}},
   {"id":"check","type":"condition",
@@ -166,8 +170,7 @@ TEST(automate_steps, ConditionExpressionsAreCheckedWhenSaved) {
       {"graph.nodes[0].config.expression", "graph.nodes[1].config.expression",
        "graph.nodes[2].retry.max_attempts", "graph.edges[0].condition"});
   expect_validation_error(
-      lab.call("POST", kWorkflows,
-               workflow("x", R"J([{"id":"c","type":"condition",
+      lab.call("POST", kWorkflows, workflow("x", R"J([{"id":"c","type":"condition",
                                   "config":{"expression":"__import__('os').system('id')"}}])J")),
       {"graph.nodes[0].config.expression"});
 }
@@ -178,8 +181,8 @@ TEST(automate_steps, IndependentBranchesRunConcurrently) {
   ASSERT_TRUE(lab.ready()) << lab.output();
   std::string call = R"({"type":"http.request","config":{"url":")" + stub.url("/barrier/2") +
                      R"(","timeout_seconds":20}})";
-  lab.create(workflow("fan", R"([{"id":"a",)" + call.substr(1) + R"(,{"id":"b",)" +
-                                 call.substr(1) + R"(,
+  lab.create(workflow("fan",
+                      R"([{"id":"a",)" + call.substr(1) + R"(,{"id":"b",)" + call.substr(1) + R"(,
       {"id":"join","type":"transform","config":{"output":{
          "a":"{{ steps.a.output.body.together }}","b":"{{ steps.b.output.body.together }}"}}}])",
                       R"([{"source":"a","target":"join"},{"source":"b","target":"join"}])"));
@@ -192,9 +195,10 @@ TEST(automate_steps, IndependentBranchesRunConcurrently) {
 TEST(automate_steps, ShortDelaysWaitInlineLongOnesParkTheExecution) {
   Lab lab(R"({"engine": {"short_wait_seconds": 0.3}})");
   ASSERT_TRUE(lab.ready()) << lab.output();
-  lab.create(workflow("wait", R"([{"id":"pause","type":"delay","config":{"seconds":"{{ event.payload.s }}"}},
+  lab.create(workflow(
+      "wait", R"([{"id":"pause","type":"delay","config":{"seconds":"{{ event.payload.s }}"}},
       {"id":"after","type":"logging","config":{"message":"waited {{ steps.pause.output.seconds }}"}}])",
-                      R"([{"source":"pause","target":"after"}])"));
+      R"([{"source":"pause","target":"after"}])"));
   auto quick = run_one(lab, "wait", R"({"s":0.1})");
   ASSERT_STREQ(quick["status"].GetString(), "SUCCESS") << plughost::sdk::to_json(quick);
   EXPECT_FALSE(step_of(quick, "pause")["output_data"]["deferred"].GetBool());
@@ -211,7 +215,8 @@ TEST(automate_steps, ShortDelaysWaitInlineLongOnesParkTheExecution) {
         if (list["count"].GetInt() != 1) return false;
         id = list["results"][0]["id"].GetString();
         auto d = execution(lab, id);
-        return d["steps"].Size() == 1 && std::string(d["steps"][0]["status"].GetString()) == "WAITING";
+        return d["steps"].Size() == 1 &&
+               std::string(d["steps"][0]["status"].GetString()) == "WAITING";
       },
       10);
   ASSERT_TRUE(parked);
@@ -243,8 +248,9 @@ TEST(automate_steps, RagAndDatachatStepsExistOnlyWithTheirConnectors) {
                     "admin", "acme");
   ASSERT_EQ(r.status, 201);
   auto list = finished_executions(lab, 1, "acme");
-  auto detail = json(lab.call("GET", executions_path(std::string(list["results"][0]["id"].GetString()) + "/"),
-                              {}, "admin", "acme"));
+  auto detail =
+      json(lab.call("GET", executions_path(std::string(list["results"][0]["id"].GetString()) + "/"),
+                    {}, "admin", "acme"));
   ASSERT_STREQ(detail["status"].GetString(), "SUCCESS") << plughost::sdk::to_json(detail);
   const auto& rag = step_of(detail, "docs")["output_data"];
   EXPECT_STREQ(rag["results"][0]["id"].GetString(), "doc-1");
@@ -279,7 +285,8 @@ TEST(automate_steps, WorkflowsDeclaredInTheConfigAreCreatedOnceAndRun) {
 
   // An edited seeded workflow is left alone at the next start.
   std::string id = list["results"][0]["id"].GetString();
-  ASSERT_EQ(lab.call("PUT", std::string(kWorkflows) + id + "/", R"({"enabled":false})").status, 200);
+  ASSERT_EQ(lab.call("PUT", std::string(kWorkflows) + id + "/", R"({"enabled":false})").status,
+            200);
   lab.kill();
   ASSERT_TRUE(lab.start()) << lab.output();
   auto again = json(lab.call("GET", kWorkflows));

@@ -136,9 +136,8 @@ class StubServer {
       size_t want = std::stoul(r.path.substr(9));
       ++inside_[r.path];
       barrier_cv_.notify_all();
-      bool together = barrier_cv_.wait_for(lock, std::chrono::seconds(10), [&] {
-        return stopping_ || inside_[r.path] >= want;
-      });
+      bool together = barrier_cv_.wait_for(lock, std::chrono::seconds(10),
+                                           [&] { return stopping_ || inside_[r.path] >= want; });
       return {200, std::string(R"({"together":)") + (together ? "true" : "false") + "}"};
     }
     auto it = scripts_.find(r.path);
@@ -152,10 +151,10 @@ class StubServer {
     StubRequest r;
     if (read_request(c, r)) {
       StubResponse out = respond(r);
-      std::string text = "HTTP/1.1 " + std::to_string(out.status) + " Stub\r\nContent-Type: " +
-                         out.content_type + "\r\nContent-Length: " +
-                         std::to_string(out.body.size()) + "\r\nConnection: close\r\n\r\n" +
-                         out.body;
+      std::string text = "HTTP/1.1 " + std::to_string(out.status) +
+                         " Stub\r\nContent-Type: " + out.content_type +
+                         "\r\nContent-Length: " + std::to_string(out.body.size()) +
+                         "\r\nConnection: close\r\n\r\n" + out.body;
       ::send(c, text.data(), text.size(), MSG_NOSIGNAL);
     }
     ::close(c);

@@ -7,12 +7,13 @@ namespace automate_test {
 
 class FakeConnectors : public plughost::sdk::Plugin {
   void init() override {
-    connector({"retriever", "rag", "Fake retriever echoing its input", {}},
-              [](std::string_view operation, std::string_view input) -> std::string {
-                if (operation != "query") throw plughost::sdk::Error(PH_ERR_UNSUPPORTED, "query only");
-                return R"({"results":[{"id":"doc-1","content":"Refunds within 30 days","score":0.9}],"asked":)" +
-                       std::string(input) + "}";
-              });
+    connector(
+        {"retriever", "rag", "Fake retriever echoing its input", {}},
+        [](std::string_view operation, std::string_view input) -> std::string {
+          if (operation != "query") throw plughost::sdk::Error(PH_ERR_UNSUPPORTED, "query only");
+          return R"({"results":[{"id":"doc-1","content":"Refunds within 30 days","score":0.9}],"asked":)" +
+                 std::string(input) + "}";
+        });
     connector({"datachat", "datachat", "Fake DataChat echoing its input", {}},
               [](std::string_view operation, std::string_view input) -> std::string {
                 if (operation != "ask") throw plughost::sdk::Error(PH_ERR_UNSUPPORTED, "ask only");
