@@ -17,26 +17,7 @@ cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$wor
 trap cleanup EXIT
 
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps.sh)"; exit 1; }
-# Servers bind port 0 and print the port they got; read it back from their output (bounded).
-port_from() {  # logfile sed-expression
-  for _ in $(seq 200); do
-    port=$(sed -n "$2" "$1" | head -n1)
-    [ -n "$port" ] && { echo "$port"; return 0; }
-    sleep 0.05
-  done
-  echo "no port in $1:" >&2; cat "$1" >&2; exit 1
-}
-
-# wrk prints "Requests/sec: N" and, with --latency, the distribution lines "50% 1.23ms".
-measure() {  # name url
-  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --latency "$2")
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
-  printf '%-34s %12s %10s %10s %s\n' "$1" "$rps" "$p50" "$p99" "$errors"
-  eval "rps_$3=$rps"
-}
+. "$root/bench/lib.sh"
 
 start_host() {  # access_log(true|false); sets host_port
   cat >"$work/host-$1.yaml" <<YAML

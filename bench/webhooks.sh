@@ -31,24 +31,7 @@ SIGNATURE=$(BODY="$BODY" SECRET="$secret" "$py" -c \
   'import hmac, hashlib, os; print(hmac.new(os.environ["SECRET"].encode(), os.environ["BODY"].encode(), hashlib.sha256).hexdigest())')
 export BODY SIGNATURE
 
-port_from() {  # logfile sed-expression
-  for _ in $(seq 200); do
-    port=$(sed -n "$2" "$1" | head -n1)
-    [ -n "$port" ] && { echo "$port"; return 0; }
-    sleep 0.05
-  done
-  echo "no port in $1:" >&2; cat "$1" >&2; exit 1
-}
-
-measure() {  # name url var
-  out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --latency -s "$root/bench/webhooks/post.lua" "$2")
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  errors=$(echo "$out" | awk '/Non-2xx|Socket errors|not 202/ {print}' | tr '\n' ' ')
-  printf '%-34s %12s %10s %10s %s\n' "$1" "$rps" "$p50" "$p99" "$errors"
-  eval "rps_$3=$rps"
-}
+. "$root/bench/lib.sh"
 
 stored() {  # sqlite file
   sqlite3 "$1" "SELECT COUNT(*) FROM automate_events"
@@ -82,14 +65,16 @@ printf '%-34s %12s %10s %10s\n' "server" "req/s" "p50" "p99"
 taskset -c 0 "$build/bin/plughost" run --config "$work/plughost.yaml" >"$work/plughost.log" 2>&1 &
 pids="$pids $!"
 host_port=$(port_from "$work/plughost.log" 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p')
-measure "plughost automate-workflow" "http://127.0.0.1:$host_port/api/automate/webhooks/bench/" host
+measure "plughost automate-workflow" "http://127.0.0.1:$host_port/api/automate/webhooks/bench/" host \
+  -s "$root/bench/webhooks/post.lua"
 kill $pids; pids=""
 
 taskset -c 0 "$py" "$root/bench/webhooks/fastapi_app.py" "$work/fastapi.db" "$secret" \
   >"$work/fastapi.log" 2>&1 &
 pids="$pids $!"
 py_port=$(port_from "$work/fastapi.log" 's/^fastapi listening on \([0-9]*\)$/\1/p')
-measure "FastAPI + uvicorn (1 worker)" "http://127.0.0.1:$py_port/api/automate/webhooks/bench/" py
+measure "FastAPI + uvicorn (1 worker)" "http://127.0.0.1:$py_port/api/automate/webhooks/bench/" py \
+  -s "$root/bench/webhooks/post.lua"
 
 echo
 echo "events stored: plughost $(stored "$work/plughost.db"), FastAPI $(stored "$work/fastapi.db")"
