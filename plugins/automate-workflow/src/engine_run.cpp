@@ -131,14 +131,18 @@ class Run {
     std::vector<std::thread> threads;
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      skip_unreachable();
-      if (!failure_ && !interrupted_ && !task_.cancelled()) {
+      try {
+        if (!fatal_) skip_unreachable();
+      } catch (const std::exception& e) {
+        fatal_ = std::string(e.what());  // running steps still finish before the walk ends
+      }
+      if (!failure_ && !interrupted_ && !fatal_ && !task_.cancelled()) {
         for (size_t i = 0; i < nodes_.size() && running_ < settings_.max_parallel_steps; ++i) {
           if (state_[i] != State::kPending || !inputs_ready(i)) continue;
           state_[i] = State::kRunning;
           ++running_;
           int64_t seq = rows_.count(nodes_[i].id) ? rows_[nodes_[i].id].seq : next_seq_++;
-          threads.emplace_back([this, i, seq] { finish_node(i, run_node(i, seq)); });
+          threads.emplace_back([this, i, seq] { run_guarded(i, seq); });
         }
       }
       if (running_ == 0) break;
@@ -146,6 +150,8 @@ class Run {
     }
     lock.unlock();
     for (auto& t : threads) t.join();
+    if (fatal_)
+      throw plughost::sdk::Error(PH_ERR_INTERNAL, "execution step not recorded: " + *fatal_);
     bool unfinished = std::count(state_.begin(), state_.end(), State::kPending) > 0;
     if (interrupted_ || (task_.cancelled() && !failure_ && unfinished)) {
       throw plughost::sdk::Error(PH_ERR_WRONG_STATE, "execution interrupted (cancel or shutdown)");
@@ -250,6 +256,20 @@ class Run {
     steps.AddMember(str(nodes_[i].id, a), entry, a);
   }
 
+  // A step thread: nothing may escape it. A storage failure while recording ends the walk and
+  // fails the task (which runs again and resumes after what was recorded).
+  void run_guarded(size_t i, int64_t seq) {
+    try {
+      finish_node(i, run_node(i, seq));
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!fatal_) fatal_ = std::string(e.what());
+      state_[i] = State::kPending;
+      --running_;
+      changed_.notify_all();
+    }
+  }
+
   void finish_node(size_t i, Outcome outcome) {
     std::lock_guard<std::mutex> lock(mu_);
     state_[i] = outcome.state;
@@ -306,13 +326,16 @@ class Run {
     for (;; ++attempt) {
       if (task_.cancelled()) return interrupted();
       auto clock = Clock::now();
-      std::string shown = "{}";
+      std::string shown = "{}", error;
+      std::optional<std::string> output;
+      std::optional<double> park_until;
+      // Only the step's own work is inside the try: a failure to record (storage) is not a step
+      // failure, it propagates and the task runs again.
       try {
         rapidjson::Document context = snapshot();
         rapidjson::Document input(rapidjson::kObjectType);
         auto& a = input.GetAllocator();
         shown = plughost::sdk::to_json(redact_secrets(*node.config, a));
-        std::string output;
         if (node.type == "condition") {
           // The expression is evaluated as is: never template-rendered, so no value can inject
           // syntax into it.
@@ -328,54 +351,60 @@ class Run {
           }
           output = p_.invoke_connector("step", node.type, "run", plughost::sdk::to_json(rendered));
           if (node.type == "delay") {
-            auto planned = parse(output);
+            auto planned = parse(*output);
             double seconds = planned.HasMember("seconds") && planned["seconds"].IsNumber()
                                  ? planned["seconds"].GetDouble()
                                  : 0;
             double due = resuming ? prior.resume_at : unix_now() + seconds;
             double left = due - unix_now();
-            bool deferred = resuming;
             if (left > settings_.short_wait_seconds) {
-              record(node.id, seq, "WAITING", shown, std::nullopt, std::nullopt, started, 0,
-                     attempt, plughost::sdk::to_json(retries), due);
-              return parked(due);
+              park_until = due;
+            } else {
+              if (left > 0 && !wait_cooperatively(left)) return interrupted();
+              output = std::string(R"({"seconds":)") +
+                       plughost::sdk::to_json(rapidjson::Value(seconds)) + R"(,"deferred":)" +
+                       (resuming ? "true" : "false") + "}";
             }
-            if (left > 0 && !wait_cooperatively(left)) return interrupted();
-            output = std::string(R"({"seconds":)") +
-                     plughost::sdk::to_json(rapidjson::Value(seconds)) + R"(,"deferred":)" +
-                     (deferred ? "true" : "false") + "}";
           }
         }
-        record(node.id, seq, "SUCCESS", shown, output, std::nullopt, started, elapsed_ms(clock),
-               attempt, plughost::sdk::to_json(retries), std::nullopt);
-        return {State::kSucceeded, output, {}, 0, false};
       } catch (const std::exception& e) {
         if (task_.cancelled()) return interrupted();
-        std::string error = e.what();
+        output.reset();
+        error = e.what();
         std::string prefix = "step/" + node.type + ": ";  // added by invoke_connector
         if (error.rfind(prefix, 0) == 0) error.erase(0, prefix.size());
-        if (attempt >= node.retry.max_attempts) {
-          std::string final_error =
-              node.retry.max_attempts > 1 ? "Max retries reached. Error: " + error : error;
-          record(node.id, seq, "FAILED", shown, std::nullopt, final_error, started,
-                 elapsed_ms(clock), attempt, plughost::sdk::to_json(retries), std::nullopt);
-          return {State::kFailed, {}, final_error, 0, false};
-        }
-        auto& a = retries.GetAllocator();
-        rapidjson::Value failed(rapidjson::kObjectType);
-        failed.AddMember("attempt", attempt, a);
-        failed.AddMember("error", str(error + " (Retrying...)", a), a);
-        failed.AddMember("failed_at", str(now_iso(), a), a);
-        retries.PushBack(failed, a);
-        double wait = node.retry.wait_after(attempt);
-        if (wait > settings_.short_wait_seconds) {
-          double due = unix_now() + wait;
-          record(node.id, seq, "WAITING", shown, std::nullopt, error + " (Retrying...)", started,
-                 elapsed_ms(clock), attempt, plughost::sdk::to_json(retries), due);
-          return parked(due);
-        }
-        if (!wait_cooperatively(wait)) return interrupted();
       }
+      if (park_until) {  // a long delay
+        record(node.id, seq, "WAITING", shown, std::nullopt, std::nullopt, started, 0, attempt,
+               plughost::sdk::to_json(retries), *park_until);
+        return parked(*park_until);
+      }
+      if (output) {
+        record(node.id, seq, "SUCCESS", shown, *output, std::nullopt, started, elapsed_ms(clock),
+               attempt, plughost::sdk::to_json(retries), std::nullopt);
+        return {State::kSucceeded, *output, {}, 0, false};
+      }
+      if (attempt >= node.retry.max_attempts) {
+        std::string final_error =
+            node.retry.max_attempts > 1 ? "Max retries reached. Error: " + error : error;
+        record(node.id, seq, "FAILED", shown, std::nullopt, final_error, started, elapsed_ms(clock),
+               attempt, plughost::sdk::to_json(retries), std::nullopt);
+        return {State::kFailed, {}, final_error, 0, false};
+      }
+      auto& a = retries.GetAllocator();
+      rapidjson::Value failed(rapidjson::kObjectType);
+      failed.AddMember("attempt", attempt, a);
+      failed.AddMember("error", str(error + " (Retrying...)", a), a);
+      failed.AddMember("failed_at", str(now_iso(), a), a);
+      retries.PushBack(failed, a);
+      double wait = node.retry.wait_after(attempt);
+      if (wait > settings_.short_wait_seconds) {
+        double due = unix_now() + wait;
+        record(node.id, seq, "WAITING", shown, std::nullopt, error + " (Retrying...)", started,
+               elapsed_ms(clock), attempt, plughost::sdk::to_json(retries), due);
+        return parked(due);
+      }
+      if (!wait_cooperatively(wait)) return interrupted();
     }
   }
 
@@ -434,6 +463,7 @@ class Run {
   std::vector<double> resume_at_;
   std::optional<std::string> failure_;
   bool interrupted_ = false;
+  std::optional<std::string> fatal_;
   int running_ = 0;
   int64_t next_seq_ = 0;
 };

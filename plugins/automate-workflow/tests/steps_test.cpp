@@ -227,6 +227,36 @@ TEST(automate_steps, ShortDelaysWaitInlineLongOnesParkTheExecution) {
   EXPECT_STREQ(step_of(slow, "after")["output_data"]["message"].GetString(), "waited 1.5");
 }
 
+TEST(automate_steps, LongRetryBackoffParksAndResumesWithTheNextAttempt) {
+  StubServer stub;
+  stub.script("/later", {{502, "not yet"}, {200, R"({"ok":true})"}});
+  Lab lab(R"({"engine": {"short_wait_seconds": 0.3}})");
+  ASSERT_TRUE(lab.ready()) << lab.output();
+  lab.create(workflow("retry", R"([{"id":"call","type":"http.request",
+      "retry":{"max_attempts":2,"backoff_seconds":1},"config":{"url":")" +
+                                   stub.url("/later") + R"("}}])"));
+  auto r = lab.call("POST", "/api/automate/events/", R"({"type":"retry"})");
+  ASSERT_EQ(r.status, 201);
+  bool waiting = eventually(
+      [&] {
+        auto list = json(lab.call("GET", executions_path("?status=RUNNING")));
+        if (list["count"].GetInt() != 1) return false;
+        auto d = execution(lab, list["results"][0]["id"].GetString());
+        return d["steps"].Size() == 1 &&
+               std::string(d["steps"][0]["status"].GetString()) == "WAITING";
+      },
+      10);
+  ASSERT_TRUE(waiting);
+  auto list = finished_executions(lab, 1);
+  auto detail = execution(lab, list["results"][0]["id"].GetString());
+  ASSERT_STREQ(detail["status"].GetString(), "SUCCESS") << plughost::sdk::to_json(detail);
+  const auto& call = step_of(detail, "call");
+  EXPECT_EQ(call["attempt"].GetInt(), 2);
+  ASSERT_EQ(call["retries"].Size(), 1u);
+  EXPECT_STREQ(call["retries"][0]["error"].GetString(), "HTTP 502: not yet (Retrying...)");
+  EXPECT_EQ(stub.requests("/later").size(), 2u);
+}
+
 TEST(automate_steps, RagAndDatachatStepsExistOnlyWithTheirConnectors) {
   const std::string nodes = R"([
       {"id":"docs","type":"rag.query","config":{"endpoint":"support","query":"{{ event.payload.q }}",
