@@ -3,6 +3,9 @@
 // joins, per-node retries, short and durable delays, and the rag.query / datachat.ask bridges.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <plughost/json.hpp>
 #include <string>
 
@@ -36,7 +39,7 @@ std::string workflow(const std::string& type, const std::string& nodes,
 }
 
 TEST(automate_steps, HttpRequestSendsJsonAndRetriesServerErrors) {
-  StubServer stub;
+  ScriptedStub stub;
   stub.script("/orders", {{503, "busy"}, {500, "oops"}, {201, R"({"accepted":true,"n":7})"}});
   Lab lab;
   ASSERT_TRUE(lab.ready()) << lab.output();
@@ -54,15 +57,15 @@ TEST(automate_steps, HttpRequestSendsJsonAndRetriesServerErrors) {
   auto seen = stub.requests("/orders");
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[2].method, "POST");
-  EXPECT_EQ(seen[2].headers["x-order"], "ORD-9");
-  EXPECT_EQ(seen[2].headers["content-type"], "application/json");
+  EXPECT_EQ(seen[2].header("x-order"), "ORD-9");
+  EXPECT_EQ(seen[2].header("content-type"), "application/json");
   auto sent = json({200, {}, seen[2].body});
   EXPECT_STREQ(sent["order"].GetString(), "ORD-9");
   EXPECT_DOUBLE_EQ(sent["amount"].GetDouble(), 12.5);
 }
 
 TEST(automate_steps, FailingStepRetriesWithBackoffThenSucceedsOrGivesUp) {
-  StubServer stub;
+  ScriptedStub stub;
   stub.script("/flaky", {{500, "first"}, {500, "second"}, {200, R"({"ok":1})"}});
   stub.script("/down", {{500, "always down"}});
   Lab lab;
@@ -96,7 +99,7 @@ TEST(automate_steps, FailingStepRetriesWithBackoffThenSucceedsOrGivesUp) {
 }
 
 TEST(automate_steps, SlackMessagePostsAnIncomingWebhookPayload) {
-  StubServer stub;
+  ScriptedStub stub;
   stub.script("/services/T0/B0/xyz", {{200, "ok", "text/plain"}});
   Lab lab(R"({"slack": {"webhook_url": ")" + stub.url("/services/T0/B0/xyz") + R"("}})");
   ASSERT_TRUE(lab.ready()) << lab.output();
@@ -175,14 +178,35 @@ TEST(automate_steps, ConditionExpressionsAreCheckedWhenSaved) {
       {"graph.nodes[0].config.expression"});
 }
 
+// Two stub servers (each serves one connection at a time on its own thread) whose handlers wait
+// for each other: both answer {"together": true} only if both calls were in flight at once.
+class Rendezvous {
+ public:
+  StubReply arrive() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++arrived_;
+    cv_.notify_all();
+    bool together = cv_.wait_for(lock, std::chrono::seconds(10), [&] { return arrived_ >= 2; });
+    return StubReply(200, std::string(R"({"together":)") + (together ? "true" : "false") + "}");
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+};
+
 TEST(automate_steps, IndependentBranchesRunConcurrently) {
-  StubServer stub;  // /barrier/2 answers {"together": true} only when both calls are inside it
+  Rendezvous meet;
+  plughost::testing::StubServer left([&](const StubRequest&) { return meet.arrive(); });
+  plughost::testing::StubServer right([&](const StubRequest&) { return meet.arrive(); });
   Lab lab;
   ASSERT_TRUE(lab.ready()) << lab.output();
-  std::string call = R"({"type":"http.request","config":{"url":")" + stub.url("/barrier/2") +
-                     R"(","timeout_seconds":20}})";
-  lab.create(workflow("fan",
-                      R"([{"id":"a",)" + call.substr(1) + R"(,{"id":"b",)" + call.substr(1) + R"(,
+  auto call = [](const std::string& id, const std::string& url) {
+    return R"({"id":")" + id + R"(","type":"http.request","config":{"url":")" + url +
+           R"(/meet","timeout_seconds":20}})";
+  };
+  lab.create(workflow("fan", "[" + call("a", left.url()) + "," + call("b", right.url()) + R"(,
       {"id":"join","type":"transform","config":{"output":{
          "a":"{{ steps.a.output.body.together }}","b":"{{ steps.b.output.body.together }}"}}}])",
                       R"([{"source":"a","target":"join"},{"source":"b","target":"join"}])"));
@@ -228,7 +252,7 @@ TEST(automate_steps, ShortDelaysWaitInlineLongOnesParkTheExecution) {
 }
 
 TEST(automate_steps, LongRetryBackoffParksAndResumesWithTheNextAttempt) {
-  StubServer stub;
+  ScriptedStub stub;
   stub.script("/later", {{502, "not yet"}, {200, R"({"ok":true})"}});
   Lab lab(R"({"engine": {"short_wait_seconds": 0.3}})");
   ASSERT_TRUE(lab.ready()) << lab.output();
