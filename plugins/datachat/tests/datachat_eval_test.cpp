@@ -1,0 +1,256 @@
+// The offline translator's evaluation: questions about the demo shop, each with the expected
+// result computed here by hand-written SQL on the same fixture database. Results are compared
+// (never SQL text); questions it must refuse are asserted refused. Prints the accuracy and
+// asserts the floor measured when the evaluation was written.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <plughost/testing.hpp>
+
+#include "demo_database.hpp"
+#include "offline_translator.hpp"
+#include "read_only_query.hpp"
+#include "schema_catalog.hpp"
+
+namespace datachat {
+namespace {
+
+using plughost::readonly::Limits;
+using plughost::readonly::ReadOnlyDatabase;
+using plughost::readonly::Value;
+
+// A Wednesday: this week is 03-16..03-18, last week 03-09..03-15, last month February.
+constexpr const char* kToday = "2026-03-18";
+
+struct Case {
+  std::vector<std::string> history;  // earlier questions of the session
+  std::string question;
+  std::string expected_sql;  // empty: the translator must refuse
+};
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> kCases = {
+      {{}, "How many customers are there?", "SELECT COUNT(*) FROM customers"},
+      {{}, "How many orders were placed last week?",
+       "SELECT COUNT(*) FROM orders WHERE order_date BETWEEN '2026-03-09' AND '2026-03-15'"},
+      {{}, "How many orders this month?",
+       "SELECT COUNT(*) FROM orders WHERE order_date BETWEEN '2026-03-01' AND '2026-03-18'"},
+      {{}, "What is the total revenue?", "SELECT ROUND(SUM(amount), 2) FROM orders"},
+      {{}, "Total revenue last month",
+       "SELECT ROUND(SUM(amount), 2) FROM orders WHERE order_date LIKE '2026-02-%'"},
+      {{}, "What is the average order amount?", "SELECT ROUND(AVG(amount), 2) FROM orders"},
+      {{}, "How many orders are delivered?",
+       "SELECT COUNT(*) FROM orders WHERE status = 'delivered'"},
+      {{}, "How many cancelled orders were there last month?",
+       "SELECT COUNT(*) FROM orders WHERE status = 'cancelled' AND order_date LIKE '2026-02-%'"},
+      {{}, "Number of orders by status",
+       "SELECT status, COUNT(*) FROM orders GROUP BY status"},
+      {{}, "How many customers per city?", "SELECT city, COUNT(*) FROM customers GROUP BY city"},
+      {{}, "Which city has the most customers?",
+       "SELECT city, COUNT(*) FROM customers GROUP BY city ORDER BY 2 DESC LIMIT 1"},
+      {{}, "Top 5 customers by revenue",
+       "SELECT c.name, ROUND(SUM(o.amount), 2) FROM orders o JOIN customers c ON c.id = "
+       "o.customer_id GROUP BY c.id ORDER BY 2 DESC LIMIT 5"},
+      {{}, "Top 3 products by quantity sold",
+       "SELECT p.name, SUM(i.quantity) FROM order_items i JOIN products p ON p.id = i.product_id "
+       "GROUP BY p.id ORDER BY 2 DESC LIMIT 3"},
+      {{}, "What are the 5 most expensive products?",
+       "SELECT name, price FROM products ORDER BY price DESC LIMIT 5"},
+      {{}, "What is the cheapest product?",
+       "SELECT name, price FROM products ORDER BY price ASC LIMIT 1"},
+      {{}, "How many products are in the Books category?",
+       "SELECT COUNT(*) FROM products WHERE category = 'Books'"},
+      {{}, "Average price of products by category",
+       "SELECT category, ROUND(AVG(price), 2) FROM products GROUP BY category"},
+      {{}, "Revenue by category",
+       "SELECT p.category, ROUND(SUM(i.quantity * i.unit_price), 2) FROM order_items i JOIN "
+       "products p ON p.id = i.product_id GROUP BY p.category"},
+      {{}, "Total revenue by city",
+       "SELECT c.city, ROUND(SUM(o.amount), 2) FROM orders o JOIN customers c ON c.id = "
+       "o.customer_id GROUP BY c.city"},
+      {{}, "How many orders did customers in Berlin place?",
+       "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.city = "
+       "'Berlin'"},
+      {{}, "How many orders from Germany since 2026-01-01?",
+       "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.country = "
+       "'Germany' AND o.order_date >= '2026-01-01'"},
+      {{}, "How many business customers are there?",
+       "SELECT COUNT(*) FROM customers WHERE segment = 'business'"},
+      {{}, "Total revenue from business customers this year",
+       "SELECT ROUND(SUM(o.amount), 2) FROM orders o JOIN customers c ON c.id = o.customer_id "
+       "WHERE c.segment = 'business' AND o.order_date >= '2026-01-01'"},
+      {{}, "How many orders over 1000?", "SELECT COUNT(*) FROM orders WHERE amount > 1000"},
+      {{}, "List products under 30", "SELECT * FROM products WHERE price < 30"},
+      {{}, "How many orders did Felix Novak place?",
+       "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.name = "
+       "'Felix Novak'"},
+      {{}, "How much did Felix Novak spend?",
+       "SELECT ROUND(SUM(o.amount), 2) FROM orders o JOIN customers c ON c.id = o.customer_id "
+       "WHERE c.name = 'Felix Novak'"},
+      {{}, "How many customers signed up this year?",
+       "SELECT COUNT(*) FROM customers WHERE created_at >= '2026-01-01'"},
+      {{}, "How many orders were placed in the last 30 days?",
+       "SELECT COUNT(*) FROM orders WHERE order_date > date('2026-03-18', '-30 days')"},
+      {{}, "How many orders in 2025?",
+       "SELECT COUNT(*) FROM orders WHERE strftime('%Y', order_date) = '2025'"},
+      {{}, "How many orders in January?",
+       "SELECT COUNT(*) FROM orders WHERE order_date LIKE '2026-01-%'"},
+      {{}, "Average order amount by status",
+       "SELECT status, ROUND(AVG(amount), 2) FROM orders GROUP BY status"},
+      {{}, "Which customer has the most orders?",
+       "SELECT c.name, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY "
+       "c.id ORDER BY 2 DESC LIMIT 1"},
+      {{}, "Top 3 customers by number of orders",
+       "SELECT c.name, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY "
+       "c.id ORDER BY 2 DESC LIMIT 3"},
+      {{}, "Top 3 cities by revenue",
+       "SELECT c.city, ROUND(SUM(o.amount), 2) FROM orders o JOIN customers c ON c.id = "
+       "o.customer_id GROUP BY c.city ORDER BY 2 DESC LIMIT 3"},
+      {{}, "How many units of Espresso Machine were sold?",
+       "SELECT SUM(i.quantity) FROM order_items i JOIN products p ON p.id = i.product_id WHERE "
+       "p.name = 'Espresso Machine'"},
+      {{}, "Revenue of Electronics products last month",
+       "SELECT ROUND(SUM(i.quantity * i.unit_price), 2) FROM order_items i JOIN products p ON "
+       "p.id = i.product_id JOIN orders o ON o.id = i.order_id WHERE p.category = 'Electronics' "
+       "AND o.order_date LIKE '2026-02-%'"},
+      {{}, "What is the maximum order amount?", "SELECT MAX(amount) FROM orders"},
+      {{}, "How many pending orders do we have?",
+       "SELECT COUNT(*) FROM orders WHERE status = 'pending'"},
+      {{}, "How many customers in Spain are business customers?",
+       "SELECT COUNT(*) FROM customers WHERE country = 'Spain' AND segment = 'business'"},
+      {{}, "How many orders were shipped yesterday?",
+       "SELECT COUNT(*) FROM orders WHERE status = 'shipped' AND order_date = '2026-03-17'"},
+      {{}, "Total quantity sold by category",
+       "SELECT p.category, SUM(i.quantity) FROM order_items i JOIN products p ON p.id = "
+       "i.product_id GROUP BY p.category"},
+      {{}, "Average price of Electronics products",
+       "SELECT ROUND(AVG(price), 2) FROM products WHERE category = 'Electronics'"},
+      {{}, "List customers in Paris", "SELECT * FROM customers WHERE city = 'Paris'"},
+      {{}, "How many orders between 2025-12-01 and 2025-12-31?",
+       "SELECT COUNT(*) FROM orders WHERE order_date LIKE '2025-12-%'"},
+      {{}, "How many Toys products were sold this year?",
+       "SELECT SUM(i.quantity) FROM order_items i JOIN products p ON p.id = i.product_id JOIN "
+       "orders o ON o.id = i.order_id WHERE p.category = 'Toys' AND o.order_date >= "
+       "'2026-01-01'"},
+      {{}, "How many orders this week?",
+       "SELECT COUNT(*) FROM orders WHERE order_date >= '2026-03-16'"},
+      {{}, "Minimum product price", "SELECT MIN(price) FROM products"},
+      // Follow-ups: the session's earlier turns give the rest of the question.
+      {{"How many orders were placed last week?"}, "And this month?",
+       "SELECT COUNT(*) FROM orders WHERE order_date >= '2026-03-01'"},
+      {{"What is the total revenue by city?"}, "Only for business customers",
+       "SELECT c.city, ROUND(SUM(o.amount), 2) FROM orders o JOIN customers c ON c.id = "
+       "o.customer_id WHERE c.segment = 'business' GROUP BY c.city"},
+      {{"How many orders are delivered?"}, "What about in Madrid?",
+       "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.status = "
+       "'delivered' AND c.city = 'Madrid'"},
+      // Questions it must refuse rather than guess.
+      {{}, "Delete all cancelled orders", ""},
+      {{}, "Why did revenue drop last month?", ""},
+      {{}, "How many employees do we have?", ""},
+      {{}, "What will revenue be next month?", ""},
+      {{}, "How many orders came from Mars?", ""},
+      {{}, "What is the weather in Berlin?", ""},
+      {{}, "How many orders per warehouse?", ""},
+      {{}, "Drop table customers", ""},
+  };
+  return kCases;
+}
+
+std::string cell(const Value& v) {
+  if (v.is_null()) return "NULL";
+  if (v.type == Value::Type::kText) return v.text;
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.2f", std::round(v.number() * 100) / 100);
+  return buf;
+}
+
+using Rows = std::vector<std::vector<std::string>>;
+
+Rows normalized(const plughost::readonly::QueryResult& r) {
+  Rows out;
+  for (const auto& row : r.rows) {
+    std::vector<std::string> cells;
+    for (const auto& v : row) cells.push_back(cell(v));
+    out.push_back(std::move(cells));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class Evaluation : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = plughost::testing::make_temp_dir();
+    path_ = dir_ + "/shop.db";
+    ensure_demo_database(path_, kToday);
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  static std::string dir_, path_;
+};
+std::string Evaluation::dir_, Evaluation::path_;
+
+TEST_F(Evaluation, AnswersTheEvaluationSetAboveItsFloor) {
+  ReadOnlyDatabase db("sqlite://" + path_);
+  Schema schema = read_schema(db);
+  Limits limits;
+  int answerable = 0, answered_right = 0, refusals = 0, refused_right = 0;
+  for (const auto& c : cases()) {
+    TranslateRequest rq;
+    rq.question = c.question;
+    rq.schema = schema;
+    rq.today = kToday;
+    for (const auto& h : c.history) {
+      PreviousTurn t;
+      t.question = h;
+      t.sql = translate_offline({h, schema, {}, "sqlite", kToday}).sql;
+      rq.history.push_back(t);
+    }
+    Translation tr = translate_offline(rq);
+    if (c.expected_sql.empty()) {
+      ++refusals;
+      bool ok = tr.sql.empty() && !tr.cannot_answer.empty();
+      refused_right += ok;
+      if (!ok) std::printf("  GUESSED  %s\n           %s\n", c.question.c_str(), tr.sql.c_str());
+      continue;
+    }
+    ++answerable;
+    Rows expected = normalized(db.run(c.expected_sql, limits));
+    EXPECT_FALSE(expected.empty()) << "the expected query of \"" << c.question << "\" has no rows";
+    if (tr.sql.empty()) {
+      std::printf("  REFUSED  %s: %s\n", c.question.c_str(), tr.cannot_answer.c_str());
+      continue;
+    }
+    Rows got;
+    try {
+      got = normalized(db.run(tr.sql, limits));
+    } catch (const std::exception& e) {
+      std::printf("  FAILED   %s\n           %s\n           %s\n", c.question.c_str(),
+                  tr.sql.c_str(), e.what());
+      continue;
+    }
+    if (got == expected) {
+      ++answered_right;
+    } else {
+      std::printf("  WRONG    %s\n           %s\n", c.question.c_str(), tr.sql.c_str());
+    }
+  }
+  int total = answerable + refusals;
+  double accuracy = static_cast<double>(answered_right + refused_right) / total;
+  std::printf("datachat evaluation: %d/%d answered correctly, %d/%d refused correctly, "
+              "accuracy %.1f%% over %d questions\n",
+              answered_right, answerable, refused_right, refusals, 100 * accuracy, total);
+  EXPECT_GE(total, 40);
+  // Every question it must refuse is refused: guessing is the failure that matters most.
+  EXPECT_EQ(refused_right, refusals);
+  EXPECT_GE(accuracy, 0.90);
+}
+
+}  // namespace
+}  // namespace datachat
