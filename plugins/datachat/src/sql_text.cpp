@@ -59,9 +59,23 @@ std::string extract_sql(const std::string& reply) {
   std::smatch m;
   std::string text = reply;
   if (std::regex_search(reply, m, kFence)) text = m[1].str();
+  // A query anywhere; any other statement only at the start of a line (so that prose such as
+  // "I will update you" is not taken for SQL). Whatever is found still goes through the guard.
   static const std::regex kStart("\\b(SELECT|WITH|select|with)\\b");
-  if (!std::regex_search(text, m, kStart)) return "";
-  text = text.substr(static_cast<size_t>(m.position(0)));
+  static const std::regex kStatement(
+      "(^|\\n)\\s*((INSERT|UPDATE|DELETE|DROP|CREATE|ALTER|PRAGMA|ATTACH|REPLACE|VACUUM)\\b)",
+      std::regex::icase);
+  // Whichever statement comes first.
+  std::smatch q;
+  bool statement = std::regex_search(text, m, kStatement);
+  bool query = std::regex_search(text, q, kStart);
+  if (statement && (!query || m.position(2) < q.position(0))) {
+    text = text.substr(static_cast<size_t>(m.position(2)));
+  } else if (query) {
+    text = text.substr(static_cast<size_t>(q.position(0)));
+  } else {
+    return "";
+  }
   while (!text.empty() &&
          (std::isspace(static_cast<unsigned char>(text.back())) || text.back() == ';')) {
     text.pop_back();

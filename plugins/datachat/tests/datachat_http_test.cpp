@@ -5,8 +5,11 @@
 
 #include <filesystem>
 #include <memory>
+#include <plughost/abi.h>
 #include <plughost/json.hpp>
 #include <plughost/testing.hpp>
+
+#include "stub_llm.hpp"
 
 namespace {
 
@@ -198,6 +201,92 @@ TEST(datachat_http, ServesAnyConfiguredSqliteUrlAndItsLiveSchema) {
   ASSERT_EQ(d["data"]["rows"].Size(), 1u) << d["sql"].GetString();
   EXPECT_DOUBLE_EQ(d["data"]["rows"][0][0].GetDouble(), 180.0);
   EXPECT_FALSE(fs::exists(lab.dir() + "/demo.db"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+
+namespace {
+
+using datachat_test::completion;
+using datachat_test::StubServer;
+
+TEST(datachat_http, ConnectorsKeepTheirContracts) {
+  Lab lab;
+  ASSERT_TRUE(lab.ready()) << lab.output();
+  // datachat/ask answers exactly the POST chat/ body.
+  auto ask = json(lab.call("POST", "/test/connectors/datachat/datachat/ask",
+                           R"({"question":"How many products are there?","tenant":"t1","user":"bot"})", ""));
+  ASSERT_TRUE(ask.HasMember("output")) << plughost::sdk::to_json(ask);
+  const auto& out = ask["output"];
+  EXPECT_EQ(out["data"]["rows"][0][0].GetInt(), 15);
+  for (const char* key : {"answer", "sql", "data", "session_id", "message_id", "trace_id"}) {
+    EXPECT_TRUE(out.HasMember(key)) << key;
+  }
+  auto bad = json(lab.call("POST", "/test/connectors/datachat/datachat/ask", R"({"question":""})", ""));
+  EXPECT_EQ(bad["code"].GetInt(), PH_ERR_INVALID_ARGUMENT);
+
+  // llm/offline: translate_sql with the schema given, chat unsupported.
+  std::string schema =
+      R"({"dialect":"sqlite","tables":[{"name":"tickets","columns":[{"name":"id","type":"integer","primary_key":true},)"
+      R"({"name":"priority","type":"text","values":["high","low"]}],"foreign_keys":[]}]})";
+  auto tr = json(lab.call("POST", "/test/connectors/llm/offline/translate_sql",
+                          R"({"question":"How many high tickets?","schema":)" + schema +
+                              R"(,"history":[],"dialect":"sqlite"})", ""));
+  std::string sql = tr["output"]["sql"].GetString();
+  EXPECT_NE(sql.find("COUNT"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("'high'"), std::string::npos) << sql;
+  auto no = json(lab.call("POST", "/test/connectors/llm/offline/translate_sql",
+                          R"({"question":"How many invoices?","schema":)" + schema + "}", ""));
+  EXPECT_TRUE(no["output"].HasMember("cannot_answer"));
+  auto chat = json(lab.call("POST", "/test/connectors/llm/offline/chat",
+                            R"({"messages":[{"role":"user","content":"hi"}]})", ""));
+  EXPECT_EQ(chat["code"].GetInt(), PH_ERR_UNSUPPORTED);
+}
+
+std::string openai_config(const StubServer& stub, const std::string& dir, double timeout = 10) {
+  return "{database: {demo_path: \"" + dir + "/demo.db\"}, translator: openai, timeout_seconds: " +
+         std::to_string(timeout) + ", llm: {base_url: \"" + stub.url() +
+         "\", model: stub, api_key: sk-never-logged-123}}";
+}
+
+TEST(datachat_http, SqlFromTheModelStillRunsReadOnlyWithCaps) {
+  StubServer stub;
+  std::string dir = plughost::testing::make_temp_dir();
+  Lab lab(openai_config(stub, dir, 0.3));
+  ASSERT_TRUE(lab.ready()) << lab.output();
+
+  stub.reply(200, completion("```sql\nSELECT COUNT(*) AS n FROM orders\n```"));
+  auto ok = json(lab.ask("How many orders?"));
+  EXPECT_EQ(ok["data"]["rows"][0][0].GetInt(), 400);
+  EXPECT_NE(stub.last_request().find("Authorization: Bearer sk-never-logged-123"), std::string::npos);
+
+  stub.reply(200, completion("DELETE FROM orders"));
+  auto del = json(lab.ask("Remove the orders"));
+  EXPECT_FALSE(del["error"].IsNull());
+  EXPECT_NE(std::string(del["answer"].GetString()).find("won't run"), std::string::npos);
+  stub.reply(200, completion("WITH x AS (SELECT 1) SELECT * FROM orders; DROP TABLE orders"));
+  EXPECT_FALSE(json(lab.ask("Anything"))["error"].IsNull());
+  stub.reply(200, completion("SELECT id FROM orders UNION SELECT id FROM customers"));
+  EXPECT_FALSE(json(lab.ask("Both ids"))["error"].IsNull());
+  stub.reply(200, completion("SELECT COUNT(*) FROM customers"));
+  auto limited = json(lab.ask("How many customers?", R"("context":{"tables":["orders"]})"));
+  EXPECT_FALSE(limited["error"].IsNull());
+
+  // 400^4 rows to count: far beyond the 0.3 s cap (UNION, hence recursive CTEs, is refused).
+  stub.reply(200, completion("SELECT COUNT(*) FROM orders a, orders b, orders c, orders d"));
+  auto slow = json(lab.ask("Count forever"));
+  EXPECT_NE(std::string(slow["answer"].GetString()).find("stopped"), std::string::npos)
+      << slow["answer"].GetString();
+
+  stub.reply(200, completion("SELECT COUNT(*) FROM orders"));
+  EXPECT_EQ(json(lab.ask("How many orders now?"))["data"]["rows"][0][0].GetInt(), 400);
+
+  stub.reply(500, R"({"error":"model crashed"})");
+  auto down = lab.ask("How many orders?");
+  EXPECT_EQ(down.status, 502);
+  EXPECT_STREQ(json(down)["error"]["code"].GetString(), "UPSTREAM_ERROR");
+  EXPECT_EQ(lab.output().find("sk-never-logged-123"), std::string::npos);
   fs::remove_all(dir);
 }
 

@@ -35,7 +35,7 @@ const std::vector<std::string> kWrites = {
     "SELECT * FROM t; SELECT 1",
 };
 
-class SqliteGuard : public ::testing::Test {
+class datachat_read_only_sqlite : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = plughost::testing::make_temp_dir();
@@ -52,7 +52,7 @@ class SqliteGuard : public ::testing::Test {
   std::string dir_, path_;
 };
 
-TEST_F(SqliteGuard, ReadsRowsWithTypes) {
+TEST_F(datachat_read_only_sqlite, ReadsRowsWithTypes) {
   auto r = ReadOnlyDatabase("sqlite://" + path_).run("SELECT id, name, 1.5 AS x FROM t ORDER BY id", {});
   ASSERT_EQ(r.rows.size(), 3u);
   EXPECT_EQ(r.columns, (std::vector<std::string>{"id", "name", "x"}));
@@ -62,7 +62,7 @@ TEST_F(SqliteGuard, ReadsRowsWithTypes) {
   EXPECT_FALSE(r.truncated);
 }
 
-TEST_F(SqliteGuard, RefusesEveryKindOfWrite) {
+TEST_F(datachat_read_only_sqlite, RefusesEveryKindOfWrite) {
   ReadOnlyDatabase db("sqlite://" + path_);
   std::vector<std::string> writes = kWrites;
   writes.push_back("ATTACH DATABASE '" + dir_ + "/other.db' AS other");
@@ -78,7 +78,7 @@ TEST_F(SqliteGuard, RefusesEveryKindOfWrite) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/other.db"));
 }
 
-TEST_F(SqliteGuard, EnforcesAllowedTablesButLetsCteNamesPass) {
+TEST_F(datachat_read_only_sqlite, EnforcesAllowedTablesButLetsCteNamesPass) {
   ReadOnlyDatabase db("sqlite://" + path_);
   Limits only_t;
   only_t.allowed_tables = {"t"};
@@ -88,7 +88,7 @@ TEST_F(SqliteGuard, EnforcesAllowedTablesButLetsCteNamesPass) {
   EXPECT_EQ(r.rows[0][0].integer, 3);
 }
 
-TEST_F(SqliteGuard, CapsRowsAndFlagsTruncation) {
+TEST_F(datachat_read_only_sqlite, CapsRowsAndFlagsTruncation) {
   Limits two;
   two.max_rows = 2;
   auto r = ReadOnlyDatabase("sqlite://" + path_).run("SELECT * FROM t", two);
@@ -96,7 +96,7 @@ TEST_F(SqliteGuard, CapsRowsAndFlagsTruncation) {
   EXPECT_TRUE(r.truncated);
 }
 
-TEST_F(SqliteGuard, StopsAQueryThatRunsForeverAtTheTimeCap) {
+TEST_F(datachat_read_only_sqlite, StopsAQueryThatRunsForeverAtTheTimeCap) {
   Limits quick;
   quick.timeout_ms = 200;
   EXPECT_THROW(ReadOnlyDatabase("sqlite://" + path_)
@@ -106,14 +106,14 @@ TEST_F(SqliteGuard, StopsAQueryThatRunsForeverAtTheTimeCap) {
                QueryTimeout);
 }
 
-TEST_F(SqliteGuard, ReportsBadSqlAndMissingFilesAsFailures) {
+TEST_F(datachat_read_only_sqlite, ReportsBadSqlAndMissingFilesAsFailures) {
   EXPECT_THROW(ReadOnlyDatabase("sqlite://" + path_).run("SELECT nope FROM t", {}), QueryFailed);
   EXPECT_THROW(ReadOnlyDatabase("sqlite://" + dir_ + "/absent.db").run("SELECT 1", {}), QueryFailed);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/absent.db"));
   EXPECT_THROW(ReadOnlyDatabase("mysql://x"), std::invalid_argument);
 }
 
-TEST(ReadOnlyDatabaseUrl, RedactsPasswords) {
+TEST(datachat_read_only_url, RedactsPasswords) {
   ReadOnlyDatabase db("postgresql://reader:hunter2@db.example:5432/shop");
   EXPECT_EQ(db.redacted_url().find("hunter2"), std::string::npos);
   EXPECT_EQ(db.dialect(), plughost::readonly::Dialect::kPostgresql);
