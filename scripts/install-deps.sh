@@ -9,6 +9,7 @@ PACKAGES="
   libpistache-dev rapidjson-dev libyaml-cpp-dev libsodium-dev libcurl4-openssl-dev
   libboost-dev libboost-filesystem-dev
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+  libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl util-linux procps binutils tzdata
   python3-django python3-fastapi python3-uvicorn
