@@ -213,6 +213,9 @@ struct Intent {
   bool rank = false;
   bool follow_up = false;
   std::vector<std::string> unknown;
+  // Tables named only to qualify a value ("business customers", "Toys products"): they do not
+  // own the question's dates when another table is named.
+  std::set<std::string> qualifiers;
 };
 
 struct Lexicon {
@@ -409,6 +412,7 @@ class Parser {
   Intent in_;
   std::vector<std::pair<size_t, ColumnRef>> column_mentions_;  // word index, column
   std::vector<std::pair<size_t, std::string>> table_mentions_;
+  std::map<size_t, std::string> value_ends_;  // word index after a value -> its table
 };
 
 void Parser::dates() {
@@ -599,6 +603,7 @@ void Parser::names() {
       auto v = lx_.values.find(p);
       if (v != lx_.values.end()) {
         in_.filters.push_back(v->second.front());
+        value_ends_.emplace(i + n, v->second.front().col.table);
         use(i, n);
         continue;
       }
@@ -625,7 +630,11 @@ void Parser::names() {
   std::sort(table_mentions_.begin(), table_mentions_.end());
   std::sort(column_mentions_.begin(), column_mentions_.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& tm : table_mentions_) in_.tables.push_back(tm.second);
+  for (const auto& tm : table_mentions_) {
+    in_.tables.push_back(tm.second);
+    auto v = value_ends_.find(tm.first);
+    if (v != value_ends_.end() && v->second == tm.second) in_.qualifiers.insert(tm.second);
+  }
 }
 
 void Parser::measures() {
@@ -657,12 +666,28 @@ void Parser::grouping() {
         const Table* t = lx_.schema->table(col.table);
         const Column* c = t ? t->column(col.column) : nullptr;
         if (c && c->numeric() && !c->primary_key && in_.rank) continue;  // "top 5 by amount"
+        if (std::find(in_.group_columns.begin(), in_.group_columns.end(), col) !=
+            in_.group_columns.end()) {
+          continue;  // "in each country": "in each" and "each" name the same group
+        }
         in_.group_columns.push_back(col);
         use(i, j - i);
       }
     }
     for (const auto& [at, table] : table_mentions_) {
-      if (at == j) {
+      // "per product category": a table named before one of its columns groups by the column.
+      auto own_column = std::find_if(column_mentions_.begin(), column_mentions_.end(),
+                                     [&](const auto& cm) {
+                                       return cm.first == j + 1 && cm.second.table == table;
+                                     });
+      if (at == j && own_column != column_mentions_.end()) {
+        if (std::find(in_.group_columns.begin(), in_.group_columns.end(), own_column->second) ==
+            in_.group_columns.end()) {
+          in_.group_columns.push_back(own_column->second);
+        }
+        use(i, j - i);
+      } else if (at == j && std::find(in_.group_tables.begin(), in_.group_tables.end(), table) ==
+                                in_.group_tables.end()) {
         in_.group_tables.push_back(table);
         use(i, j - i);
       }
@@ -675,7 +700,16 @@ void Parser::grouping() {
     for (const auto& [at, col] : column_mentions_) {
       const Table* t = lx_.schema->table(col.table);
       const Column* c = t ? t->column(col.column) : nullptr;
-      if (at == i + 1 && c && !c->numeric() && in_.rank) in_.group_columns.push_back(col);
+      // "which product category": the column may follow its own table's name.
+      bool after_table = at == i + 2 && std::any_of(table_mentions_.begin(), table_mentions_.end(),
+                                                    [&](const auto& tm) {
+                                                      return tm.first == i + 1 && tm.second == col.table;
+                                                    });
+      bool already = std::find(in_.group_columns.begin(), in_.group_columns.end(), col) !=
+                     in_.group_columns.end();
+      if ((at == i + 1 || after_table) && c && !c->numeric() && in_.rank && !already) {
+        in_.group_columns.push_back(col);
+      }
     }
   }
 }
@@ -885,6 +919,13 @@ std::string build_sql(const Schema& s, Intent in) {
     }() + "."};
   }
   const Table* subject = s.table(in.subject);
+  // "the largest order": a superlative about rows of a table with an amount ranks by it.
+  if (in.rank && in.agg == Agg::kNone && !in.measure_kind && !in.measure_column &&
+      in.group_columns.empty() && in.group_tables.empty()) {
+    for (const auto& m : measures_of(s, Kind::kMoney)) {
+      if (m.table == in.subject && !m.expr_column.empty()) in.measure_kind = Kind::kMoney;
+    }
+  }
 
   // Numeric thresholds without a named column apply to the subject's money (or price) column.
   for (auto& f : in.filters) {
@@ -941,10 +982,14 @@ std::string build_sql(const Schema& s, Intent in) {
   std::string date_table;
   if (in.dates) {
     // The date of the last-named table that has one, else of the measure's or subject's table.
-    for (auto it = in.tables.rbegin(); it != in.tables.rend() && date_table.empty(); ++it) {
-      const Table* t = s.table(*it);
-      bool group = std::find(in.group_tables.begin(), in.group_tables.end(), *it) != in.group_tables.end();
-      if (t && date_column(*t) && !group) date_table = *it;
+    for (bool skip_qualifiers : {true, false}) {
+      for (auto it = in.tables.rbegin(); it != in.tables.rend() && date_table.empty(); ++it) {
+        const Table* t = s.table(*it);
+        bool group = std::find(in.group_tables.begin(), in.group_tables.end(), *it) !=
+                     in.group_tables.end();
+        bool qualifier = skip_qualifiers && in.qualifiers.count(*it);
+        if (t && date_column(*t) && !group && !qualifier) date_table = *it;
+      }
     }
   }
 
@@ -984,6 +1029,10 @@ std::string build_sql(const Schema& s, Intent in) {
       throw Refusal{"Answering that would need joins that count some rows more than once; "
                     "ask about one table's totals at a time."};
     }
+    // "average quantity per order item": grouping a measure by its own rows is no grouping.
+    in.group_tables.erase(
+        std::remove(in.group_tables.begin(), in.group_tables.end(), measure->table),
+        in.group_tables.end());
   } else {
     if (in.dates && date_table.empty()) {
       if (date_column(*subject)) {

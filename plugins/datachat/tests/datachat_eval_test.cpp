@@ -207,6 +207,52 @@ const std::vector<Case>& held_out_cases() {
   return kCases;
 }
 
+// A second held-out set, written after the fixes prompted by the first and measured before any
+// further change.
+const std::vector<Case>& held_out_cases_2() {
+  static const std::vector<Case> kCases = {
+      {{}, "How many orders were delivered in the last 7 days?",
+       "SELECT COUNT(*) FROM orders WHERE status = 'delivered' AND order_date >= '2026-03-12'"},
+      {{}, "What is the total revenue of each customer segment?",
+       "SELECT c.segment, ROUND(SUM(o.amount), 2) FROM orders o JOIN customers c ON c.id = "
+       "o.customer_id GROUP BY c.segment"},
+      {{}, "Show the 3 cheapest products",
+       "SELECT name, price FROM products ORDER BY price ASC LIMIT 3"},
+      {{}, "How many customers live in Germany?",
+       "SELECT COUNT(*) FROM customers WHERE country = 'Germany'"},
+      {{}, "Average order value last year",
+       "SELECT ROUND(AVG(amount), 2) FROM orders WHERE order_date LIKE '2025-%'"},
+      {{}, "Number of orders per product category",
+       "SELECT p.category, COUNT(DISTINCT o.id) FROM orders o JOIN order_items i ON i.order_id = "
+       "o.id JOIN products p ON p.id = i.product_id GROUP BY p.category"},
+      {{}, "Which city generated the most revenue?",
+       "SELECT c.city, ROUND(SUM(o.amount), 2) FROM orders o JOIN customers c ON c.id = "
+       "o.customer_id GROUP BY c.city ORDER BY 2 DESC LIMIT 1"},
+      {{}, "How many orders are still pending?",
+       "SELECT COUNT(*) FROM orders WHERE status = 'pending'"},
+      {{}, "Total sales of Books this month",
+       "SELECT ROUND(SUM(i.quantity * i.unit_price), 2) FROM order_items i JOIN products p ON "
+       "p.id = i.product_id JOIN orders o ON o.id = i.order_id WHERE p.category = 'Books' AND "
+       "o.order_date >= '2026-03-01'"},
+      {{}, "How many customers have never placed an order?",
+       "SELECT COUNT(*) FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)"},
+      {{}, "Orders by status this year",
+       "SELECT status, COUNT(*) FROM orders WHERE order_date >= '2026-01-01' GROUP BY status"},
+      {{}, "What's the average price in the Home category?",
+       "SELECT ROUND(AVG(price), 2) FROM products WHERE category = 'Home'"},
+      {{}, "How many items were sold yesterday?",
+       "SELECT SUM(i.quantity) FROM order_items i JOIN orders o ON o.id = i.order_id WHERE "
+       "o.order_date = '2026-03-17'"},
+      {{}, "How many orders did Grace Schmidt place in 2025?",
+       "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.name = "
+       "'Grace Schmidt' AND o.order_date LIKE '2025-%'"},
+      // Ambiguous ("popular" by units or by orders?) or not in the data: refusing is right.
+      {{}, "What is the most popular product?", ""},
+      {{}, "Show me the salary of each customer", ""},
+  };
+  return kCases;
+}
+
 std::string cell(const Value& v) {
   if (v.is_null()) return "NULL";
   if (v.type == Value::Type::kText) return v.text;
@@ -319,7 +365,22 @@ TEST_F(datachat_eval, HeldOutQuestionsAboveTheirMeasuredFloor) {
               sc.answered_right, sc.answerable, sc.refused_right, sc.refusals,
               100 * sc.accuracy(), sc.total());
   EXPECT_EQ(sc.refused_right, sc.refusals);
-  EXPECT_GE(sc.accuracy(), 0.0);
+  // Measured 14/20 (70%) before any change; 19/20 after the fixes it prompted (dedupe of
+  // "in each" groups, "which <table> <column>", qualifier tables and dates, superlatives over
+  // rows, a measure grouped by its own rows). 0.95 is that floor.
+  EXPECT_GE(sc.accuracy(), 0.95);
+}
+
+TEST_F(datachat_eval, SecondHeldOutSetAboveItsMeasuredFloor) {
+  Score sc = evaluate(path_, held_out_cases_2());
+  std::printf("datachat held-out evaluation 2: %d/%d answered correctly, %d/%d refused "
+              "correctly, accuracy %.1f%% over %d questions\n",
+              sc.answered_right, sc.answerable, sc.refused_right, sc.refusals,
+              100 * sc.accuracy(), sc.total());
+  EXPECT_EQ(sc.refused_right, sc.refusals);
+  // Measured 10/16 (62.5%, two wrong answers) before any change; 12/16 (75%, every miss a
+  // refusal) after fixing "per <table> <column>" grouping by the table. 0.75 is that floor.
+  EXPECT_GE(sc.accuracy(), 0.75);
 }
 
 }  // namespace
