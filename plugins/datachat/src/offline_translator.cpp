@@ -78,23 +78,26 @@ struct DateRange {
 
 // ---- the question's words --------------------------------------------------------------------
 
+// Words that carry no meaning of their own in a question about data. A word neither here nor
+// matched to the schema makes the translator refuse.
 const std::set<std::string> kStopWords = {
-    "a",       "an",      "the",     "of",       "in",       "on",      "for",     "to",
-    "is",      "are",     "was",     "were",     "be",       "been",    "do",      "does",
-    "did",     "have",    "has",     "had",      "there",    "what",    "whats",   "which",
-    "who",     "how",     "me",      "show",     "list",     "give",    "tell",    "find",
-    "get",     "all",     "our",     "we",       "i",        "you",     "my",      "with",
-    "from",    "at",      "and",     "that",     "those",    "these",   "this",    "it",
-    "its",     "their",   "they",    "any",      "please",   "placed",  "place",   "made",
-    "make",    "received", "got",    "exist",    "exists",   "currently", "overall", "altogether",
-    "so",      "far",     "whose",   "where",    "status",   "category", "city",   "country",
-    "segment", "value",   "values",  "data",     "records",  "rows",    "entries", "up",
-    "signed",  "joined",  "registered", "new",   "ordered",  "bought",  "purchased", "buy",
-    "created", "as",      "than",    "per",      "each",     "by",      "single",  "one",
-    "ones",    "been",    "being",   "much",     "many",     "number",  "count",   "value",
-    "what's",  "spend",   "spent",   "spending", "each",     "them",    "only",    "also",
-    "now",     "about",   "and",     "then",     "same",     "period",  "time",    "customer's",
-    "during",  "within",  "overall"};
+    "a",        "an",         "the",       "of",        "in",        "on",       "for",
+    "to",       "is",         "are",       "was",       "were",      "be",       "been",
+    "being",    "do",         "does",      "did",       "have",      "has",      "had",
+    "there",    "what",       "whats",     "what's",    "which",     "who",      "whose",
+    "where",    "how",        "me",        "show",      "list",      "give",     "tell",
+    "find",     "get",        "all",       "our",       "we",        "i",        "you",
+    "my",       "with",       "from",      "at",        "and",       "then",     "that",
+    "those",    "these",      "this",      "it",        "its",       "their",    "they",
+    "them",     "any",        "please",    "place",     "placed",    "made",     "make",
+    "received", "got",        "exist",     "exists",    "currently", "overall",  "altogether",
+    "so",       "far",        "value",     "values",    "data",      "records",  "rows",
+    "entries",  "up",         "signed",    "joined",    "registered", "new",     "ordered",
+    "bought",   "purchased",  "buy",       "created",   "as",        "than",     "per",
+    "each",     "by",         "single",    "one",       "ones",      "much",     "many",
+    "number",   "count",      "only",      "also",
+    "now",      "about",      "same",      "period",    "time",      "during",   "within"};
+
 
 const std::set<std::string> kWriteVerbs = {"delete", "drop",   "update", "insert", "remove",
                                            "truncate", "alter", "create", "modify", "change",
@@ -647,10 +650,7 @@ void Parser::measures() {
       {"units", Kind::kQuantity}, {"quantity", Kind::kQuantity}};
   for (size_t i = 0; i < w_.size(); ++i) {
     if (!free(i) || !kWords.count(w_[i])) continue;
-    Kind k = kWords.at(w_[i]);
-    // "spent"/"spend" and the money words are measures; "sold" is one unless a threshold
-    // or a table follows only as a verb ("products sold last week" still sums units).
-    if (!in_.measure_kind) in_.measure_kind = k;
+    if (!in_.measure_kind) in_.measure_kind = kWords.at(w_[i]);
     use(i);
   }
 }
@@ -1001,11 +1001,6 @@ std::string build_sql(const Schema& s, Intent in) {
       if (in.group_tables.empty() && in.group_columns.empty() && in.rank &&
           m.table == in.subject && in.agg == Agg::kNone) {
         row_ranking = true;
-      }
-      if (in.subject != m.table && in.group_tables.empty() && in.group_columns.empty() &&
-          !row_ranking && in.tables.size() > 0 && in.subject == in.tables.front() &&
-          in.measure_column == std::nullopt && !in.filters.empty()) {
-        // "revenue from business customers": the filters carry the subject; nothing to add.
       }
       std::string dt;
       if (in.dates) {

@@ -34,15 +34,14 @@ struct SqliteGuard {
   bool timed_out = false;
 };
 
-// Pragmas that only report; allowed without an argument (`PRAGMA x(tbl)` passes the table as
-// arg2, so the argument is checked only for pragmas that could set something).
+// Pragmas that only report, whatever their argument (`PRAGMA table_info(t)` passes `t`).
 bool is_introspection_pragma(const char* name) {
   static const std::set<std::string> kReadOnly = {"table_info", "table_xinfo", "foreign_key_list",
                                                   "index_list", "index_info", "index_xinfo"};
   return name && kReadOnly.count(lower(name)) > 0;
 }
 
-int authorize(void* user, int action, const char* a1, const char* a2, const char*, const char*) {
+int authorize(void* user, int action, const char* a1, const char*, const char*, const char*) {
   auto* g = static_cast<SqliteGuard*>(user);
   auto deny = [&](std::string why) {
     if (g->refusal.empty()) g->refusal = std::move(why);
@@ -66,7 +65,6 @@ int authorize(void* user, int action, const char* a1, const char* a2, const char
     case SQLITE_DETACH:
       return deny("ATTACH and DETACH are not allowed");
     default:
-      (void)a2;
       return deny("only reading queries are allowed");
   }
 }

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <plughost/testing.hpp>
 
+#include "offline_translator.hpp"
 #include "read_only_query.hpp"
+#include "schema_catalog.hpp"
 
 namespace {
 
@@ -148,6 +150,45 @@ TEST(datachat_read_only_postgres, RefusesWritesAndStopsAtTheTimeCap) {
   Limits two;
   two.max_rows = 2;
   EXPECT_TRUE(db.run("SELECT * FROM t", two).truncated);
+}
+
+}  // namespace
+
+namespace {
+
+// The schema catalog and the offline translator over PostgreSQL (information_schema), so "any
+// URL" holds for the whole path, not only the guard.
+TEST(datachat_read_only_postgres, SchemaCatalogAndTranslatorWorkOnPostgresql) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  if (!url || !*url) {
+    EXPECT_TRUE(url == nullptr || *url == '\0');
+    return;
+  }
+  std::string setup = std::string("psql -q -d '") + url +
+                      "' -c 'DROP TABLE IF EXISTS pets, owners; CREATE TABLE owners (id serial "
+                      "PRIMARY KEY, name text, city text); CREATE TABLE pets (id serial PRIMARY "
+                      "KEY, owner_id integer REFERENCES owners(id), kind text, born date); INSERT "
+                      "INTO owners (name, city) VALUES ($$Ann$$, $$Oslo$$), ($$Bo$$, $$Rome$$); "
+                      "INSERT INTO pets (owner_id, kind, born) VALUES (1, $$cat$$, $$2024-01-02$$), "
+                      "(1, $$dog$$, $$2025-05-06$$), (2, $$cat$$, $$2025-07-08$$);' >/dev/null";
+  ASSERT_EQ(std::system(setup.c_str()), 0);
+  ReadOnlyDatabase db(url);
+  datachat::Schema s = datachat::read_schema(db, {"owners", "pets"});
+  ASSERT_EQ(s.tables.size(), 2u);
+  const datachat::Table* pets = s.table("pets");
+  ASSERT_NE(pets, nullptr);
+  ASSERT_EQ(pets->foreign_keys.size(), 1u);
+  EXPECT_EQ(pets->foreign_keys[0].table, "owners");
+  EXPECT_TRUE(pets->column("id")->primary_key);
+  EXPECT_TRUE(pets->column("born")->temporal());
+  EXPECT_EQ(pets->column("kind")->values, (std::vector<std::string>{"cat", "dog"}));
+  auto t = datachat::translate_offline({"How many cats do owners in Oslo have?", s, {}, "postgresql",
+                                        "2026-03-18"});
+  ASSERT_FALSE(t.sql.empty()) << t.cannot_answer;
+  EXPECT_EQ(db.run(t.sql, {}).rows[0][0].integer, 1);
+  auto since = datachat::translate_offline({"How many pets since 2025-01-01?", s, {}, "postgresql",
+                                            "2026-03-18"});
+  EXPECT_EQ(db.run(since.sql, {}).rows[0][0].integer, 2);
 }
 
 }  // namespace
