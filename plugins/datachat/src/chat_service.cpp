@@ -202,8 +202,8 @@ std::string ChatService::ask(const Question& q) const {
     schema_ok = false;
     error = e.what();
     answer = "The data source is not available right now.";
-    services_.warn(std::string("datachat: cannot read the schema of ") + db_.redacted_url() +
-                   ": " + e.what());
+    services_.warn(std::string("datachat: cannot read the schema of ") + db_.redacted_url() + ": " +
+                   e.what());
   }
   std::set<std::string> allowed;
   if (schema_ok && q.tables_given) {
@@ -237,7 +237,8 @@ std::string ChatService::ask(const Question& q) const {
     input.AddMember("question", rapidjson::Value(q.text.c_str(), ia), ia);
     input.AddMember("schema", schema_to_json(exposed, ia), ia);
     rapidjson::Value history(rapidjson::kArrayType);
-    for (const auto& [question, turn_sql] : store_.recent_turns(session_id, settings_.history_turns)) {
+    for (const auto& [question, turn_sql] :
+         store_.recent_turns(session_id, settings_.history_turns)) {
       rapidjson::Value h(rapidjson::kObjectType);
       h.AddMember("question", rapidjson::Value(question.c_str(), ia), ia);
       h.AddMember("sql", rapidjson::Value(turn_sql.c_str(), ia), ia);
@@ -302,7 +303,8 @@ std::string ChatService::ask(const Question& q) const {
   out.AddMember("message_id", rapidjson::Value(message_id.c_str(), a), a);
   out.AddMember("trace_id", rapidjson::Value(q.trace_id.c_str(), a), a);
   out.AddMember("chart", chart_json(result, a), a);
-  out.AddMember("error", error.empty() ? rapidjson::Value() : rapidjson::Value(error.c_str(), a), a);
+  out.AddMember("error", error.empty() ? rapidjson::Value() : rapidjson::Value(error.c_str(), a),
+                a);
   out.AddMember("truncated", result.truncated, a);
   return plughost::sdk::to_json(out);
 }

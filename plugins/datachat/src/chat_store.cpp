@@ -64,8 +64,9 @@ std::string now_iso() {
 
 std::string ChatStore::create_session(const Owner& owner) const {
   std::string id = new_uuid(), now = now_iso();
-  db_.sql("INSERT INTO datachat_sessions (id, tenant, user_id, created_at, updated_at) VALUES "
-          "(:id, :tenant, :user, :now, :now2)")
+  db_.sql(
+         "INSERT INTO datachat_sessions (id, tenant, user_id, created_at, updated_at) VALUES "
+         "(:id, :tenant, :user, :now, :now2)")
       .bind(":id", id)
       .bind(":tenant", owner.tenant)
       .bind(":user", owner.user)
@@ -116,9 +117,10 @@ std::string ChatStore::append_turn(const Owner& owner, const std::string& sessio
   std::string answer_id = new_uuid();
   auto insert = [&](const std::string& id, const char* role, const std::string& content,
                     const std::string& sql_text, const std::string& data) {
-    txn.sql("INSERT INTO datachat_messages (id, session_id, seq, role, content, sql_text, data, "
-            "trace_id, created_at) VALUES (:id, :session, :seq, :role, :content, :sql, :data, "
-            ":trace, :at)")
+    txn.sql(
+           "INSERT INTO datachat_messages (id, session_id, seq, role, content, sql_text, data, "
+           "trace_id, created_at) VALUES (:id, :session, :seq, :role, :content, :sql, :data, "
+           ":trace, :at)")
         .bind(":id", id)
         .bind(":session", session_id)
         .bind(":seq", ++seq)

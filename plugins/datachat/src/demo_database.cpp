@@ -1,10 +1,10 @@
 #include "demo_database.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace datachat {
 
@@ -22,7 +22,8 @@ bool ensure_demo_database(const std::string& path, const std::string& today) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(tmp.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   char* error = nullptr;
-  if (rc == SQLITE_OK) rc = sqlite3_exec(db, ("BEGIN;" + script + ";COMMIT;").c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(db, ("BEGIN;" + script + ";COMMIT;").c_str(), nullptr, nullptr, &error);
   std::string message = error ? error : (db ? sqlite3_errmsg(db) : "out of memory");
   sqlite3_free(error);
   sqlite3_close(db);
@@ -34,7 +35,8 @@ bool ensure_demo_database(const std::string& path, const std::string& today) {
   fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove(tmp);
-    if (!fs::exists(path)) throw std::runtime_error("cannot place the demo database: " + ec.message());
+    if (!fs::exists(path))
+      throw std::runtime_error("cannot place the demo database: " + ec.message());
     return false;  // another process built it first
   }
   return true;

@@ -81,37 +81,34 @@ struct DateRange {
 // Words that carry no meaning of their own in a question about data. A word neither here nor
 // matched to the schema makes the translator refuse.
 const std::set<std::string> kStopWords = {
-    "a",        "an",         "the",       "of",        "in",        "on",       "for",
-    "to",       "is",         "are",       "was",       "were",      "be",       "been",
-    "being",    "do",         "does",      "did",       "have",      "has",      "had",
-    "there",    "what",       "whats",     "what's",    "which",     "who",      "whose",
-    "where",    "how",        "me",        "show",      "list",      "give",     "tell",
-    "find",     "get",        "all",       "our",       "we",        "i",        "you",
-    "my",       "with",       "from",      "at",        "and",       "then",     "that",
-    "those",    "these",      "this",      "it",        "its",       "their",    "they",
-    "them",     "any",        "please",    "place",     "placed",    "made",     "make",
-    "received", "got",        "exist",     "exists",    "currently", "overall",  "altogether",
-    "so",       "far",        "value",     "values",    "data",      "records",  "rows",
-    "entries",  "up",         "signed",    "joined",    "registered", "new",     "ordered",
-    "bought",   "purchased",  "buy",       "created",   "as",        "than",     "per",
-    "each",     "by",         "single",    "one",       "ones",      "much",     "many",
-    "number",   "count",      "only",      "also",
-    "now",      "about",      "same",      "period",    "time",      "during",   "within"};
+    "a",      "an",         "the",    "of",        "in",      "on",         "for",   "to",
+    "is",     "are",        "was",    "were",      "be",      "been",       "being", "do",
+    "does",   "did",        "have",   "has",       "had",     "there",      "what",  "whats",
+    "what's", "which",      "who",    "whose",     "where",   "how",        "me",    "show",
+    "list",   "give",       "tell",   "find",      "get",     "all",        "our",   "we",
+    "i",      "you",        "my",     "with",      "from",    "at",         "and",   "then",
+    "that",   "those",      "these",  "this",      "it",      "its",        "their", "they",
+    "them",   "any",        "please", "place",     "placed",  "made",       "make",  "received",
+    "got",    "exist",      "exists", "currently", "overall", "altogether", "so",    "far",
+    "value",  "values",     "data",   "records",   "rows",    "entries",    "up",    "signed",
+    "joined", "registered", "new",    "ordered",   "bought",  "purchased",  "buy",   "created",
+    "as",     "than",       "per",    "each",      "by",      "single",     "one",   "ones",
+    "much",   "many",       "number", "count",     "only",    "also",       "now",   "about",
+    "same",   "period",     "time",   "during",    "within"};
 
-
-const std::set<std::string> kWriteVerbs = {"delete", "drop",   "update", "insert", "remove",
+const std::set<std::string> kWriteVerbs = {"delete",   "drop",  "update", "insert", "remove",
                                            "truncate", "alter", "create", "modify", "change",
-                                           "rename", "add",    "set",    "grant", "erase"};
-const std::set<std::string> kSpeculation = {"why",     "predict", "forecast", "will",
-                                            "should",  "recommend", "expect", "future",
-                                            "tomorrow", "next",  "guess",    "opinion"};
+                                           "rename",   "add",   "set",    "grant",  "erase"};
+const std::set<std::string> kSpeculation = {"why",      "predict",   "forecast", "will",
+                                            "should",   "recommend", "expect",   "future",
+                                            "tomorrow", "next",      "guess",    "opinion"};
 
 const std::map<std::string, int> kMonths = {
-    {"january", 1}, {"february", 2}, {"march", 3},     {"april", 4},   {"may", 5},
-    {"june", 6},    {"july", 7},     {"august", 8},    {"september", 9}, {"october", 10},
-    {"november", 11}, {"december", 12}, {"jan", 1},    {"feb", 2},     {"mar", 3},
-    {"apr", 4},     {"jun", 6},      {"jul", 7},       {"aug", 8},     {"sep", 9},
-    {"sept", 9},    {"oct", 10},     {"nov", 11},      {"dec", 12}};
+    {"january", 1},   {"february", 2},  {"march", 3},  {"april", 4},     {"may", 5},
+    {"june", 6},      {"july", 7},      {"august", 8}, {"september", 9}, {"october", 10},
+    {"november", 11}, {"december", 12}, {"jan", 1},    {"feb", 2},       {"mar", 3},
+    {"apr", 4},       {"jun", 6},       {"jul", 7},    {"aug", 8},       {"sep", 9},
+    {"sept", 9},      {"oct", 10},      {"nov", 11},   {"dec", 12}};
 
 std::vector<std::string> tokenize(const std::string& question) {
   std::vector<std::string> out;
@@ -124,10 +121,10 @@ std::vector<std::string> tokenize(const std::string& question) {
   };
   for (size_t i = 0; i < question.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(question[i]);
-    bool keep = std::isalnum(c) || c == '-' || c == '_' || c == '\'' || c >= 0x80 ||
-                (c == '.' && !cur.empty() && std::isdigit(static_cast<unsigned char>(cur.back())) &&
-                 i + 1 < question.size() &&
-                 std::isdigit(static_cast<unsigned char>(question[i + 1])));
+    bool keep =
+        std::isalnum(c) || c == '-' || c == '_' || c == '\'' || c >= 0x80 ||
+        (c == '.' && !cur.empty() && std::isdigit(static_cast<unsigned char>(cur.back())) &&
+         i + 1 < question.size() && std::isdigit(static_cast<unsigned char>(question[i + 1])));
     if (c == '$' || c == 0xE2 || c == 0x82 || c == 0xAC) continue;  // $ and € before a number
     if (keep) {
       cur += static_cast<char>(std::tolower(c));
@@ -155,7 +152,8 @@ std::optional<int> small_number(const std::string& w) {
 }
 
 std::string singular(const std::string& w) {
-  if (w.size() > 3 && w.compare(w.size() - 3, 3, "ies") == 0) return w.substr(0, w.size() - 3) + "y";
+  if (w.size() > 3 && w.compare(w.size() - 3, 3, "ies") == 0)
+    return w.substr(0, w.size() - 3) + "y";
   if (w.size() > 3 && w.compare(w.size() - 2, 2, "es") == 0 &&
       (w[w.size() - 3] == 's' || w[w.size() - 3] == 'x' || w[w.size() - 3] == 'h')) {
     return w.substr(0, w.size() - 2);
@@ -242,7 +240,9 @@ std::string spaced(const std::string& identifier) {
 Lexicon build_lexicon(const Schema& schema) {
   Lexicon lx;
   lx.schema = &schema;
-  auto add_phrase = [&](const std::string& p) { lx.max_words = std::max(lx.max_words, word_count(p)); };
+  auto add_phrase = [&](const std::string& p) {
+    lx.max_words = std::max(lx.max_words, word_count(p));
+  };
   for (const auto& t : schema.tables) {
     std::string p = spaced(t.name);
     for (const auto& v : {p, singular(p)}) {
@@ -435,7 +435,9 @@ void Parser::dates() {
       set(today_ - 1, today_, i, 1);
     } else if ((a == "this" || a == "current") && (b == "week" || b == "month" || b == "year")) {
       int64_t monday = today_ - ((today_ + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday
-      int64_t from = b == "week" ? monday : b == "month" ? month_start(t.y, t.m) : to_days({t.y, 1, 1});
+      int64_t from = b == "week"    ? monday
+                     : b == "month" ? month_start(t.y, t.m)
+                                    : to_days({t.y, 1, 1});
       set(from, today_ + 1, i, 2);
     } else if ((a == "last" || a == "previous" || a == "past") &&
                (b == "week" || b == "month" || b == "year")) {
@@ -486,7 +488,7 @@ void Parser::ranking() {
   for (size_t i = 0; i < w_.size(); ++i) {
     if (!free(i)) continue;
     const std::string& a = w_[i];
-    if ((a == "top" || a == "bottom") ) {
+    if ((a == "top" || a == "bottom")) {
       in_.rank = true;
       in_.ascending = a == "bottom";
       auto n = i + 1 < w_.size() ? small_number(w_[i + 1]) : std::nullopt;
@@ -495,7 +497,8 @@ void Parser::ranking() {
     } else if (small_number(a) && i + 1 < w_.size() &&
                (w_[i + 1] == "most" || w_[i + 1] == "least" || w_[i + 1] == "largest" ||
                 w_[i + 1] == "biggest" || w_[i + 1] == "highest" || w_[i + 1] == "lowest" ||
-                w_[i + 1] == "cheapest" || w_[i + 1] == "smallest" || w_[i + 1] == "best-selling")) {
+                w_[i + 1] == "cheapest" || w_[i + 1] == "smallest" ||
+                w_[i + 1] == "best-selling")) {
       in_.limit = *small_number(a);
       use(i);
     }
@@ -505,8 +508,10 @@ void Parser::ranking() {
     const std::string& a = w_[i];
     std::string b = i + 1 < w_.size() ? w_[i + 1] : "";
     bool up = a == "most" || a == "highest" || a == "largest" || a == "biggest" || a == "best";
-    bool down = a == "least" || a == "lowest" || a == "smallest" || a == "fewest" || a == "cheapest";
-    if (a == "best-selling" || (a == "best" && (b == "selling" || b == "sellers" || b == "seller"))) {
+    bool down =
+        a == "least" || a == "lowest" || a == "smallest" || a == "fewest" || a == "cheapest";
+    if (a == "best-selling" ||
+        (a == "best" && (b == "selling" || b == "sellers" || b == "seller"))) {
       in_.rank = true;
       in_.measure_kind = Kind::kQuantity;
       use(i, a == "best" ? 2 : 1);
@@ -567,9 +572,9 @@ void Parser::thresholds() {
   static const std::map<std::string, std::string> kOne = {
       {"over", ">"}, {"above", ">"}, {"exceeding", ">"}, {"under", "<"}, {"below", "<"}};
   static const std::map<std::string, std::string> kTwo = {
-      {"more than", ">"},   {"greater than", ">"}, {"higher than", ">"}, {"larger than", ">"},
-      {"less than", "<"},   {"lower than", "<"},   {"fewer than", "<"},  {"cheaper than", "<"},
-      {"at least", ">="},   {"at most", "<="},     {"no more than", "<="}};
+      {"more than", ">"}, {"greater than", ">"}, {"higher than", ">"},  {"larger than", ">"},
+      {"less than", "<"}, {"lower than", "<"},   {"fewer than", "<"},   {"cheaper than", "<"},
+      {"at least", ">="}, {"at most", "<="},     {"no more than", "<="}};
   for (size_t i = 0; i < w_.size(); ++i) {
     if (!free(i)) continue;
     std::string op;
@@ -642,12 +647,12 @@ void Parser::names() {
 
 void Parser::measures() {
   static const std::map<std::string, Kind> kWords = {
-      {"revenue", Kind::kMoney},  {"sales", Kind::kMoney},     {"turnover", Kind::kMoney},
-      {"income", Kind::kMoney},   {"spent", Kind::kMoney},     {"spend", Kind::kMoney},
-      {"spending", Kind::kMoney}, {"money", Kind::kMoney},     {"worth", Kind::kMoney},
-      {"expensive", Kind::kPrice}, {"price", Kind::kPrice},    {"prices", Kind::kPrice},
-      {"cost", Kind::kPrice},     {"costs", Kind::kPrice},     {"sold", Kind::kQuantity},
-      {"units", Kind::kQuantity}, {"quantity", Kind::kQuantity}};
+      {"revenue", Kind::kMoney},   {"sales", Kind::kMoney},      {"turnover", Kind::kMoney},
+      {"income", Kind::kMoney},    {"spent", Kind::kMoney},      {"spend", Kind::kMoney},
+      {"spending", Kind::kMoney},  {"money", Kind::kMoney},      {"worth", Kind::kMoney},
+      {"expensive", Kind::kPrice}, {"price", Kind::kPrice},      {"prices", Kind::kPrice},
+      {"cost", Kind::kPrice},      {"costs", Kind::kPrice},      {"sold", Kind::kQuantity},
+      {"units", Kind::kQuantity},  {"quantity", Kind::kQuantity}};
   for (size_t i = 0; i < w_.size(); ++i) {
     if (!free(i) || !kWords.count(w_[i])) continue;
     if (!in_.measure_kind) in_.measure_kind = kWords.at(w_[i]);
@@ -676,10 +681,9 @@ void Parser::grouping() {
     }
     for (const auto& [at, table] : table_mentions_) {
       // "per product category": a table named before one of its columns groups by the column.
-      auto own_column = std::find_if(column_mentions_.begin(), column_mentions_.end(),
-                                     [&](const auto& cm) {
-                                       return cm.first == j + 1 && cm.second.table == table;
-                                     });
+      auto own_column = std::find_if(
+          column_mentions_.begin(), column_mentions_.end(),
+          [&](const auto& cm) { return cm.first == j + 1 && cm.second.table == table; });
       if (at == j && own_column != column_mentions_.end()) {
         if (std::find(in_.group_columns.begin(), in_.group_columns.end(), own_column->second) ==
             in_.group_columns.end()) {
@@ -701,10 +705,10 @@ void Parser::grouping() {
       const Table* t = lx_.schema->table(col.table);
       const Column* c = t ? t->column(col.column) : nullptr;
       // "which product category": the column may follow its own table's name.
-      bool after_table = at == i + 2 && std::any_of(table_mentions_.begin(), table_mentions_.end(),
-                                                    [&](const auto& tm) {
-                                                      return tm.first == i + 1 && tm.second == col.table;
-                                                    });
+      bool after_table =
+          at == i + 2 &&
+          std::any_of(table_mentions_.begin(), table_mentions_.end(),
+                      [&](const auto& tm) { return tm.first == i + 1 && tm.second == col.table; });
       bool already = std::find(in_.group_columns.begin(), in_.group_columns.end(), col) !=
                      in_.group_columns.end();
       if ((at == i + 1 || after_table) && c && !c->numeric() && in_.rank && !already) {
@@ -835,9 +839,10 @@ struct Refusal {
 Intent merge(Intent prev, const Intent& next) {
   if (next.dates) prev.dates = next.dates;
   for (const auto& f : next.filters) {
-    prev.filters.erase(std::remove_if(prev.filters.begin(), prev.filters.end(),
-                                      [&](const Filter& p) { return p.col == f.col && !f.col.table.empty(); }),
-                       prev.filters.end());
+    prev.filters.erase(
+        std::remove_if(prev.filters.begin(), prev.filters.end(),
+                       [&](const Filter& p) { return p.col == f.col && !f.col.table.empty(); }),
+        prev.filters.end());
     prev.filters.push_back(f);
   }
   if (!next.group_columns.empty() || !next.group_tables.empty()) {
@@ -870,7 +875,8 @@ std::string build_sql(const Schema& s, Intent in) {
   // The subject: the first table named that is not a group; else the table of the first value
   // or column named.
   for (const auto& t : in.tables) {
-    bool is_group = std::find(in.group_tables.begin(), in.group_tables.end(), t) != in.group_tables.end();
+    bool is_group =
+        std::find(in.group_tables.begin(), in.group_tables.end(), t) != in.group_tables.end();
     if (!is_group) {
       in.subject = t;
       break;
@@ -903,9 +909,12 @@ std::string build_sql(const Schema& s, Intent in) {
     }
   }
   if (in.subject.empty()) {
-    if (in.measure_column) in.subject = in.measure_column->table;
-    else if (!in.group_columns.empty()) in.subject = in.group_columns.front().table;
-    else if (!in.filters.empty() && !in.filters.front().col.table.empty()) in.subject = in.filters.front().col.table;
+    if (in.measure_column)
+      in.subject = in.measure_column->table;
+    else if (!in.group_columns.empty())
+      in.subject = in.group_columns.front().table;
+    else if (!in.filters.empty() && !in.filters.front().col.table.empty())
+      in.subject = in.filters.front().col.table;
   }
   if (in.subject.empty() && in.measure_kind) {
     auto ms = measures_of(s, *in.measure_kind);
@@ -946,8 +955,8 @@ std::string build_sql(const Schema& s, Intent in) {
   std::optional<Measure> measure;
   std::vector<Measure> candidates;
   if (in.measure_column) {
-    candidates.push_back({in.measure_column->table, in.measure_column->column, {}, {},
-                          in.measure_column->column});
+    candidates.push_back(
+        {in.measure_column->table, in.measure_column->column, {}, {}, in.measure_column->column});
   } else if (in.measure_kind) {
     candidates = measures_of(s, *in.measure_kind);
   } else if (in.agg == Agg::kSum || in.agg == Agg::kAvg || in.agg == Agg::kMax ||
@@ -985,8 +994,8 @@ std::string build_sql(const Schema& s, Intent in) {
     for (bool skip_qualifiers : {true, false}) {
       for (auto it = in.tables.rbegin(); it != in.tables.rend() && date_table.empty(); ++it) {
         const Table* t = s.table(*it);
-        bool group = std::find(in.group_tables.begin(), in.group_tables.end(), *it) !=
-                     in.group_tables.end();
+        bool group =
+            std::find(in.group_tables.begin(), in.group_tables.end(), *it) != in.group_tables.end();
         bool qualifier = skip_qualifiers && in.qualifiers.count(*it);
         if (t && date_column(*t) && !group && !qualifier) date_table = *it;
       }
@@ -998,8 +1007,8 @@ std::string build_sql(const Schema& s, Intent in) {
   if (!candidates.empty()) {
     for (const auto& m : candidates) {
       std::vector<std::string> need = needed;
-      if (in.group_tables.empty() && in.group_columns.empty() && in.rank &&
-          m.table == in.subject && in.agg == Agg::kNone) {
+      if (in.group_tables.empty() && in.group_columns.empty() && in.rank && m.table == in.subject &&
+          in.agg == Agg::kNone) {
         row_ranking = true;
       }
       std::string dt;
@@ -1021,8 +1030,9 @@ std::string build_sql(const Schema& s, Intent in) {
       }
     }
     if (!measure) {
-      throw Refusal{"Answering that would need joins that count some rows more than once; "
-                    "ask about one table's totals at a time."};
+      throw Refusal{
+          "Answering that would need joins that count some rows more than once; "
+          "ask about one table's totals at a time."};
     }
     // "average quantity per order item": grouping a measure by its own rows is no grouping.
     in.group_tables.erase(
@@ -1035,7 +1045,8 @@ std::string build_sql(const Schema& s, Intent in) {
       } else {
         date_table = nearest_dated_table(s, in.subject);
       }
-      if (date_table.empty()) throw Refusal{"The " + in.subject + " table has no date to filter on."};
+      if (date_table.empty())
+        throw Refusal{"The " + in.subject + " table has no date to filter on."};
     }
     if (!date_table.empty()) needed.push_back(date_table);
     if (agg == Agg::kNone && (!in.group_columns.empty() || !in.group_tables.empty() || in.rank)) {
@@ -1050,7 +1061,10 @@ std::string build_sql(const Schema& s, Intent in) {
   for (const auto& g : in.group_tables) {
     const Table* t = s.table(g);
     std::string label = label_column(*t);
-    select.push_back(qcol(g, label) + " AS " + quote_identifier(singular(lower_ascii(g)) == lower_ascii(label) ? label : singular(lower_ascii(g)) + "_" + label));
+    select.push_back(qcol(g, label) + " AS " +
+                     quote_identifier(singular(lower_ascii(g)) == lower_ascii(label)
+                                          ? label
+                                          : singular(lower_ascii(g)) + "_" + label));
     group_by.push_back(qcol(g, primary_key(*t)));
     if (label != primary_key(*t)) group_by.push_back(qcol(g, label));
   }

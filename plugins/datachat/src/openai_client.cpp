@@ -137,14 +137,14 @@ std::string OpenAiClient::chat_json(const rapidjson::Value& input) const {
 Translation OpenAiClient::translate_sql(const TranslateRequest& request) const {
   std::vector<ChatMessage> messages;
   messages.push_back(
-      {"system",
-       "You translate questions into one read-only SQL query for " + request.dialect +
-           ". Tables (columns, keys, known values):\n" + schema_to_prompt(request.schema) +
-           "Rules: answer with exactly one SELECT statement (WITH allowed), no UNION, no "
-           "comments, no explanation, only the tables above. Today is " +
-           (request.today.empty() ? utc_today() : request.today) +
-           ". If the question cannot be answered from these tables, answer "
-           "CANNOT_ANSWER: <reason>."});
+      {"system", "You translate questions into one read-only SQL query for " + request.dialect +
+                     ". Tables (columns, keys, known values):\n" +
+                     schema_to_prompt(request.schema) +
+                     "Rules: answer with exactly one SELECT statement (WITH allowed), no UNION, no "
+                     "comments, no explanation, only the tables above. Today is " +
+                     (request.today.empty() ? utc_today() : request.today) +
+                     ". If the question cannot be answered from these tables, answer "
+                     "CANNOT_ANSWER: <reason>."});
   for (const auto& turn : request.history) {
     messages.push_back({"user", turn.question});
     messages.push_back({"assistant", turn.sql.empty() ? "CANNOT_ANSWER" : turn.sql});

@@ -16,7 +16,7 @@ namespace datachat {
 struct LlmSettings {
   std::string base_url;  // e.g. http://127.0.0.1:8080/v1 ("/chat/completions" is appended)
   std::string model;
-  std::string api_key;   // empty: no Authorization header
+  std::string api_key;  // empty: no Authorization header
   double timeout_seconds = 30;
   double temperature = 0;
   int max_tokens = 512;

@@ -44,7 +44,8 @@ TranslateRequest read_translate_input(std::string_view input) {
   TranslateRequest rq;
   rq.question = in["question"].GetString();
   rq.schema = schema_from_json(in["schema"]);
-  rq.dialect = text_or(member(in, "dialect"), rq.schema.dialect.empty() ? "sqlite" : rq.schema.dialect);
+  rq.dialect =
+      text_or(member(in, "dialect"), rq.schema.dialect.empty() ? "sqlite" : rq.schema.dialect);
   if (member(in, "history").IsArray()) {
     for (const auto& h : in["history"].GetArray()) {
       rq.history.push_back({text_or(member(h, "question"), ""), text_or(member(h, "sql"), "")});
@@ -73,13 +74,14 @@ class DataChatPlugin : public plughost::sdk::Plugin {
     const auto& cfg = config();
     ChatSettings settings = read_settings(cfg);
 
-    connector({"llm", "offline", "Question → SQL from the live schema, no model (translate_sql)", {}},
-              [](std::string_view op, std::string_view input) -> std::string {
-                if (op != "translate_sql") {
-                  throw Error(PH_ERR_UNSUPPORTED, "the offline translator only offers translate_sql");
-                }
-                return translation_json(translate_offline(read_translate_input(input)));
-              });
+    connector(
+        {"llm", "offline", "Question → SQL from the live schema, no model (translate_sql)", {}},
+        [](std::string_view op, std::string_view input) -> std::string {
+          if (op != "translate_sql") {
+            throw Error(PH_ERR_UNSUPPORTED, "the offline translator only offers translate_sql");
+          }
+          return translation_json(translate_offline(read_translate_input(input)));
+        });
     if (auto llm = read_llm(member(cfg, "llm"))) {
       auto client = std::make_shared<OpenAiClient>(*llm);
       connector({"llm", "openai", "OpenAI-compatible chat completions (chat, translate_sql)", {}},
@@ -89,14 +91,27 @@ class DataChatPlugin : public plughost::sdk::Plugin {
     }
 
     service_ = std::make_unique<ChatService>(services(), settings);
-    connector({"datachat", "datachat", "Answers a question from the data source (ask)", {}},
-              [this](std::string_view op, std::string_view input) { return ask_connector(op, input); });
+    connector(
+        {"datachat", "datachat", "Answers a question from the data source (ask)", {}},
+        [this](std::string_view op, std::string_view input) { return ask_connector(op, input); });
 
-    route(RouteSpec{"POST", "/api/datachat/chat/", "Ask a question about the data",
-                    "datachat.ask", "datachat", {}, {}, 0},
+    route(RouteSpec{"POST",
+                    "/api/datachat/chat/",
+                    "Ask a question about the data",
+                    "datachat.ask",
+                    "datachat",
+                    {},
+                    {},
+                    0},
           [this](const Request& rq, Response& rs) { chat(rq, rs); });
-    route(RouteSpec{"GET", "/api/datachat/chat/history/", "A session's messages, oldest first",
-                    "datachat.read", {}, {}, {}, 0},
+    route(RouteSpec{"GET",
+                    "/api/datachat/chat/history/",
+                    "A session's messages, oldest first",
+                    "datachat.read",
+                    {},
+                    {},
+                    {},
+                    0},
           [this](const Request& rq, Response& rs) { history(rq, rs); });
   }
 
@@ -106,7 +121,8 @@ class DataChatPlugin : public plughost::sdk::Plugin {
     s.database_url = text_or(member(db, "url"), "");
     if (s.database_url.empty()) {
       std::string path = text_or(member(db, "demo_path"), "var/datachat-demo.db");
-      if (ensure_demo_database(path, utc_today())) info("datachat: built the demo shop database at " + path);
+      if (ensure_demo_database(path, utc_today()))
+        info("datachat: built the demo shop database at " + path);
       s.database_url = "sqlite://" + path;
     }
     s.translator = text_or(member(cfg, "translator"), "offline");
@@ -144,7 +160,8 @@ class DataChatPlugin : public plughost::sdk::Plugin {
         }
         return client.chat_json(in);
       }
-      if (op == "translate_sql") return translation_json(client.translate_sql(read_translate_input(input)));
+      if (op == "translate_sql")
+        return translation_json(client.translate_sql(read_translate_input(input)));
     } catch (const std::invalid_argument& e) {
       throw Error(PH_ERR_INVALID_ARGUMENT, e.what());
     } catch (const UpstreamError& e) {
@@ -176,7 +193,7 @@ class DataChatPlugin : public plughost::sdk::Plugin {
     } catch (const HttpError& e) {
       std::string msg = e.what();
       for (const auto& d : e.details()) msg += "; " + d.field + ": " + d.message;
-      throw Error(e.status() == 404 ? PH_ERR_NOT_FOUND
+      throw Error(e.status() == 404  ? PH_ERR_NOT_FOUND
                   : e.status() < 500 ? PH_ERR_INVALID_ARGUMENT
                                      : PH_ERR_INTERNAL,
                   msg);
@@ -193,8 +210,8 @@ class DataChatPlugin : public plughost::sdk::Plugin {
     auto v = rq.query(name);
     if (!v) return fallback;
     std::string s(*v);
-    bool digits = !s.empty() && s.size() <= 9 &&
-                  s.find_first_not_of("0123456789") == std::string::npos;
+    bool digits =
+        !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
     int64_t n = digits ? std::stoll(s) : 0;
     if (n < 1 || n > max) {
       throw HttpError(400, "VALIDATION_ERROR", "Invalid input",
@@ -216,7 +233,8 @@ class DataChatPlugin : public plughost::sdk::Plugin {
     rapidjson::Document d;
     d.SetObject();
     auto& a = d.GetAllocator();
-    d.AddMember("session_id", session.empty() ? rapidjson::Value() : rapidjson::Value(session.c_str(), a), a);
+    d.AddMember("session_id",
+                session.empty() ? rapidjson::Value() : rapidjson::Value(session.c_str(), a), a);
     rapidjson::Value list(rapidjson::kArrayType);
     for (const auto& m : messages) {
       rapidjson::Value o(rapidjson::kObjectType);

@@ -37,7 +37,7 @@ struct SqliteGuard {
 // Pragmas that only report, whatever their argument (`PRAGMA table_info(t)` passes `t`).
 bool is_introspection_pragma(const char* name) {
   static const std::set<std::string> kReadOnly = {"table_info", "table_xinfo", "foreign_key_list",
-                                                  "index_list", "index_info", "index_xinfo"};
+                                                  "index_list", "index_info",  "index_xinfo"};
   return name && kReadOnly.count(lower(name)) > 0;
 }
 
@@ -50,8 +50,7 @@ int authorize(void* user, int action, const char* a1, const char*, const char*, 
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_FUNCTION:
-    case SQLITE_RECURSIVE:
-      return SQLITE_OK;
+    case SQLITE_RECURSIVE: return SQLITE_OK;
     case SQLITE_READ: {
       if (!g->allowed_tables || g->allowed_tables->empty()) return SQLITE_OK;
       std::string table = lower(a1 ? a1 : "");
@@ -62,10 +61,8 @@ int authorize(void* user, int action, const char* a1, const char*, const char*, 
       if (is_introspection_pragma(a1)) return SQLITE_OK;
       return deny("PRAGMA " + std::string(a1 ? a1 : "") + " is not allowed");
     case SQLITE_ATTACH:
-    case SQLITE_DETACH:
-      return deny("ATTACH and DETACH are not allowed");
-    default:
-      return deny("only reading queries are allowed");
+    case SQLITE_DETACH: return deny("ATTACH and DETACH are not allowed");
+    default: return deny("only reading queries are allowed");
   }
 }
 
@@ -98,8 +95,7 @@ using PgResult = std::unique_ptr<PGresult, void (*)(PGresult*)>;
 
 PgResult pg_exec(PGconn* c, const std::string& sql) {
   // PQexecParams (even without parameters) refuses more than one command in the text.
-  return PgResult(PQexecParams(c, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0),
-                  PQclear);
+  return PgResult(PQexecParams(c, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0), PQclear);
 }
 
 // Throws the exception matching a failed result.
@@ -144,8 +140,7 @@ Value pg_value(PGresult* r, int row, int col) {
       return Value::of(std::stod(text));
     case 16:  // bool
       return Value::of(static_cast<int64_t>(text == "t" ? 1 : 0));
-    default:
-      return Value::of(std::move(text));
+    default: return Value::of(std::move(text));
   }
 }
 
@@ -185,8 +180,8 @@ QueryResult ReadOnlyDatabase::run(const std::string& sql, const Limits& limits) 
 
 QueryResult ReadOnlyDatabase::run_sqlite(const std::string& sql, const Limits& limits) const {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(target_.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(target_.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
   SqliteDb db(raw, sqlite3_close);
   if (rc != SQLITE_OK) {
     throw QueryFailed(std::string("cannot open the database: ") +
@@ -243,8 +238,7 @@ QueryResult ReadOnlyDatabase::run_sqlite(const std::string& sql, const Limits& l
   throw QueryFailed(sqlite3_errmsg(db.get()));
 }
 
-QueryResult ReadOnlyDatabase::run_postgresql(const std::string& sql,
-                                             const Limits& limits) const {
+QueryResult ReadOnlyDatabase::run_postgresql(const std::string& sql, const Limits& limits) const {
   PgConn conn(PQconnectdb(target_.c_str()), PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(conn.get());
@@ -252,15 +246,15 @@ QueryResult ReadOnlyDatabase::run_postgresql(const std::string& sql,
     throw QueryFailed("cannot connect to the database: " + msg);
   }
   std::string body = sql;
-  while (!body.empty() && (std::isspace(static_cast<unsigned char>(body.back())) ||
-                           body.back() == ';')) {
+  while (!body.empty() &&
+         (std::isspace(static_cast<unsigned char>(body.back())) || body.back() == ';')) {
     body.pop_back();
   }
   if (body.empty()) throw QueryRefused("the query is empty");
 
   pg_ok(conn.get(), "BEGIN READ ONLY");
-  pg_ok(conn.get(), "SET LOCAL statement_timeout = " +
-                        std::to_string(std::max<int64_t>(1, limits.timeout_ms)));
+  pg_ok(conn.get(),
+        "SET LOCAL statement_timeout = " + std::to_string(std::max<int64_t>(1, limits.timeout_ms)));
   if (!limits.allowed_tables.empty()) {
     PgResult plan = pg_exec(conn.get(), "EXPLAIN (FORMAT JSON) " + body);
     if (PQresultStatus(plan.get()) != PGRES_TUPLES_OK) pg_fail(plan.get(), conn.get());
@@ -276,8 +270,8 @@ QueryResult ReadOnlyDatabase::run_postgresql(const std::string& sql,
   }
   // A cursor takes only a SELECT/VALUES without data-modifying CTEs; FETCH bounds the rows.
   pg_ok(conn.get(), "DECLARE plughost_ro NO SCROLL CURSOR FOR " + body);
-  PgResult rows = pg_exec(conn.get(), "FETCH FORWARD " + std::to_string(limits.max_rows + 1) +
-                                          " FROM plughost_ro");
+  PgResult rows = pg_exec(
+      conn.get(), "FETCH FORWARD " + std::to_string(limits.max_rows + 1) + " FROM plughost_ro");
   if (PQresultStatus(rows.get()) != PGRES_TUPLES_OK) pg_fail(rows.get(), conn.get());
   QueryResult out;
   int ncol = PQnfields(rows.get());

@@ -46,12 +46,13 @@ bool is_text_type(const std::string& type) {
 void read_values(const ReadOnlyDatabase& db, const Table& t, Column& c) {
   if (c.primary_key || c.temporal() || c.numeric() || !is_text_type(c.type)) return;
   std::string col = quote_identifier(c.name);
-  auto r = query(db, "SELECT DISTINCT " + col + " FROM " + quote_identifier(t.name) + " WHERE " +
-                         col + " IS NOT NULL ORDER BY 1 LIMIT " +
-                         std::to_string(kMaxCategoricalValues + 1));
+  auto r =
+      query(db, "SELECT DISTINCT " + col + " FROM " + quote_identifier(t.name) + " WHERE " + col +
+                    " IS NOT NULL ORDER BY 1 LIMIT " + std::to_string(kMaxCategoricalValues + 1));
   c.all_values = r.rows.size() <= kMaxCategoricalValues;
   size_t keep = c.all_values ? r.rows.size() : 5;
-  for (size_t i = 0; i < keep && i < r.rows.size(); ++i) c.values.push_back(cell_text(r.rows[i][0]));
+  for (size_t i = 0; i < keep && i < r.rows.size(); ++i)
+    c.values.push_back(cell_text(r.rows[i][0]));
 }
 
 std::vector<std::string> table_names(const ReadOnlyDatabase& db) {
@@ -236,7 +237,8 @@ Schema schema_from_json(const rapidjson::Value& v) {
     Table t;
     t.name = member_text(to, "name");
     if (t.name.empty()) continue;
-    if (to.HasMember("row_count") && to["row_count"].IsInt64()) t.row_count = to["row_count"].GetInt64();
+    if (to.HasMember("row_count") && to["row_count"].IsInt64())
+      t.row_count = to["row_count"].GetInt64();
     if (to.HasMember("columns") && to["columns"].IsArray()) {
       for (const auto& co : to["columns"].GetArray()) {
         Column c;

@@ -2,10 +2,10 @@
 // demo shop it builds at start; permissions, validation, sessions and follow-ups, history
 // pagination, context.tables, tenancy, the connectors, and the rate class.
 #include <gtest/gtest.h>
+#include <plughost/abi.h>
 
 #include <filesystem>
 #include <memory>
-#include <plughost/abi.h>
 #include <plughost/json.hpp>
 #include <plughost/testing.hpp>
 
@@ -24,11 +24,13 @@ const char* kHistory = "/api/datachat/chat/history/";
 
 class Lab {
  public:
-  explicit Lab(const std::string& plugin_config = "{}", const std::string& rate_limits = "{enabled: false}")
+  explicit Lab(const std::string& plugin_config = "{}",
+               const std::string& rate_limits = "{enabled: false}")
       : dir_(plughost::testing::make_temp_dir()) {
     std::string plugins = dir_ + "/plugins";
     fs::create_directories(plugins);
-    fs::create_symlink(PLUGHOST_TEST_PLUGIN_DIR "/plughost_datachat.so", plugins + "/plughost_datachat.so");
+    fs::create_symlink(PLUGHOST_TEST_PLUGIN_DIR "/plughost_datachat.so",
+                       plugins + "/plughost_datachat.so");
     fs::create_symlink(DATACHAT_TEST_AUTH_DIR "/plughost_datachat_test_auth.so",
                        plugins + "/plughost_datachat_test_auth.so");
     std::string config = plugin_config;
@@ -38,14 +40,21 @@ class Lab {
         "server: {listen: 127.0.0.1:0}\n"
         "log: {format: json, access: false}\n"
         "auth: {enabled: true}\n"
-        "rate_limits: " + rate_limits + "\n"
-        "storage: {url: \"sqlite://" + dir_ + "/store.db\", pool_size: 3}\n"
+        "rate_limits: " +
+        rate_limits +
+        "\n"
+        "storage: {url: \"sqlite://" +
+        dir_ +
+        "/store.db\", pool_size: 3}\n"
         "tasks: {workers: 1}\n"
-        "plugins_dir: " + plugins + "\n"
+        "plugins_dir: " +
+        plugins +
+        "\n"
         "plugins:\n"
         "  datachat_test_auth: {}\n"
         "  datachat:\n"
-        "    config: " + config + "\n");
+        "    config: " +
+        config + "\n");
     ready_ = host_->wait_ready();
   }
   ~Lab() {
@@ -55,13 +64,15 @@ class Lab {
   }
   bool ready() const { return ready_; }
   const std::string& dir() const { return dir_; }
-  HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
-                    const std::string& role = "editor", Headers headers = {}) {
+  HttpResponse call(const std::string& method, const std::string& path,
+                    const std::string& body = {}, const std::string& role = "editor",
+                    Headers headers = {}) {
     if (!role.empty()) headers["Authorization"] = "Bearer " + role;
     if (!body.empty()) headers["Content-Type"] = "application/json";
     return plughost::testing::http(host_->port(), method, path, headers, body);
   }
-  HttpResponse ask(const std::string& question, const std::string& extra = "", Headers headers = {}) {
+  HttpResponse ask(const std::string& question, const std::string& extra = "",
+                   Headers headers = {}) {
     rapidjson::Document d;
     d.SetObject();
     d.AddMember("question", rapidjson::Value(question.c_str(), d.GetAllocator()), d.GetAllocator());
@@ -106,7 +117,8 @@ TEST(datachat_http, FollowUpsSeeTheSessionAndHistoryPages) {
   EXPECT_NE(sql.find("Madrid"), std::string::npos) << sql;
   EXPECT_LT(d["data"]["rows"][0][0].GetInt(), first["data"]["rows"][0][0].GetInt());
 
-  auto page1 = lab.call("GET", std::string(kHistory) + "?session_id=" + session + "&limit=3", {}, "editor");
+  auto page1 =
+      lab.call("GET", std::string(kHistory) + "?session_id=" + session + "&limit=3", {}, "editor");
   ASSERT_EQ(page1.status, 200) << page1.body;
   auto h = json(page1);
   ASSERT_EQ(h["messages"].Size(), 3u);
@@ -116,7 +128,8 @@ TEST(datachat_http, FollowUpsSeeTheSessionAndHistoryPages) {
   EXPECT_STREQ(h["messages"][0]["content"].GetString(), "How many orders are delivered?");
   EXPECT_STREQ(h["messages"][1]["role"].GetString(), "assistant");
   EXPECT_STREQ(h["messages"][1]["id"].GetString(), first["message_id"].GetString());
-  auto page2 = json(lab.call("GET", std::string(kHistory) + "?session_id=" + session + "&limit=3&page=2"));
+  auto page2 =
+      json(lab.call("GET", std::string(kHistory) + "?session_id=" + session + "&limit=3&page=2"));
   EXPECT_EQ(page2["messages"].Size(), 1u);
   EXPECT_FALSE(page2["has_more"].GetBool());
   EXPECT_STREQ(page2["messages"][0]["sql"].GetString(), sql.c_str());
@@ -135,7 +148,10 @@ TEST(datachat_http, RefusesHonestlyAndValidatesInput) {
   EXPECT_STREQ(json(empty)["error"]["code"].GetString(), "VALIDATION_ERROR");
   EXPECT_STREQ(json(empty)["error"]["details"][0]["field"].GetString(), "question");
   EXPECT_EQ(lab.ask(std::string(2001, 'x')).status, 400);
-  EXPECT_EQ(lab.call("POST", kChat, R"({"question":"How many orders?","context":{"tables":"orders"}})").status, 400);
+  EXPECT_EQ(
+      lab.call("POST", kChat, R"({"question":"How many orders?","context":{"tables":"orders"}})")
+          .status,
+      400);
   EXPECT_EQ(lab.call("POST", kChat, "not json").status, 400);
   auto unknown = lab.ask("How many orders?", R"("session_id":"no-such-session")");
   EXPECT_EQ(unknown.status, 404);
@@ -148,13 +164,15 @@ TEST(datachat_http, ContextTablesRestrictWhatCanBeRead) {
   Lab lab;
   ASSERT_TRUE(lab.ready()) << lab.output();
   // Customers are not exposed: the question cannot be answered from orders alone.
-  auto d = json(lab.ask("How many orders did customers in Berlin place?", R"("context":{"tables":["orders"]})"));
+  auto d = json(lab.ask("How many orders did customers in Berlin place?",
+                        R"("context":{"tables":["orders"]})"));
   EXPECT_STREQ(d["sql"].GetString(), "");
   auto ok = json(lab.ask("How many orders are delivered?", R"("context":{"tables":["orders"]})"));
   EXPECT_GT(ok["data"]["rows"][0][0].GetInt(), 0);
   auto none = json(lab.ask("How many orders?", R"("context":{"tables":["nope"]})"));
   EXPECT_STREQ(none["sql"].GetString(), "");
-  EXPECT_NE(std::string(none["answer"].GetString()).find("None of the requested tables"), std::string::npos);
+  EXPECT_NE(std::string(none["answer"].GetString()).find("None of the requested tables"),
+            std::string::npos);
 }
 
 TEST(datachat_http, PermissionsTenantsAndUsersScopeSessions) {
@@ -171,15 +189,20 @@ TEST(datachat_http, PermissionsTenantsAndUsersScopeSessions) {
   std::string session = d["session_id"].GetString();
   // Another tenant, or another user, does not see the session.
   EXPECT_EQ(lab.ask("And last week?", "\"session_id\":\"" + session + "\"").status, 404);
-  EXPECT_EQ(lab.call("GET", std::string(kHistory) + "?session_id=" + session, {}, "editor").status, 404);
+  EXPECT_EQ(lab.call("GET", std::string(kHistory) + "?session_id=" + session, {}, "editor").status,
+            404);
   EXPECT_EQ(lab.call("GET", std::string(kHistory) + "?session_id=" + session, {}, "admin",
-                     {{"X-Tenant-ID", "acme"}}).status, 404);
+                     {{"X-Tenant-ID", "acme"}})
+                .status,
+            404);
   auto mine = json(lab.call("GET", kHistory, {}, "editor", {{"X-Tenant-ID", "acme"}}));
   EXPECT_EQ(mine["total"].GetInt(), 2);
 }
 
 TEST(datachat_http, RateClassDatachatLimitsAsks) {
-  Lab lab("{}", "{enabled: true, exempt_loopback: false, classes: {datachat: {limit: 2, window_seconds: 60}}}");
+  Lab lab("{}",
+          "{enabled: true, exempt_loopback: false, classes: {datachat: {limit: 2, window_seconds: "
+          "60}}}");
   ASSERT_TRUE(lab.ready()) << lab.output();
   auto first = lab.ask("How many orders?");
   EXPECT_EQ(first.status, 200);
@@ -191,9 +214,12 @@ TEST(datachat_http, RateClassDatachatLimitsAsks) {
 TEST(datachat_http, ServesAnyConfiguredSqliteUrlAndItsLiveSchema) {
   std::string dir = plughost::testing::make_temp_dir();
   std::string db = dir + "/zoo.db";
-  ASSERT_EQ(std::system(("sqlite3 " + db + " \"CREATE TABLE animals (id INTEGER PRIMARY KEY, "
+  ASSERT_EQ(std::system(("sqlite3 " + db +
+                         " \"CREATE TABLE animals (id INTEGER PRIMARY KEY, "
                          "species TEXT, weight REAL); INSERT INTO animals (species, weight) VALUES "
-                         "('lion', 190), ('lion', 170), ('zebra', 350);\"").c_str()), 0);
+                         "('lion', 190), ('lion', 170), ('zebra', 350);\"")
+                            .c_str()),
+            0);
   Lab lab("{database: {url: \"sqlite://" + db + "\"}}");
   ASSERT_TRUE(lab.ready()) << lab.output();
   auto d = json(lab.ask("Average weight of lions"));
@@ -215,15 +241,17 @@ TEST(datachat_http, ConnectorsKeepTheirContracts) {
   Lab lab;
   ASSERT_TRUE(lab.ready()) << lab.output();
   // datachat/ask answers exactly the POST chat/ body.
-  auto ask = json(lab.call("POST", "/test/connectors/datachat/datachat/ask",
-                           R"({"question":"How many products are there?","tenant":"t1","user":"bot"})", ""));
+  auto ask = json(
+      lab.call("POST", "/test/connectors/datachat/datachat/ask",
+               R"({"question":"How many products are there?","tenant":"t1","user":"bot"})", ""));
   ASSERT_TRUE(ask.HasMember("output")) << plughost::sdk::to_json(ask);
   const auto& out = ask["output"];
   EXPECT_EQ(out["data"]["rows"][0][0].GetInt(), 15);
   for (const char* key : {"answer", "sql", "data", "session_id", "message_id", "trace_id"}) {
     EXPECT_TRUE(out.HasMember(key)) << key;
   }
-  auto bad = json(lab.call("POST", "/test/connectors/datachat/datachat/ask", R"({"question":""})", ""));
+  auto bad =
+      json(lab.call("POST", "/test/connectors/datachat/datachat/ask", R"({"question":""})", ""));
   EXPECT_EQ(bad["code"].GetInt(), PH_ERR_INVALID_ARGUMENT);
 
   // llm/offline: translate_sql with the schema given, chat unsupported.
@@ -232,7 +260,8 @@ TEST(datachat_http, ConnectorsKeepTheirContracts) {
       R"({"name":"priority","type":"text","values":["high","low"]}],"foreign_keys":[]}]})";
   auto tr = json(lab.call("POST", "/test/connectors/llm/offline/translate_sql",
                           R"({"question":"How many high tickets?","schema":)" + schema +
-                              R"(,"history":[],"dialect":"sqlite"})", ""));
+                              R"(,"history":[],"dialect":"sqlite"})",
+                          ""));
   std::string sql = tr["output"]["sql"].GetString();
   EXPECT_NE(sql.find("COUNT"), std::string::npos) << sql;
   EXPECT_NE(sql.find("'high'"), std::string::npos) << sql;
@@ -245,9 +274,9 @@ TEST(datachat_http, ConnectorsKeepTheirContracts) {
 }
 
 std::string openai_config(const StubServer& stub, const std::string& dir, double timeout = 10) {
-  return "{database: {demo_path: \"" + dir + "/demo.db\"}, translator: openai, timeout_seconds: " +
-         std::to_string(timeout) + ", llm: {base_url: \"" + stub.url() +
-         "\", model: stub, api_key: sk-never-logged-123}}";
+  return "{database: {demo_path: \"" + dir +
+         "/demo.db\"}, translator: openai, timeout_seconds: " + std::to_string(timeout) +
+         ", llm: {base_url: \"" + stub.url() + "\", model: stub, api_key: sk-never-logged-123}}";
 }
 
 TEST(datachat_http, SqlFromTheModelStillRunsReadOnlyWithCaps) {
@@ -259,7 +288,8 @@ TEST(datachat_http, SqlFromTheModelStillRunsReadOnlyWithCaps) {
   stub.reply(200, completion("```sql\nSELECT COUNT(*) AS n FROM orders\n```"));
   auto ok = json(lab.ask("How many orders?"));
   EXPECT_EQ(ok["data"]["rows"][0][0].GetInt(), 400);
-  EXPECT_NE(stub.last_request().find("Authorization: Bearer sk-never-logged-123"), std::string::npos);
+  EXPECT_NE(stub.last_request().find("Authorization: Bearer sk-never-logged-123"),
+            std::string::npos);
 
   stub.reply(200, completion("DELETE FROM orders"));
   auto del = json(lab.ask("Remove the orders"));

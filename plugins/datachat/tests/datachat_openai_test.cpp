@@ -19,7 +19,8 @@ Schema shop() {
   s.dialect = "sqlite";
   Table t;
   t.name = "orders";
-  t.columns = {{"id", "integer", true, {}, false}, {"status", "text", false, {"paid", "open"}, true}};
+  t.columns = {{"id", "integer", true, {}, false},
+               {"status", "text", false, {"paid", "open"}, true}};
   s.tables.push_back(t);
   return s;
 }
@@ -44,7 +45,9 @@ TEST(datachat_openai, ChatSendsTheMessagesAndTheKeyAndReturnsContent) {
 
 TEST(datachat_openai, TranslateSqlPromptsWithTheSchemaAndExtractsTheQuery) {
   StubServer stub;
-  stub.reply(200, completion("Here you go:\n```sql\nSELECT COUNT(*) FROM orders WHERE status = 'paid';\n```"));
+  stub.reply(
+      200,
+      completion("Here you go:\n```sql\nSELECT COUNT(*) FROM orders WHERE status = 'paid';\n```"));
   OpenAiClient client({stub.url(), "m", "", 5, 0, 64});
   TranslateRequest rq;
   rq.question = "How many paid orders?";

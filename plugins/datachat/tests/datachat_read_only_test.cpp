@@ -49,13 +49,17 @@ class datachat_read_only_sqlite : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   int64_t rows_in_t() {
-    return ReadOnlyDatabase("sqlite://" + path_).run("SELECT COUNT(*) FROM t", {}).rows[0][0].integer;
+    return ReadOnlyDatabase("sqlite://" + path_)
+        .run("SELECT COUNT(*) FROM t", {})
+        .rows[0][0]
+        .integer;
   }
   std::string dir_, path_;
 };
 
 TEST_F(datachat_read_only_sqlite, ReadsRowsWithTypes) {
-  auto r = ReadOnlyDatabase("sqlite://" + path_).run("SELECT id, name, 1.5 AS x FROM t ORDER BY id", {});
+  auto r =
+      ReadOnlyDatabase("sqlite://" + path_).run("SELECT id, name, 1.5 AS x FROM t ORDER BY id", {});
   ASSERT_EQ(r.rows.size(), 3u);
   EXPECT_EQ(r.columns, (std::vector<std::string>{"id", "name", "x"}));
   EXPECT_EQ(r.rows[2][0].integer, 3);
@@ -110,7 +114,8 @@ TEST_F(datachat_read_only_sqlite, StopsAQueryThatRunsForeverAtTheTimeCap) {
 
 TEST_F(datachat_read_only_sqlite, ReportsBadSqlAndMissingFilesAsFailures) {
   EXPECT_THROW(ReadOnlyDatabase("sqlite://" + path_).run("SELECT nope FROM t", {}), QueryFailed);
-  EXPECT_THROW(ReadOnlyDatabase("sqlite://" + dir_ + "/absent.db").run("SELECT 1", {}), QueryFailed);
+  EXPECT_THROW(ReadOnlyDatabase("sqlite://" + dir_ + "/absent.db").run("SELECT 1", {}),
+               QueryFailed);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/absent.db"));
   EXPECT_THROW(ReadOnlyDatabase("mysql://x"), std::invalid_argument);
 }
@@ -143,7 +148,8 @@ TEST(datachat_read_only_postgres, RefusesWritesAndStopsAtTheTimeCap) {
   Limits only_t;
   only_t.allowed_tables = {"t"};
   EXPECT_THROW(db.run("SELECT * FROM secret", only_t), QueryRefused);
-  EXPECT_EQ(db.run("WITH n AS (SELECT * FROM t) SELECT COUNT(*) FROM n", only_t).rows[0][0].integer, 3);
+  EXPECT_EQ(db.run("WITH n AS (SELECT * FROM t) SELECT COUNT(*) FROM n", only_t).rows[0][0].integer,
+            3);
   Limits quick;
   quick.timeout_ms = 200;
   EXPECT_THROW(db.run("SELECT pg_sleep(30)", quick), QueryTimeout);
@@ -164,13 +170,14 @@ TEST(datachat_read_only_postgres, SchemaCatalogAndTranslatorWorkOnPostgresql) {
     EXPECT_TRUE(url == nullptr || *url == '\0');
     return;
   }
-  std::string setup = std::string("psql -q -d '") + url +
-                      "' -c 'DROP TABLE IF EXISTS pets, owners; CREATE TABLE owners (id serial "
-                      "PRIMARY KEY, name text, city text); CREATE TABLE pets (id serial PRIMARY "
-                      "KEY, owner_id integer REFERENCES owners(id), kind text, born date); INSERT "
-                      "INTO owners (name, city) VALUES ($$Ann$$, $$Oslo$$), ($$Bo$$, $$Rome$$); "
-                      "INSERT INTO pets (owner_id, kind, born) VALUES (1, $$cat$$, $$2024-01-02$$), "
-                      "(1, $$dog$$, $$2025-05-06$$), (2, $$cat$$, $$2025-07-08$$);' >/dev/null";
+  std::string setup =
+      std::string("psql -q -d '") + url +
+      "' -c 'DROP TABLE IF EXISTS pets, owners; CREATE TABLE owners (id serial "
+      "PRIMARY KEY, name text, city text); CREATE TABLE pets (id serial PRIMARY "
+      "KEY, owner_id integer REFERENCES owners(id), kind text, born date); INSERT "
+      "INTO owners (name, city) VALUES ($$Ann$$, $$Oslo$$), ($$Bo$$, $$Rome$$); "
+      "INSERT INTO pets (owner_id, kind, born) VALUES (1, $$cat$$, $$2024-01-02$$), "
+      "(1, $$dog$$, $$2025-05-06$$), (2, $$cat$$, $$2025-07-08$$);' >/dev/null";
   ASSERT_EQ(std::system(setup.c_str()), 0);
   ReadOnlyDatabase db(url);
   datachat::Schema s = datachat::read_schema(db, {"owners", "pets"});
@@ -182,12 +189,12 @@ TEST(datachat_read_only_postgres, SchemaCatalogAndTranslatorWorkOnPostgresql) {
   EXPECT_TRUE(pets->column("id")->primary_key);
   EXPECT_TRUE(pets->column("born")->temporal());
   EXPECT_EQ(pets->column("kind")->values, (std::vector<std::string>{"cat", "dog"}));
-  auto t = datachat::translate_offline({"How many cats do owners in Oslo have?", s, {}, "postgresql",
-                                        "2026-03-18"});
+  auto t = datachat::translate_offline(
+      {"How many cats do owners in Oslo have?", s, {}, "postgresql", "2026-03-18"});
   ASSERT_FALSE(t.sql.empty()) << t.cannot_answer;
   EXPECT_EQ(db.run(t.sql, {}).rows[0][0].integer, 1);
-  auto since = datachat::translate_offline({"How many pets since 2025-01-01?", s, {}, "postgresql",
-                                            "2026-03-18"});
+  auto since = datachat::translate_offline(
+      {"How many pets since 2025-01-01?", s, {}, "postgresql", "2026-03-18"});
   EXPECT_EQ(db.run(since.sql, {}).rows[0][0].integer, 2);
 }
 

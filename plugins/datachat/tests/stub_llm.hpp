@@ -66,7 +66,8 @@ class StubServer {
         size_t end = in.find("\r\n\r\n");
         if (end != std::string::npos && need == std::string::npos) {
           size_t cl = in.find("Content-Length: ");
-          need = end + 4 + (cl != std::string::npos && cl < end ? std::stoul(in.substr(cl + 16)) : 0);
+          need =
+              end + 4 + (cl != std::string::npos && cl < end ? std::stoul(in.substr(cl + 16)) : 0);
         }
         if (need != std::string::npos && in.size() >= need) break;
       }
@@ -74,9 +75,10 @@ class StubServer {
       {
         std::lock_guard<std::mutex> l(mu_);
         request_ = in;
-        out = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: application/json\r\n"
-              "Content-Length: " + std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" +
-              body_;
+        out = "HTTP/1.1 " + std::to_string(status_) +
+              " X\r\nContent-Type: application/json\r\n"
+              "Content-Length: " +
+              std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" + body_;
       }
       ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
       ::close(c);

@@ -19,19 +19,26 @@ class TestAuth : public plughost::sdk::Plugin {
                 return R"({"principal":{"kind":"user","id":")" + role + R"(","roles":[")" + role +
                        R"("],"partial":false}})";
               });
-    route({"POST", "/test/connectors/:kind/:name/:operation", "Invokes a connector", "public", {},
-           {}, {}, PH_ROUTE_CSRF_EXEMPT},
+    route({"POST",
+           "/test/connectors/:kind/:name/:operation",
+           "Invokes a connector",
+           "public",
+           {},
+           {},
+           {},
+           PH_ROUTE_CSRF_EXEMPT},
           [this](const plughost::sdk::Request& rq, plughost::sdk::Response& rs) {
             try {
-              std::string out = invoke_connector(std::string(*rq.param("kind")),
-                                                 std::string(*rq.param("name")),
-                                                 *rq.param("operation"), rq.body());
+              std::string out =
+                  invoke_connector(std::string(*rq.param("kind")), std::string(*rq.param("name")),
+                                   *rq.param("operation"), rq.body());
               rs.json_text("{\"output\":" + out + "}");
             } catch (const plughost::sdk::Error& e) {
               rapidjson::Document d;
               d.SetObject();
               d.AddMember("code", e.code(), d.GetAllocator());
-              d.AddMember("message", rapidjson::Value(e.what(), d.GetAllocator()), d.GetAllocator());
+              d.AddMember("message", rapidjson::Value(e.what(), d.GetAllocator()),
+                          d.GetAllocator());
               rs.json(d);
             }
           });
