@@ -145,8 +145,16 @@ std::string describe_result(const QueryResult& r, size_t max_rows) {
     const auto& row = r.rows.front();
     if (row.size() == 1) {
       std::string col = lower_ascii(r.columns[0]);
+      const std::string suffix = "_count";
+      if (col.size() > suffix.size() &&
+          col.compare(col.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+          row[0].type == Value::Type::kInteger) {
+        std::string what = humanized(col.substr(0, col.size() - suffix.size()));
+        if (row[0].integer == 1) return "There is 1 row of " + what + ".";
+        return "There are " + format_value(row[0]) + " " + what + ".";
+      }
       if (col == "count" || col == "count(*)") {
-        return "There are " + format_value(row[0]) + " matching rows.";
+        return "The count is " + format_value(row[0]) + ".";
       }
       return "The " + humanized(r.columns[0]) + " is " + format_value(row[0]) + ".";
     }

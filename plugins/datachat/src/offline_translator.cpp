@@ -207,7 +207,6 @@ struct Intent {
   std::vector<ColumnRef> group_columns;
   std::vector<std::string> group_tables;
   std::vector<Filter> filters;
-  std::optional<Kind> threshold_kind;
   std::optional<DateRange> dates;
   int limit = 0;
   bool ascending = false;
@@ -719,11 +718,10 @@ void Parser::grouping() {
 }
 
 Intent Parser::parse() {
-  static const std::set<std::string> kFollowUp = {"and", "what", "how", "only", "now", "also"};
-  if (!w_.empty() && (w_[0] == "and" || w_[0] == "only" || w_[0] == "now" || w_[0] == "also" ||
-                      (w_.size() > 1 && w_[1] == "about" && kFollowUp.count(w_[0])))) {
-    in_.follow_up = true;
-  }
+  // "and this month?", "only for business customers", "what about in Madrid?"
+  static const std::set<std::string> kContinuations = {"and", "only", "now", "also"};
+  bool about = w_.size() > 1 && w_[1] == "about" && (w_[0] == "what" || w_[0] == "how");
+  if (!w_.empty() && (kContinuations.count(w_[0]) || about)) in_.follow_up = true;
   dates();
   aggregates();
   ranking();
@@ -1073,7 +1071,9 @@ std::string build_sql(const Schema& s, Intent in) {
     group_by.push_back(qcol(g.table, g.column));
   }
   std::string value_expr;
-  std::string value_alias = agg_alias(agg);
+  // A count is named for what it counts ("orders_count"), so the answer can say "7 orders".
+  std::string value_alias =
+      agg == Agg::kCount && !measure ? lower_ascii(in.subject) + "_count" : agg_alias(agg);
   if (row_ranking && measure) {
     select.insert(select.begin(), qcol(in.subject, label_column(*subject)) + " AS " +
                                       quote_identifier(label_column(*subject)));

@@ -82,7 +82,11 @@ class DataChatPlugin : public plughost::sdk::Plugin {
           }
           return translation_json(translate_offline(read_translate_input(input)));
         });
-    if (auto llm = read_llm(member(cfg, "llm"))) {
+    auto llm = read_llm(member(cfg, "llm"));
+    if (settings.translator == "openai" && !llm) {
+      throw Error(PH_ERR_INVALID_ARGUMENT, "translator openai needs llm.base_url");
+    }
+    if (llm) {
       auto client = std::make_shared<OpenAiClient>(*llm);
       connector({"llm", "openai", "OpenAI-compatible chat completions (chat, translate_sql)", {}},
                 [client](std::string_view op, std::string_view input) -> std::string {
