@@ -94,6 +94,15 @@ class ConnectorStore : public VectorStore {
 
 double round_to(double v, double unit) { return std::round(v / unit) * unit; }
 
+// Compact JSON with at most 6 decimals (scores and latencies, not 0.032521999999999998).
+std::string to_short_json(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.SetMaxDecimalPlaces(6);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
 }
@@ -339,9 +348,9 @@ std::string Engine::query(const std::string& tenant, const std::string& slug,
   out.AddMember("trace_id", text_value(trace_id, a), a);
   services_.info("rag: query endpoint=" + e.slug + " tenant=" + tenant + " query_sha256=" +
                  sha256_hex(query) + " mode=" + search_mode_name(mode) + " results=" +
-                 std::to_string(hits.size()) + " latency_ms=" + std::to_string(latency) +
+                 std::to_string(hits.size()) + " latency=" + std::to_string(static_cast<int64_t>(latency * 1000)) + "us" +
                  " trace_id=" + trace_id);
-  return plughost::sdk::to_json(out);
+  return to_short_json(out);
 }
 
 std::string Engine::health(const std::string& tenant, const std::string& slug) {
@@ -373,7 +382,7 @@ std::string Engine::health(const std::string& tenant, const std::string& slug) {
   out.AddMember("last_sync", maybe_text(record ? record->last_sync : std::nullopt, a), a);
   out.AddMember("last_error", maybe_text(probe_error ? probe_error : record ? record->last_error : std::nullopt, a), a);
   out.AddMember("latency_ms", latency, a);
-  return plughost::sdk::to_json(out);
+  return to_short_json(out);
 }
 
 std::string Engine::list(const std::string& tenant) {
