@@ -13,6 +13,7 @@ PACKAGES="
   wrk curl util-linux procps binutils tzdata
   python3-django
   chromium nodejs npm
+  libhnswlib-dev libcurl4-openssl-dev poppler-utils
 "
 
 missing=""

@@ -317,12 +317,12 @@ void each_entry(Walk& walk, const Field& f, const std::vector<std::string>& allo
 }  // namespace
 
 std::map<std::string, std::vector<std::string>> AuthConfig::default_roles() {
-  // Dango's roles (plus the inspector's and automate's); the viewer reads what the editor reads,
-  // except config.
+  // Dango's roles (plus the inspector's, automate's and rag's); the viewer reads what the editor
+  // reads, except config.
   std::vector<std::string> viewer = {"source.view",    "dbt.view",        "dashboard.view",
                                      "health.view",    "logs.view",       "notebooks.view",
                                      "scheduler.view", "governance.view", "inspector.view",
-                                     "workflows.read", "events.read"};
+                                     "workflows.read", "events.read",     "rag.query"};
   std::vector<std::string> editor = {
       "source.view",      "source.sync",      "source.manage",   "csv.upload",
       "csv.delete",       "dbt.view",         "dbt.run",         "dbt.manage",
@@ -330,7 +330,7 @@ std::map<std::string, std::vector<std::string>> AuthConfig::default_roles() {
       "logs.view",        "config.view",      "notebooks.view",  "notebooks.execute",
       "notebooks.manage", "scheduler.view",   "governance.view", "inspector.view",
       "inspector.run",    "workflows.read",   "workflows.write", "events.read",
-      "events.write"};
+      "events.write",     "rag.query",        "rag.manage"};
   return {{"admin", {"*"}}, {"editor", editor}, {"viewer", viewer}};
 }
 

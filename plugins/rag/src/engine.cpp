@@ -38,7 +38,8 @@ class ConnectorEmbedder : public Embedder {
     for (const auto& v : d["vectors"].GetArray()) {
       Vector x;
       if (v.IsArray()) {
-        for (const auto& f : v.GetArray()) x.push_back(f.IsNumber() ? static_cast<float>(f.GetDouble()) : 0.f);
+        for (const auto& f : v.GetArray())
+          x.push_back(f.IsNumber() ? static_cast<float>(f.GetDouble()) : 0.f);
       }
       normalize(x);
       vectors.push_back(std::move(x));
@@ -92,7 +93,9 @@ class ConnectorStore : public VectorStore {
   std::string name_;
 };
 
-double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+double round_to(double v, double unit) {
+  return std::round(v / unit) * unit;
+}
 
 // Compact JSON with at most 6 decimals (scores and latencies, not 0.032521999999999998).
 std::string to_short_json(const rapidjson::Value& v) {
@@ -104,7 +107,8 @@ std::string to_short_json(const rapidjson::Value& v) {
 }
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+      .count();
 }
 
 rapidjson::Value parsed(const std::string& json, Alloc& a) {
@@ -114,7 +118,9 @@ rapidjson::Value parsed(const std::string& json, Alloc& a) {
   return rapidjson::Value(d, a);
 }
 
-rapidjson::Value text_value(const std::string& s, Alloc& a) { return rapidjson::Value(s.c_str(), a); }
+rapidjson::Value text_value(const std::string& s, Alloc& a) {
+  return rapidjson::Value(s.c_str(), a);
+}
 
 rapidjson::Value maybe_text(const std::optional<std::string>& s, Alloc& a) {
   return s ? text_value(*s, a) : rapidjson::Value(rapidjson::kNullType);
@@ -196,8 +202,9 @@ void Engine::ingest_document(const EndpointSettings& e, Live& l, const SourceDoc
   std::vector<Vector> vectors;
   auto embedder = embedder_for(e.embedder);
   for (size_t from = 0; from < texts.size(); from += kEmbedBatch) {
-    std::vector<std::string> part(texts.begin() + static_cast<std::ptrdiff_t>(from),
-                                  texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), from + kEmbedBatch)));
+    std::vector<std::string> part(
+        texts.begin() + static_cast<std::ptrdiff_t>(from),
+        texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), from + kEmbedBatch)));
     for (auto& v : embedder->embed(part)) vectors.push_back(std::move(v));
   }
   std::vector<int64_t> old = chunk_labels(services_, e.collection, doc.id);
@@ -285,7 +292,8 @@ std::string Engine::query(const std::string& tenant, const std::string& slug,
   auto started = std::chrono::steady_clock::now();
   const EndpointSettings& e = endpoint(tenant, slug);
   if (e.status != "active") throw QueryError(503, "UNAVAILABLE", "Endpoint is " + e.status);
-  if (!body.IsObject()) throw QueryError(400, "VALIDATION_ERROR", "The body must be a JSON object", "");
+  if (!body.IsObject())
+    throw QueryError(400, "VALIDATION_ERROR", "The body must be a JSON object", "");
   if (!body.HasMember("query") || !body["query"].IsString() ||
       std::string_view(body["query"].GetString()).find_first_not_of(" \t\r\n") ==
           std::string_view::npos) {
@@ -299,7 +307,8 @@ std::string Engine::query(const std::string& tenant, const std::string& slug,
   if (body.HasMember("top_k") && !body["top_k"].IsNull()) {
     const auto& k = body["top_k"];
     if (!k.IsInt() || k.GetInt() < 1 || k.GetInt() > 100) {
-      throw QueryError(400, "VALIDATION_ERROR", "top_k must be an integer between 1 and 100", "top_k");
+      throw QueryError(400, "VALIDATION_ERROR", "top_k must be an integer between 1 and 100",
+                       "top_k");
     }
     top_k = static_cast<size_t>(k.GetInt());
   }
@@ -312,7 +321,8 @@ std::string Engine::query(const std::string& tenant, const std::string& slug,
   if (body.HasMember("mode") && !body["mode"].IsNull()) {
     std::string m = body["mode"].IsString() ? body["mode"].GetString() : "";
     if (!parse_search_mode(m, mode)) {
-      throw QueryError(400, "VALIDATION_ERROR", "mode must be one of hybrid, bm25, vector, hnsw, exact", "mode");
+      throw QueryError(400, "VALIDATION_ERROR",
+                       "mode must be one of hybrid, bm25, vector, hnsw, exact", "mode");
     }
     if ((m == "hnsw" || m == "exact") && m != e.vector_store) {
       throw QueryError(400, "VALIDATION_ERROR",
@@ -346,9 +356,10 @@ std::string Engine::query(const std::string& tenant, const std::string& slug,
   double latency = round_to(elapsed_ms(started), 0.01);
   out.AddMember("latency_ms", latency, a);
   out.AddMember("trace_id", text_value(trace_id, a), a);
-  services_.info("rag: query endpoint=" + e.slug + " tenant=" + tenant + " query_sha256=" +
-                 sha256_hex(query) + " mode=" + search_mode_name(mode) + " results=" +
-                 std::to_string(hits.size()) + " latency=" + std::to_string(static_cast<int64_t>(latency * 1000)) + "us" +
+  services_.info("rag: query endpoint=" + e.slug + " tenant=" + tenant +
+                 " query_sha256=" + sha256_hex(query) + " mode=" + search_mode_name(mode) +
+                 " results=" + std::to_string(hits.size()) +
+                 " latency=" + std::to_string(static_cast<int64_t>(latency * 1000)) + "us" +
                  " trace_id=" + trace_id);
   return to_short_json(out);
 }
@@ -365,8 +376,8 @@ std::string Engine::health(const std::string& tenant, const std::string& slug) {
     probe_error = ex.what();
   }
   double latency = round_to(elapsed_ms(started), 0.01);
-  std::string status = e.status != "active"    ? e.status
-                       : probe_error           ? "unhealthy"
+  std::string status = e.status != "active"                                  ? e.status
+                       : probe_error                                         ? "unhealthy"
                        : !record || !record->last_sync || record->last_error ? "degraded"
                                                                              : "healthy";
   rapidjson::Document out(rapidjson::kObjectType);
@@ -380,7 +391,12 @@ std::string Engine::health(const std::string& tenant, const std::string& slug) {
   out.AddMember("document_count", record ? record->document_count : 0, a);
   out.AddMember("chunk_count", static_cast<uint64_t>(l.index->chunk_count()), a);
   out.AddMember("last_sync", maybe_text(record ? record->last_sync : std::nullopt, a), a);
-  out.AddMember("last_error", maybe_text(probe_error ? probe_error : record ? record->last_error : std::nullopt, a), a);
+  out.AddMember("last_error",
+                maybe_text(probe_error ? probe_error
+                           : record    ? record->last_error
+                                       : std::nullopt,
+                           a),
+                a);
   out.AddMember("latency_ms", latency, a);
   return to_short_json(out);
 }

@@ -20,7 +20,10 @@ namespace rag {
 // PH_ERR_INVALID_ARGUMENT / PH_ERR_NOT_FOUND).
 struct QueryError : std::runtime_error {
   QueryError(int status, std::string code, const std::string& message, std::string field = {})
-      : std::runtime_error(message), status(status), code(std::move(code)), field(std::move(field)) {}
+      : std::runtime_error(message),
+        status(status),
+        code(std::move(code)),
+        field(std::move(field)) {}
   int status;
   std::string code;
   std::string field;

@@ -45,8 +45,8 @@ HnswStore::Collection& HnswStore::loaded(const std::string& name) const {
     }
     if (c->dimensions > 0) {
       c->space = std::make_unique<hnswlib::InnerProductSpace>(c->dimensions);
-      c->index = std::make_unique<hnswlib::HierarchicalNSW<float>>(c->space.get(),
-                                                                   path(name, ".hnsw"));
+      c->index =
+          std::make_unique<hnswlib::HierarchicalNSW<float>>(c->space.get(), path(name, ".hnsw"));
       c->index->setEf(s_.ef_search);
     } else {
       c->live.clear();
@@ -90,7 +90,8 @@ void HnswStore::upsert(const std::string& collection, const std::vector<StoreIte
     c.index->setEf(s_.ef_search);
   }
   size_t needed = c.index->cur_element_count + items.size();
-  if (needed > c.index->max_elements_) c.index->resizeIndex(std::max(needed, c.index->max_elements_ * 2));
+  if (needed > c.index->max_elements_)
+    c.index->resizeIndex(std::max(needed, c.index->max_elements_ * 2));
   for (const auto& item : items) {
     auto label = static_cast<hnswlib::labeltype>(item.id);
     if (c.index->label_lookup_.count(label) && !c.live.count(item.id)) {

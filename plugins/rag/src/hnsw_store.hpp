@@ -24,7 +24,7 @@ struct HnswSettings {
   std::string data_dir;  // empty: memory only
   size_t m = 16;
   size_t ef_construction = 200;
-  size_t ef_search = 64;
+  size_t ef_search = 128;
 };
 
 class HnswStore : public VectorStore {

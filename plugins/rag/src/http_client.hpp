@@ -8,10 +8,10 @@
 namespace rag {
 
 struct HttpResult {
-  long status = 0;       // 0 when no response arrived
+  long status = 0;  // 0 when no response arrived
   std::string body;
   std::string content_type;
-  std::string error;     // transport failure text when status is 0
+  std::string error;  // transport failure text when status is 0
 };
 
 // GET or POST (when `body` is non-empty or method is "POST"); `timeout_seconds` bounds the call.

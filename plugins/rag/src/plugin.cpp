@@ -34,18 +34,30 @@ class RagPlugin : public plughost::sdk::Plugin {
           query_endpoint);
     serve("GET", "/api/rag/endpoints/:slug/health/", "Health of a RAG endpoint", "rag.query", "",
           endpoint_health);
-    route(RouteSpec{"POST", "/api/rag/endpoints/:slug/sync/", "Queue an ingestion of an endpoint",
-                    "rag.manage", {}, {}, {}, 0},
+    route(RouteSpec{"POST",
+                    "/api/rag/endpoints/:slug/sync/",
+                    "Queue an ingestion of an endpoint",
+                    "rag.manage",
+                    {},
+                    {},
+                    {},
+                    0},
           [this](const Request& rq, Response& rs) { start_sync(*engine_, services(), rq, rs); });
 
-    connector({"retriever", "rag", "Queries a RAG endpoint (input: endpoint, query, top_k, filters, tenant)", {}},
+    connector({"retriever",
+               "rag",
+               "Queries a RAG endpoint (input: endpoint, query, top_k, filters, tenant)",
+               {}},
               [this](std::string_view op, std::string_view in) {
                 return run_retriever_connector(*engine_, op, in);
               });
     for (const auto& e : engine_->settings().embedders) {
       auto embedder = engine_->builtin_embedder(e.name);
-      connector({"embedder", e.name, e.type == "hashed" ? "Offline hashed word and n-gram vectors"
-                                                         : "OpenAI-compatible embeddings API", {}},
+      connector({"embedder",
+                 e.name,
+                 e.type == "hashed" ? "Offline hashed word and n-gram vectors"
+                                    : "OpenAI-compatible embeddings API",
+                 {}},
                 [embedder](std::string_view op, std::string_view in) {
                   return guarded([&] { return run_embedder_connector(*embedder, op, in); });
                 });
@@ -62,8 +74,10 @@ class RagPlugin : public plughost::sdk::Plugin {
 
   void run_sync(plughost::sdk::TaskContext& t) {
     auto p = t.payload();
-    std::string tenant = p.HasMember("tenant") && p["tenant"].IsString() ? p["tenant"].GetString() : "default";
-    std::string slug = p.HasMember("endpoint") && p["endpoint"].IsString() ? p["endpoint"].GetString() : "";
+    std::string tenant =
+        p.HasMember("tenant") && p["tenant"].IsString() ? p["tenant"].GetString() : "default";
+    std::string slug =
+        p.HasMember("endpoint") && p["endpoint"].IsString() ? p["endpoint"].GetString() : "";
     SyncSummary s = engine_->sync(tenant, slug, [&](int pct) { t.progress(pct); });
     std::string line = "rag: synced " + slug + ": " + std::to_string(s.added) + " added, " +
                        std::to_string(s.updated) + " updated, " + std::to_string(s.removed) +
@@ -82,7 +96,8 @@ class RagPlugin : public plughost::sdk::Plugin {
       if (e.sources.empty()) continue;
       plughost::sdk::TaskRequest r;
       r.kind = std::string("rag/") + kSyncTask;
-      r.payload_json = "{\"tenant\":" + json_string(e.tenant) + ",\"endpoint\":" + json_string(e.slug) + "}";
+      r.payload_json =
+          "{\"tenant\":" + json_string(e.tenant) + ",\"endpoint\":" + json_string(e.slug) + "}";
       enqueue(r);
     }
   }
@@ -101,7 +116,8 @@ class RagPlugin : public plughost::sdk::Plugin {
     }
   }
 
-  void store_connector(const char* name, const char* description, std::shared_ptr<VectorStore> store) {
+  void store_connector(const char* name, const char* description,
+                       std::shared_ptr<VectorStore> store) {
     connector({"vector_store", name, description, {}},
               [store](std::string_view op, std::string_view in) {
                 return guarded([&] { return run_store_connector(*store, op, in); });

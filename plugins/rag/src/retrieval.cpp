@@ -70,7 +70,8 @@ void EndpointIndex::reindex_vectors(size_t batch) {
   std::vector<const Chunk*> all;
   std::shared_lock lock(mu_);
   for (const auto& [label, c] : chunks_) all.push_back(&c);
-  std::sort(all.begin(), all.end(), [](const Chunk* a, const Chunk* b) { return a->label < b->label; });
+  std::sort(all.begin(), all.end(),
+            [](const Chunk* a, const Chunk* b) { return a->label < b->label; });
   store_->drop(collection_);
   for (size_t from = 0; from < all.size(); from += batch) {
     std::vector<std::string> texts;

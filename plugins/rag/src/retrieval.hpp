@@ -24,13 +24,13 @@ bool parse_search_mode(std::string_view text, SearchMode& mode);
 const char* search_mode_name(SearchMode mode);
 
 struct Chunk {
-  int64_t label = 0;         // id in the vector store, unique per collection
-  std::string chunk_id;      // "<document_id>#<ordinal>"
+  int64_t label = 0;     // id in the vector store, unique per collection
+  std::string chunk_id;  // "<document_id>#<ordinal>"
   std::string document_id;
   std::string title;
   std::string content;
   std::string metadata_json = "{}";
-  FlatMetadata flat;         // metadata_json flattened (filled by the index)
+  FlatMetadata flat;  // metadata_json flattened (filled by the index)
 };
 
 // The text embedded and keyword-indexed for a chunk: its document's title, then its content.

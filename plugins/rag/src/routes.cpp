@@ -10,7 +10,9 @@ using plughost::sdk::HttpError;
 
 namespace {
 
-std::string slug_param(const Request& rq) { return std::string(rq.param("slug").value_or("")); }
+std::string slug_param(const Request& rq) {
+  return std::string(rq.param("slug").value_or(""));
+}
 
 HttpError as_http(const QueryError& e) {
   std::vector<plughost::sdk::ErrorDetail> details;
@@ -85,8 +87,7 @@ void list_endpoints(Engine& engine, const Request& rq, Response& rs) {
   rs.json_text(engine.list(std::string(rq.tenant())));
 }
 
-void start_sync(Engine& engine, const plughost::sdk::Services& s, const Request& rq,
-                Response& rs) {
+void start_sync(Engine& engine, const plughost::sdk::Services& s, const Request& rq, Response& rs) {
   std::string tenant(rq.tenant()), slug = slug_param(rq);
   try {
     engine.endpoint(tenant, slug);
@@ -113,11 +114,15 @@ std::string run_retriever_connector(Engine& engine, std::string_view operation,
   }
   rapidjson::Document in;
   in.Parse(input.data(), input.size());
-  if (in.HasParseError() || !in.IsObject() || !in.HasMember("endpoint") || !in["endpoint"].IsString()) {
-    throw plughost::sdk::Error(PH_ERR_INVALID_ARGUMENT, "input needs \"endpoint\" (a slug) and \"query\"");
+  if (in.HasParseError() || !in.IsObject() || !in.HasMember("endpoint") ||
+      !in["endpoint"].IsString()) {
+    throw plughost::sdk::Error(PH_ERR_INVALID_ARGUMENT,
+                               "input needs \"endpoint\" (a slug) and \"query\"");
   }
-  std::string tenant = in.HasMember("tenant") && in["tenant"].IsString() ? in["tenant"].GetString() : "default";
-  std::string trace_id = in.HasMember("trace_id") && in["trace_id"].IsString() ? in["trace_id"].GetString() : "";
+  std::string tenant =
+      in.HasMember("tenant") && in["tenant"].IsString() ? in["tenant"].GetString() : "default";
+  std::string trace_id =
+      in.HasMember("trace_id") && in["trace_id"].IsString() ? in["trace_id"].GetString() : "";
   if (trace_id.empty()) {
     unsigned char raw[8];
     randombytes_buf(raw, sizeof raw);
@@ -128,7 +133,7 @@ std::string run_retriever_connector(Engine& engine, std::string_view operation,
   try {
     return engine.query(tenant, in["endpoint"].GetString(), in, trace_id);
   } catch (const QueryError& e) {
-    int code = e.status == 404 ? PH_ERR_NOT_FOUND
+    int code = e.status == 404   ? PH_ERR_NOT_FOUND
                : e.status == 400 ? PH_ERR_INVALID_ARGUMENT
                : e.status == 503 ? PH_ERR_WRONG_STATE
                                  : PH_ERR_INTERNAL;

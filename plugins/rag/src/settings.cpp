@@ -29,7 +29,9 @@ std::vector<std::string> list(const rapidjson::Value& v, const char* key) {
   return out;
 }
 
-bool valid_slug(const std::string& s) { return valid_collection_name(s) && s.size() <= 100; }
+bool valid_slug(const std::string& s) {
+  return valid_collection_name(s) && s.size() <= 100;
+}
 
 std::string tenant_collection(const std::string& tenant, const std::string& slug) {
   if (tenant == "default") return slug;
@@ -43,7 +45,8 @@ std::string tenant_collection(const std::string& tenant, const std::string& slug
 EndpointSettings read_endpoint(const rapidjson::Value& v, const std::string& base_dir) {
   EndpointSettings e;
   e.slug = str(v, "slug", "");
-  if (!valid_slug(e.slug)) throw std::invalid_argument("endpoint slug \"" + e.slug + "\" must be [a-z0-9_-]");
+  if (!valid_slug(e.slug))
+    throw std::invalid_argument("endpoint slug \"" + e.slug + "\" must be [a-z0-9_-]");
   e.name = str(v, "name", e.slug);
   e.tenant = str(v, "tenant", "default");
   e.status = str(v, "status", "active");
@@ -75,7 +78,8 @@ EndpointSettings read_endpoint(const rapidjson::Value& v, const std::string& bas
     for (const auto& s : v["sources"].GetArray()) {
       e.sources.push_back(parse_source(s, i++, base_dir));
       if (!names.insert(e.sources.back().name).second) {
-        throw std::invalid_argument("endpoint " + e.slug + ": two sources named " + e.sources.back().name);
+        throw std::invalid_argument("endpoint " + e.slug + ": two sources named " +
+                                    e.sources.back().name);
       }
     }
   }
@@ -93,7 +97,7 @@ Settings read_settings(const rapidjson::Value& config) {
     const auto& h = config["hnsw"];
     s.hnsw.m = static_cast<size_t>(num(h, "m", 16));
     s.hnsw.ef_construction = static_cast<size_t>(num(h, "ef_construction", 200));
-    s.hnsw.ef_search = static_cast<size_t>(num(h, "ef_search", 64));
+    s.hnsw.ef_search = static_cast<size_t>(num(h, "ef_search", 128));
   }
   s.sync_schedule = str(config, "sync_schedule", s.sync_schedule);
   s.sync_at_start = flag(config, "sync_at_start", true);
@@ -103,7 +107,8 @@ Settings read_settings(const rapidjson::Value& config) {
     for (const auto& m : config["embedders"].GetObject()) {
       EmbedderSettings e;
       e.name = m.name.GetString();
-      if (e.name == "hashed") throw std::invalid_argument("the embedder name \"hashed\" is built in");
+      if (e.name == "hashed")
+        throw std::invalid_argument("the embedder name \"hashed\" is built in");
       e.type = str(m.value, "type", "");
       if (e.type == "hashed") {
         e.dimensions = static_cast<size_t>(num(m.value, "dimensions", 512));

@@ -96,7 +96,8 @@ SourceDocument file_document(const SourceSpec& spec, const fs::path& file, const
   }
   if (doc.title.empty()) doc.title = first_heading(doc.text);
   if (doc.title.empty()) doc.title = file.stem().string();
-  doc.metadata_json = merged_metadata(spec.metadata_json, &extra, spec.name, doc.title, doc.id, rel);
+  doc.metadata_json =
+      merged_metadata(spec.metadata_json, &extra, spec.name, doc.title, doc.id, rel);
   return doc;
 }
 
@@ -207,7 +208,8 @@ SourceLoad load_sql(const SourceSpec& spec) {
         throw std::runtime_error("the query must return the columns \"" + spec.id_column +
                                  "\" and \"" + spec.text_column + "\"");
       }
-      doc.metadata_json = merged_metadata(spec.metadata_json, &meta, spec.name, doc.title, doc.id, "");
+      doc.metadata_json =
+          merged_metadata(spec.metadata_json, &meta, spec.name, doc.title, doc.id, "");
       out.documents.push_back(std::move(doc));
     }
   } catch (const std::exception& e) {
@@ -241,7 +243,8 @@ SourceLoad load_http(const SourceSpec& spec) {
     }
     if (doc.title.empty()) doc.title = first_heading(doc.text);
     if (doc.title.empty()) doc.title = url;
-    doc.metadata_json = merged_metadata(spec.metadata_json, nullptr, spec.name, doc.title, doc.id, url);
+    doc.metadata_json =
+        merged_metadata(spec.metadata_json, nullptr, spec.name, doc.title, doc.id, url);
     out.documents.push_back(std::move(doc));
   }
   return out;
@@ -284,14 +287,16 @@ std::string pdf_text(const std::string& path) {
   std::string text;
   std::array<char, 8192> buf;
   ssize_t n;
-  while ((n = read(fds[0], buf.data(), buf.size())) > 0) text.append(buf.data(), static_cast<size_t>(n));
+  while ((n = read(fds[0], buf.data(), buf.size())) > 0)
+    text.append(buf.data(), static_cast<size_t>(n));
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    throw std::runtime_error(code == 127 ? "pdftotext is not installed (poppler-utils)"
-                                         : "pdftotext failed with exit code " + std::to_string(code));
+    throw std::runtime_error(code == 127
+                                 ? "pdftotext is not installed (poppler-utils)"
+                                 : "pdftotext failed with exit code " + std::to_string(code));
   }
   return text;
 }
@@ -305,7 +310,8 @@ SourceSpec parse_source(const rapidjson::Value& v, size_t index, const std::stri
   if (s.type == "folder") {
     s.path = string_of(v, "path", "");
     if (s.path.empty()) throw std::invalid_argument("a folder source needs \"path\"");
-    if (fs::path(s.path).is_relative() && !base_dir.empty()) s.path = (fs::path(base_dir) / s.path).string();
+    if (fs::path(s.path).is_relative() && !base_dir.empty())
+      s.path = (fs::path(base_dir) / s.path).string();
     s.extensions = strings_of(v, "extensions");
     if (s.extensions.empty()) s.extensions = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"};
     for (auto& e : s.extensions) {
@@ -316,14 +322,16 @@ SourceSpec parse_source(const rapidjson::Value& v, size_t index, const std::stri
   } else if (s.type == "sql") {
     s.url = string_of(v, "url", "");
     s.query = string_of(v, "query", "");
-    if (s.url.empty() || s.query.empty()) throw std::invalid_argument("a sql source needs \"url\" and \"query\"");
+    if (s.url.empty() || s.query.empty())
+      throw std::invalid_argument("a sql source needs \"url\" and \"query\"");
     s.id_column = lower(string_of(v, "id_column", "id"));
     s.text_column = lower(string_of(v, "text_column", "text"));
     s.title_column = lower(string_of(v, "title_column", ""));
     for (auto& c : strings_of(v, "metadata_columns")) s.metadata_columns.push_back(lower(c));
   } else if (s.type == "http") {
     s.urls = strings_of(v, "urls");
-    if (v.HasMember("url") && v["url"].IsString()) s.urls.insert(s.urls.begin(), v["url"].GetString());
+    if (v.HasMember("url") && v["url"].IsString())
+      s.urls.insert(s.urls.begin(), v["url"].GetString());
     if (s.urls.empty()) throw std::invalid_argument("an http source needs \"url\" or \"urls\"");
     if (v.HasMember("timeout_seconds") && v["timeout_seconds"].IsNumber()) {
       s.timeout_seconds = v["timeout_seconds"].GetDouble();

@@ -11,7 +11,7 @@
 namespace rag {
 
 struct SourceDocument {
-  std::string id;     // unique within the endpoint
+  std::string id;  // unique within the endpoint
   std::string title;
   std::string text;
   std::string metadata_json = "{}";  // source metadata + front matter + source/path/title

@@ -65,7 +65,8 @@ std::string now_iso() {
 std::unordered_map<std::string, StoredDocument> stored_documents(const Services& s,
                                                                  const std::string& collection) {
   std::unordered_map<std::string, StoredDocument> out;
-  auto st = s.sql("SELECT document_id, source, content_hash FROM rag_documents WHERE collection = :c");
+  auto st =
+      s.sql("SELECT document_id, source, content_hash FROM rag_documents WHERE collection = :c");
   st.bind(":c", collection);
   while (st.step()) out[st.text(0)] = {st.text(1), st.text(2)};
   return out;
@@ -130,7 +131,8 @@ void replace_document(const Services& s, const std::string& collection, const Do
       .bind(":d", doc.id)
       .exec();
   txn.sql(
-         "INSERT INTO rag_documents (collection, document_id, source, title, content_hash, metadata, "
+         "INSERT INTO rag_documents (collection, document_id, source, title, content_hash, "
+         "metadata, "
          "chunk_count, updated_at) VALUES (:c, :d, :s, :t, :h, :m, :n, :u)")
       .bind(":c", collection)
       .bind(":d", doc.id)
@@ -204,7 +206,8 @@ void save_sync_record(const Services& s, const std::string& collection, const Sy
 
 std::vector<StoreItem> SqlVectorPersistence::load(const std::string& collection) {
   std::vector<StoreItem> out;
-  auto st = s_.sql("SELECT label, vector, metadata FROM rag_vectors WHERE collection = :c ORDER BY label");
+  auto st = s_.sql(
+      "SELECT label, vector, metadata FROM rag_vectors WHERE collection = :c ORDER BY label");
   st.bind(":c", collection);
   std::string bytes;
   while (st.step()) {
@@ -219,7 +222,8 @@ std::vector<StoreItem> SqlVectorPersistence::load(const std::string& collection)
   return out;
 }
 
-void SqlVectorPersistence::save(const std::string& collection, const std::vector<StoreItem>& items) {
+void SqlVectorPersistence::save(const std::string& collection,
+                                const std::vector<StoreItem>& items) {
   auto txn = s_.transaction();
   for (const auto& item : items) {
     txn.sql("DELETE FROM rag_vectors WHERE collection = :c AND label = :l")

@@ -22,7 +22,7 @@ struct StoredDocument {
 };
 
 struct SyncRecord {
-  std::optional<std::string> last_sync;   // ISO-8601 UTC
+  std::optional<std::string> last_sync;  // ISO-8601 UTC
   std::optional<std::string> last_error;
   int64_t document_count = 0;
   int64_t chunk_count = 0;

@@ -11,17 +11,19 @@ namespace rag {
 
 namespace {
 
-bool word_byte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+bool word_byte(unsigned char c) {
+  return std::isalnum(c) || c >= 0x80;
+}
 
 const std::unordered_set<std::string>& stop_words() {
   static const std::unordered_set<std::string> words = {
-      "a",     "about", "an",    "and",  "are",   "as",    "at",    "be",   "by",    "can",
-      "do",    "does",  "for",   "from", "has",   "have",  "how",   "i",    "if",    "in",
-      "into",  "is",    "it",    "its",  "me",    "my",    "not",   "of",   "on",    "or",
-      "our",   "so",    "that",  "the",  "their", "them",  "then",  "there", "these", "they",
-      "this",  "to",    "us",    "was",  "we",    "what",  "when",  "where", "which", "who",
-      "why",   "will",  "with",  "you",  "your",  "should", "would", "could", "get",  "any",
-      "all",   "there", "been",  "were", "than",  "also",  "only",  "each"};
+      "a",    "about", "an",   "and",  "are",   "as",     "at",    "be",    "by",    "can",
+      "do",   "does",  "for",  "from", "has",   "have",   "how",   "i",     "if",    "in",
+      "into", "is",    "it",   "its",  "me",    "my",     "not",   "of",    "on",    "or",
+      "our",  "so",    "that", "the",  "their", "them",   "then",  "there", "these", "they",
+      "this", "to",    "us",   "was",  "we",    "what",   "when",  "where", "which", "who",
+      "why",  "will",  "with", "you",  "your",  "should", "would", "could", "get",   "any",
+      "all",  "there", "been", "were", "than",  "also",   "only",  "each"};
   return words;
 }
 
@@ -63,8 +65,10 @@ std::string collapse_blank(std::string_view s) {
       space = true;
       continue;
     }
-    if (newlines > 0 && !out.empty()) out.append(newlines > 1 ? "\n\n" : "\n");
-    else if (space && !out.empty()) out.push_back(' ');
+    if (newlines > 0 && !out.empty())
+      out.append(newlines > 1 ? "\n\n" : "\n");
+    else if (space && !out.empty())
+      out.push_back(' ');
     newlines = 0;
     space = false;
     out.push_back(c);
@@ -130,7 +134,8 @@ FrontMatter parse_front_matter(std::string_view text) {
       size_t p = 0;
       while (p <= inner.size()) {
         size_t comma = inner.find(',', p);
-        std::string item = unquote(trim(inner.substr(p, comma == std::string_view::npos ? comma : comma - p)));
+        std::string item =
+            unquote(trim(inner.substr(p, comma == std::string_view::npos ? comma : comma - p)));
         if (!item.empty()) items.push_back(item);
         if (comma == std::string_view::npos) break;
         p = comma + 1;
@@ -178,8 +183,8 @@ std::string html_to_text(std::string_view html, std::string* title) {
     }
     if (c == '&') {
       static const std::pair<std::string_view, char> entities[] = {
-          {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''},
-          {"&nbsp;", ' '}, {"&apos;", '\''}};
+          {"&amp;", '&'},  {"&lt;", '<'},   {"&gt;", '>'},   {"&quot;", '"'},
+          {"&#39;", '\''}, {"&nbsp;", ' '}, {"&apos;", '\''}};
       bool done = false;
       for (const auto& [name, ch] : entities) {
         if (html.substr(i, name.size()) == name) {

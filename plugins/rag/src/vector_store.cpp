@@ -26,7 +26,8 @@ std::string collection_of(const rapidjson::Document& in) {
 }
 
 Vector vector_of(const rapidjson::Value& v) {
-  if (!v.IsArray() || v.Empty()) throw std::invalid_argument("\"vector\" must be a list of numbers");
+  if (!v.IsArray() || v.Empty())
+    throw std::invalid_argument("\"vector\" must be a list of numbers");
   Vector out;
   out.reserve(v.Size());
   for (const auto& x : v.GetArray()) {
@@ -72,7 +73,8 @@ std::string run_store_connector(VectorStore& store, std::string_view operation,
     return "{\"upserted\":" + std::to_string(items.size()) + "}";
   }
   if (operation == "delete") {
-    if (!in.HasMember("ids") || !in["ids"].IsArray()) throw std::invalid_argument("\"ids\" must be a list");
+    if (!in.HasMember("ids") || !in["ids"].IsArray())
+      throw std::invalid_argument("\"ids\" must be a list");
     std::vector<int64_t> ids;
     for (const auto& id : in["ids"].GetArray()) {
       if (!id.IsInt64()) throw std::invalid_argument("\"ids\" must hold integers");

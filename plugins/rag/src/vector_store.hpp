@@ -46,10 +46,11 @@ class VectorStore {
 bool valid_collection_name(std::string_view name);
 
 // The "vector_store" connector contract over any VectorStore:
-//   upsert {"collection", "items": [{"id": int, "vector": [..], "metadata": {..}}]} -> {"upserted": n}
-//   delete {"collection", "ids": [int]}                                          -> {"deleted": n}
-//   query  {"collection", "vector": [..], "top_k": k, "filters"?: {..}}          -> {"matches": [{"id", "score"}]}
-//   count  {"collection"} -> {"count": n};  drop {"collection"} -> {};  flush {"collection"} -> {}
+//   upsert {"collection", "items": [{"id": int, "vector": [..], "metadata": {..}}]} -> {"upserted":
+//   n} delete {"collection", "ids": [int]}                                          -> {"deleted":
+//   n} query  {"collection", "vector": [..], "top_k": k, "filters"?: {..}}          -> {"matches":
+//   [{"id", "score"}]} count  {"collection"} -> {"count": n};  drop {"collection"} -> {};  flush
+//   {"collection"} -> {}
 std::string run_store_connector(VectorStore& store, std::string_view operation,
                                 std::string_view input);
 

@@ -95,8 +95,9 @@ class StubServer {
         seen_ += head + "\n";
       }
       Reply r = handler_(method, path, head, in.substr(head_end + 4, length));
-      std::string out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nContent-Type: " +
-                        r.content_type + "\r\nContent-Length: " + std::to_string(r.body.size()) +
+      std::string out = "HTTP/1.1 " + std::to_string(r.status) +
+                        " X\r\nContent-Type: " + r.content_type +
+                        "\r\nContent-Length: " + std::to_string(r.body.size()) +
                         "\r\nConnection: close\r\n\r\n" + r.body;
       ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
       ::close(c);
@@ -132,13 +133,18 @@ class Lab {
         "  enabled: true\n"
         "  roles: {admin: ['*'], editor: [rag.query, rag.manage], viewer: [rag.query]}\n"
         "rate_limits: {enabled: false}\n"
-        "storage: {url: \"sqlite://" + dir_ + "/rag.db\", pool_size: 3}\n"
+        "storage: {url: \"sqlite://" +
+        dir_ +
+        "/rag.db\", pool_size: 3}\n"
         "tasks: {workers: 2, poll_interval_seconds: 0.05}\n"
-        "plugins_dir: " + plugins + "\n"
+        "plugins_dir: " +
+        plugins +
+        "\n"
         "plugins:\n"
         "  rag_test_probe: {}\n"
         "  rag:\n"
-        "    config: " + plugin_config + "\n");
+        "    config: " +
+        plugin_config + "\n");
     ready_ = host_->wait_ready();
   }
   bool ready() const { return ready_; }
@@ -147,8 +153,9 @@ class Lab {
   bool wait_for_output(const std::string& s) { return host_->wait_for_output(s); }
   void stop() { host_.reset(); }
 
-  HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {},
-                    const std::string& role = "admin", Headers headers = {}) {
+  HttpResponse call(const std::string& method, const std::string& path,
+                    const std::string& body = {}, const std::string& role = "admin",
+                    Headers headers = {}) {
     if (!role.empty()) headers["Authorization"] = "Bearer " + role;
     if (!body.empty()) headers["Content-Type"] = "application/json";
     return plughost::testing::http(host_->port(), method, path, headers, body);
@@ -184,7 +191,8 @@ std::string corpus_dir() {
   write_file(dir + "/shipping.md",
              "---\ncategory: logistics\n---\n# Shipping\n\nStandard parcels arrive in three to "
              "five working days; express parcels the next day.\n");
-  write_file(dir + "/hours.txt", "Store hours\n\nOur stores open Monday to Saturday from 9 to 8.\n");
+  write_file(dir + "/hours.txt",
+             "Store hours\n\nOur stores open Monday to Saturday from 9 to 8.\n");
   return dir;
 }
 
@@ -199,7 +207,8 @@ TEST(rag_http, IngestsAtStartAndAnswersQueriesWithMetadataAndTraceId) {
   ASSERT_TRUE(lab.ready()) << lab.output();
   ASSERT_TRUE(lab.wait_documents("docs", 3)) << lab.output();
 
-  auto r = lab.query("docs", R"({"query":"how long do I have to return an item for a refund?","top_k":2})",
+  auto r = lab.query("docs",
+                     R"({"query":"how long do I have to return an item for a refund?","top_k":2})",
                      "viewer", {{"X-Trace-ID", "trace-42"}});
   ASSERT_EQ(r.status, 200) << r.body;
   auto d = json(r);
@@ -221,12 +230,15 @@ TEST(rag_http, IngestsAtStartAndAnswersQueriesWithMetadataAndTraceId) {
   d = json(lab.query("docs", R"({"query":"parcels refund","filters":{"category":"logistics"}})"));
   ASSERT_EQ(d["results"].Size(), 1u);
   EXPECT_STREQ(d["results"][0]["source_id"].GetString(), "shipping.md");
-  d = json(lab.query("docs", R"({"query":"parcels refund stores","filters":{"category":["logistics","support"]}})"));
+  d = json(lab.query(
+      "docs",
+      R"({"query":"parcels refund stores","filters":{"category":["logistics","support"]}})"));
   EXPECT_EQ(d["results"].Size(), 2u);
 
   // Each mode answers; the default top_k is 5 (3 documents here).
   for (const char* mode : {"bm25", "vector", "hnsw", "hybrid"}) {
-    d = json(lab.query("docs", std::string(R"({"query":"when do stores open","mode":")") + mode + "\"}"));
+    d = json(lab.query("docs",
+                       std::string(R"({"query":"when do stores open","mode":")") + mode + "\"}"));
     ASSERT_TRUE(d.HasMember("results")) << mode;
     ASSERT_GE(d["results"].Size(), 1u) << mode;
     EXPECT_STREQ(d["results"][0]["source_id"].GetString(), "hours.txt") << mode;
@@ -253,11 +265,12 @@ TEST(rag_http, IngestsAtStartAndAnswersQueriesWithMetadataAndTraceId) {
 TEST(rag_http, RejectsBadInputWithTheEnvelope) {
   std::string corpus = corpus_dir();
   Lab lab("{data_dir: \"" + corpus + "/../idx\", sync_at_start: false, endpoints: [" +
-          folder_endpoint(corpus) + ", {slug: off, status: disabled}, {slug: fixing, status: maintenance}, "
+          folder_endpoint(corpus) +
+          ", {slug: off, status: disabled}, {slug: fixing, status: maintenance}, "
           "{slug: other, tenant: acme}]}");
   ASSERT_TRUE(lab.ready()) << lab.output();
-  auto expect_error = [&](const HttpResponse& r, int status, const char* code, const std::string& message,
-                          const char* field) {
+  auto expect_error = [&](const HttpResponse& r, int status, const char* code,
+                          const std::string& message, const char* field) {
     ASSERT_EQ(r.status, status) << r.body;
     auto d = json(r);
     EXPECT_STREQ(d["error"]["code"].GetString(), code) << r.body;
@@ -268,8 +281,10 @@ TEST(rag_http, RejectsBadInputWithTheEnvelope) {
     }
     EXPECT_TRUE(d["error"]["trace_id"].IsString());
   };
-  expect_error(lab.query("docs", R"({"query":"  "})"), 400, "VALIDATION_ERROR", "Query is required", "query");
-  expect_error(lab.query("docs", R"({"top_k":3})"), 400, "VALIDATION_ERROR", "Query is required", "query");
+  expect_error(lab.query("docs", R"({"query":"  "})"), 400, "VALIDATION_ERROR", "Query is required",
+               "query");
+  expect_error(lab.query("docs", R"({"top_k":3})"), 400, "VALIDATION_ERROR", "Query is required",
+               "query");
   expect_error(lab.query("docs", R"({"query":"x","top_k":0})"), 400, "VALIDATION_ERROR",
                "top_k must be an integer between 1 and 100", "top_k");
   expect_error(lab.query("docs", R"({"query":"x","top_k":101})"), 400, "VALIDATION_ERROR",
@@ -284,12 +299,16 @@ TEST(rag_http, RejectsBadInputWithTheEnvelope) {
                "mode must be one of hybrid, bm25, vector, hnsw, exact", "mode");
   auto bad_json = lab.query("docs", "{not json");
   EXPECT_EQ(bad_json.status, 400) << bad_json.body;
-  expect_error(lab.query("nope", R"({"query":"x"})"), 404, "NOT_FOUND", "RAG endpoint 'nope' not found", nullptr);
+  expect_error(lab.query("nope", R"({"query":"x"})"), 404, "NOT_FOUND",
+               "RAG endpoint 'nope' not found", nullptr);
   expect_error(lab.call("GET", "/api/rag/endpoints/nope/health/"), 404, "NOT_FOUND",
                "RAG endpoint 'nope' not found", nullptr);
-  expect_error(lab.query("off", R"({"query":"x"})"), 503, "UNAVAILABLE", "Endpoint is disabled", nullptr);
-  expect_error(lab.query("fixing", R"({"query":"x"})"), 503, "UNAVAILABLE", "Endpoint is maintenance", nullptr);
-  EXPECT_STREQ(json(lab.call("GET", "/api/rag/endpoints/off/health/"))["status"].GetString(), "disabled");
+  expect_error(lab.query("off", R"({"query":"x"})"), 503, "UNAVAILABLE", "Endpoint is disabled",
+               nullptr);
+  expect_error(lab.query("fixing", R"({"query":"x"})"), 503, "UNAVAILABLE",
+               "Endpoint is maintenance", nullptr);
+  EXPECT_STREQ(json(lab.call("GET", "/api/rag/endpoints/off/health/"))["status"].GetString(),
+               "disabled");
   // Tenancy: an endpoint is seen only by its tenant.
   EXPECT_EQ(lab.query("other", R"({"query":"x"})").status, 404);
   EXPECT_EQ(lab.query("other", R"({"query":"x"})", "admin", {{"X-Tenant-ID", "acme"}}).status, 200);
@@ -315,7 +334,8 @@ TEST(rag_http, SyncIsIncrementalAndRemovedFilesLeaveTheIndex) {
              "---\ncategory: support\n---\n# Refund policy\n\nReturns are now accepted within 60 "
              "days of delivery.\n");
   fs::remove(corpus + "/hours.txt");
-  write_file(corpus + "/warranty.html", "<title>Warranty</title><p>Electronics carry a two year warranty.</p>");
+  write_file(corpus + "/warranty.html",
+             "<title>Warranty</title><p>Electronics carry a two year warranty.</p>");
   auto r = lab.call("POST", "/api/rag/endpoints/docs/sync/", "{}", "editor");
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_STREQ(json(r)["status"].GetString(), "queued");
@@ -325,8 +345,11 @@ TEST(rag_http, SyncIsIncrementalAndRemovedFilesLeaveTheIndex) {
   ASSERT_EQ(d["results"].Size(), 1u);
   EXPECT_NE(std::string(d["results"][0]["content"].GetString()).find("60 days"), std::string::npos);
   for (const char* mode : {"bm25", "vector"}) {
-    d = json(lab.query("docs", std::string(R"({"query":"stores open Monday Saturday","top_k":10,"mode":")") + mode + "\"}"));
-    for (const auto& hit : d["results"].GetArray()) EXPECT_STRNE(hit["source_id"].GetString(), "hours.txt") << mode;
+    d = json(lab.query(
+        "docs", std::string(R"({"query":"stores open Monday Saturday","top_k":10,"mode":")") +
+                    mode + "\"}"));
+    for (const auto& hit : d["results"].GetArray())
+      EXPECT_STRNE(hit["source_id"].GetString(), "hours.txt") << mode;
   }
   d = json(lab.query("docs", R"({"query":"warranty for electronics","top_k":1})"));
   ASSERT_EQ(d["results"].Size(), 1u);
@@ -336,10 +359,12 @@ TEST(rag_http, SyncIsIncrementalAndRemovedFilesLeaveTheIndex) {
   // A source that fails keeps its documents (nothing is lost) and the health says why.
   fs::rename(corpus, corpus + ".moved");
   ASSERT_EQ(lab.call("POST", "/api/rag/endpoints/docs/sync/", "{}", "editor").status, 202);
-  ASSERT_TRUE(eventually([&] {
-    auto h = json(lab.call("GET", "/api/rag/endpoints/docs/health/"));
-    return h["last_error"].IsString();
-  }, 20));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto h = json(lab.call("GET", "/api/rag/endpoints/docs/health/"));
+        return h["last_error"].IsString();
+      },
+      20));
   auto h = json(lab.call("GET", "/api/rag/endpoints/docs/health/"));
   EXPECT_STREQ(h["status"].GetString(), "degraded");
   EXPECT_EQ(h["document_count"].GetInt(), 3);
@@ -349,7 +374,8 @@ TEST(rag_http, SyncIsIncrementalAndRemovedFilesLeaveTheIndex) {
 TEST(rag_http, AccessPolicyAndRetrieverConnector) {
   std::string corpus = corpus_dir();
   Lab lab("{data_dir: \"" + corpus + "/../idx\", endpoints: [" +
-          folder_endpoint(corpus, ", policy: {allowed_groups: [editor], denied_users: [admin]}") + "]}");
+          folder_endpoint(corpus, ", policy: {allowed_groups: [editor], denied_users: [admin]}") +
+          "]}");
   ASSERT_TRUE(lab.ready()) << lab.output();
   ASSERT_TRUE(lab.wait_documents("docs", 3, "editor")) << lab.output();
   auto denied = lab.query("docs", R"({"query":"refund"})", "viewer");
@@ -360,8 +386,10 @@ TEST(rag_http, AccessPolicyAndRetrieverConnector) {
   ASSERT_EQ(allowed.status, 200) << allowed.body;
 
   // Another plugin calling retriever/rag gets the same body as the HTTP route.
-  auto via = lab.call("POST", "/test/retrieve",
-                      R"({"endpoint":"docs","query":"refund","top_k":2,"filters":{},"tenant":"default","trace_id":"t1"})", "");
+  auto via = lab.call(
+      "POST", "/test/retrieve",
+      R"({"endpoint":"docs","query":"refund","top_k":2,"filters":{},"tenant":"default","trace_id":"t1"})",
+      "");
   ASSERT_EQ(via.status, 200) << via.body;
   auto a = json(allowed), b = json(via);
   ASSERT_EQ(a["results"].Size(), b["results"].Size());
@@ -407,14 +435,18 @@ TEST(rag_http, OpenAICompatibleEmbedderAndHttpSourceAgainstAStub) {
       return {200, "application/json", stub_embeddings(body)};
     }
     if (path == "/pages/faq.html") {
-      return {200, "text/html", "<html><title>FAQ</title><body><p>Gift cards never expire.</p></body></html>"};
+      return {200, "text/html",
+              "<html><title>FAQ</title><body><p>Gift cards never expire.</p></body></html>"};
     }
-    if (path == "/pages/notes.md") return {200, "text/markdown", "# Notes\n\nBulk orders get volume pricing.\n"};
+    if (path == "/pages/notes.md")
+      return {200, "text/markdown", "# Notes\n\nBulk orders get volume pricing.\n"};
     return {404, "text/plain", "missing"};
   });
   std::string dir = plughost::testing::make_temp_dir();
-  Lab lab("{data_dir: \"" + dir + "/idx\", embedders: {stub: {type: openai, base_url: \"" + stub.url() +
-          "/v1\", api_key: sk-test-secret-123, model: stub-model}}, endpoints: [{slug: web, embedder: stub, "
+  Lab lab("{data_dir: \"" + dir + "/idx\", embedders: {stub: {type: openai, base_url: \"" +
+          stub.url() +
+          "/v1\", api_key: sk-test-secret-123, model: stub-model}}, endpoints: [{slug: web, "
+          "embedder: stub, "
           "vector_store: exact, search_mode: vector, sources: [{type: http, name: site, urls: [\"" +
           stub.url() + "/pages/faq.html\", \"" + stub.url() + "/pages/notes.md\"]}]}]}");
   ASSERT_TRUE(lab.ready()) << lab.output();
@@ -423,7 +455,8 @@ TEST(rag_http, OpenAICompatibleEmbedderAndHttpSourceAgainstAStub) {
   ASSERT_EQ(d["results"].Size(), 2u) << plughost::sdk::to_json(d);
   EXPECT_STREQ(d["mode"].GetString(), "vector");
   EXPECT_STREQ(d["results"][0]["metadata"]["source"].GetString(), "site");
-  std::string ids = std::string(d["results"][0]["source_id"].GetString()) + d["results"][1]["source_id"].GetString();
+  std::string ids = std::string(d["results"][0]["source_id"].GetString()) +
+                    d["results"][1]["source_id"].GetString();
   EXPECT_NE(ids.find("/pages/faq.html"), std::string::npos);
   EXPECT_NE(ids.find("/pages/notes.md"), std::string::npos);
   std::string seen = stub.seen_headers();
@@ -434,8 +467,10 @@ TEST(rag_http, OpenAICompatibleEmbedderAndHttpSourceAgainstAStub) {
   auto r = lab.query("web", R"({"query":"gift cards"})");
   EXPECT_EQ(r.status, 502) << r.body;
   EXPECT_STREQ(json(r)["error"]["code"].GetString(), "UPSTREAM_ERROR");
-  EXPECT_NE(std::string(json(r)["error"]["message"].GetString()).find("HTTP 500"), std::string::npos);
-  EXPECT_STREQ(json(lab.call("GET", "/api/rag/endpoints/web/health/"))["status"].GetString(), "unhealthy");
+  EXPECT_NE(std::string(json(r)["error"]["message"].GetString()).find("HTTP 500"),
+            std::string::npos);
+  EXPECT_STREQ(json(lab.call("GET", "/api/rag/endpoints/web/health/"))["status"].GetString(),
+               "unhealthy");
 }
 
 TEST(rag_http, SqlSourceRowsBecomeDocumentsWithColumnMetadata) {
@@ -444,19 +479,25 @@ TEST(rag_http, SqlSourceRowsBecomeDocumentsWithColumnMetadata) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TABLE articles (article_id INTEGER, headline TEXT, body TEXT, region TEXT, year INTEGER);"
-                         "INSERT INTO articles VALUES (1, 'Solar', 'Solar panels on every warehouse roof.', 'north', 2023),"
+                         "CREATE TABLE articles (article_id INTEGER, headline TEXT, body TEXT, "
+                         "region TEXT, year INTEGER);"
+                         "INSERT INTO articles VALUES (1, 'Solar', 'Solar panels on every "
+                         "warehouse roof.', 'north', 2023),"
                          "(2, 'Trucks', 'Electric trucks for city deliveries.', 'south', 2024),"
                          "(3, 'Wind', 'A wind farm powers the north depot.', 'north', 2024);",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  Lab lab("{data_dir: \"" + dir + "/idx\", endpoints: [{slug: warehouse, sources: [{type: sql, name: dw, url: \"sqlite://" +
-          db_path + "\", query: \"SELECT article_id, headline, body, region, year FROM articles\", id_column: article_id, "
+  Lab lab("{data_dir: \"" + dir +
+          "/idx\", endpoints: [{slug: warehouse, sources: [{type: sql, name: dw, url: \"sqlite://" +
+          db_path +
+          "\", query: \"SELECT article_id, headline, body, region, year FROM articles\", "
+          "id_column: article_id, "
           "text_column: body, title_column: headline}]}]}");
   ASSERT_TRUE(lab.ready()) << lab.output();
   ASSERT_TRUE(lab.wait_documents("warehouse", 3)) << lab.output();
-  auto d = json(lab.query("warehouse", R"({"query":"energy","filters":{"region":"north","year":[2024]}})"));
+  auto d = json(
+      lab.query("warehouse", R"({"query":"energy","filters":{"region":"north","year":[2024]}})"));
   ASSERT_EQ(d["results"].Size(), 1u) << plughost::sdk::to_json(d);
   EXPECT_STREQ(d["results"][0]["source_id"].GetString(), "3");
   EXPECT_STREQ(d["results"][0]["metadata"]["title"].GetString(), "Wind");
@@ -465,8 +506,10 @@ TEST(rag_http, SqlSourceRowsBecomeDocumentsWithColumnMetadata) {
 
 TEST(rag_http, IndexesSurviveARestartWithoutReingesting) {
   std::string corpus = corpus_dir();
-  std::string config_tail = "endpoints: [" + folder_endpoint(corpus) + ", {slug: exact, vector_store: exact, "
-                            "sources: [{type: folder, path: \"" + corpus + "\"}]}]}";
+  std::string config_tail = "endpoints: [" + folder_endpoint(corpus) +
+                            ", {slug: exact, vector_store: exact, "
+                            "sources: [{type: folder, path: \"" +
+                            corpus + "\"}]}]}";
   std::string dir;
   {
     Lab first("{data_dir: \"" + corpus + "/../idx\", " + config_tail);
@@ -475,10 +518,13 @@ TEST(rag_http, IndexesSurviveARestartWithoutReingesting) {
     ASSERT_TRUE(first.wait_documents("exact", 3));
     dir = first.dir();
     first.stop();
-    Lab second("{data_dir: \"" + corpus + "/../idx\", sync_at_start: false, sync_schedule: \"\", " + config_tail, dir);
+    Lab second("{data_dir: \"" + corpus + "/../idx\", sync_at_start: false, sync_schedule: \"\", " +
+                   config_tail,
+               dir);
     ASSERT_TRUE(second.ready()) << second.output();
     for (const char* slug : {"docs", "exact"}) {
-      auto d = json(second.query(slug, R"({"query":"when do parcels arrive","mode":"vector","top_k":1})"));
+      auto d = json(
+          second.query(slug, R"({"query":"when do parcels arrive","mode":"vector","top_k":1})"));
       ASSERT_EQ(d["results"].Size(), 1u) << slug;
       EXPECT_STREQ(d["results"][0]["source_id"].GetString(), "shipping.md") << slug;
     }

@@ -25,7 +25,8 @@ double dot(const Vector& a, const Vector& b) {
 }
 
 TEST(rag_text, FrontMatterGivesValuesListsAndBody) {
-  FrontMatter fm = parse_front_matter("---\ntitle: \"Refunds\"\ntags: [a, 'b c']\n---\n# Body\ntext\n");
+  FrontMatter fm =
+      parse_front_matter("---\ntitle: \"Refunds\"\ntags: [a, 'b c']\n---\n# Body\ntext\n");
   EXPECT_EQ(fm.values["title"], "Refunds");
   EXPECT_EQ(fm.lists["tags"], (std::vector<std::string>{"a", "b c"}));
   EXPECT_EQ(fm.body, "# Body\ntext\n");
@@ -114,7 +115,8 @@ TEST(rag_filter, EqualityListsAndListValuedMetadata) {
   std::string error;
   ASSERT_TRUE(parse_filter(f, filter, error)) << error;
   EXPECT_TRUE(matches(filter, flatten_metadata_json(R"({"category":"billing","year":2024})")));
-  EXPECT_TRUE(matches(filter, flatten_metadata_json(R"({"category":["x","support"],"year":"2024"})")));
+  EXPECT_TRUE(
+      matches(filter, flatten_metadata_json(R"({"category":["x","support"],"year":"2024"})")));
   EXPECT_FALSE(matches(filter, flatten_metadata_json(R"({"category":"sales","year":2024})")));
   EXPECT_FALSE(matches(filter, flatten_metadata_json(R"({"category":"support"})")));
   f.Parse(R"({"a":{"b":1}})");
@@ -196,12 +198,16 @@ TEST(rag_store, ConnectorContractRoundTrip) {
   std::string up = upsert_request("col", {{5, {1, 0, 0}, R"({"k":"v"})"}, {6, {0, 1, 0}, "{}"}});
   EXPECT_EQ(run_store_connector(store, "upsert", up), R"({"upserted":2})");
   EXPECT_EQ(run_store_connector(store, "count", R"({"collection":"col"})"), R"({"count":2})");
-  auto matches = parse_matches(run_store_connector(store, "query", query_request("col", {1, 0.1f, 0}, 1, R"({"k":"v"})")));
+  auto matches = parse_matches(
+      run_store_connector(store, "query", query_request("col", {1, 0.1f, 0}, 1, R"({"k":"v"})")));
   ASSERT_EQ(matches.size(), 1u);
   EXPECT_EQ(matches[0].id, 5);
-  EXPECT_EQ(run_store_connector(store, "delete", R"({"collection":"col","ids":[5]})"), R"({"deleted":1})");
-  EXPECT_THROW(run_store_connector(store, "count", R"({"collection":"../x"})"), std::invalid_argument);
-  EXPECT_THROW(run_store_connector(store, "compact", R"({"collection":"col"})"), std::invalid_argument);
+  EXPECT_EQ(run_store_connector(store, "delete", R"({"collection":"col","ids":[5]})"),
+            R"({"deleted":1})");
+  EXPECT_THROW(run_store_connector(store, "count", R"({"collection":"../x"})"),
+               std::invalid_argument);
+  EXPECT_THROW(run_store_connector(store, "compact", R"({"collection":"col"})"),
+               std::invalid_argument);
 }
 
 TEST(rag_index, HybridFusesKeywordAndVectorRankings) {
@@ -209,7 +215,8 @@ TEST(rag_index, HybridFusesKeywordAndVectorRankings) {
   EndpointIndex index("t", embedder, std::make_shared<ExactStore>());
   std::vector<Chunk> chunks;
   std::vector<std::string> texts;
-  const char* contents[] = {"Refunds are paid within five days.", "Shipping is free above 50 euros.",
+  const char* contents[] = {"Refunds are paid within five days.",
+                            "Shipping is free above 50 euros.",
                             "Opening hours: 9 to 8 on weekdays."};
   for (int i = 0; i < 3; ++i) {
     Chunk c;
