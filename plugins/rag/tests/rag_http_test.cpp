@@ -116,8 +116,10 @@ class StubServer {
 // A host with the rag plugin (its `config:` given as flow YAML/JSON) and the test probe.
 class Lab {
  public:
-  explicit Lab(const std::string& plugin_config, std::string dir = {})
-      : dir_(dir.empty() ? plughost::testing::make_temp_dir() : std::move(dir)) {
+  explicit Lab(const std::string& plugin_config, std::string dir = {},
+               bool host_default_roles = false)
+      : dir_(dir.empty() ? plughost::testing::make_temp_dir() : std::move(dir)),
+        host_default_roles_(host_default_roles) {
     std::string plugins = dir_ + "/plugins";
     if (!fs::exists(plugins)) {
       fs::create_directories(plugins);
@@ -125,21 +127,20 @@ class Lab {
       fs::create_symlink(RAG_TEST_PROBE_DIR "/plughost_rag_test_probe.so",
                          plugins + "/plughost_rag_test_probe.so");
     }
+    // Without explicit roles the host's defaults apply (viewer: rag.query; editor: + rag.manage).
+    std::string roles = host_default_roles_
+                            ? ""
+                            : "  roles: {admin: ['*'], editor: [rag.query, rag.manage], viewer: "
+                              "[rag.query]}\n";
     host_ = std::make_unique<Host>(
         "version: 1\n"
         "server: {listen: 127.0.0.1:0}\n"
         "log: {format: json, access: false}\n"
         "auth:\n"
-        "  enabled: true\n"
-        "  roles: {admin: ['*'], editor: [rag.query, rag.manage], viewer: [rag.query]}\n"
-        "rate_limits: {enabled: false}\n"
-        "storage: {url: \"sqlite://" +
-        dir_ +
-        "/rag.db\", pool_size: 3}\n"
-        "tasks: {workers: 2, poll_interval_seconds: 0.05}\n"
-        "plugins_dir: " +
-        plugins +
-        "\n"
+        "  enabled: true\n" +
+        roles + "rate_limits: {enabled: false}\n" + "storage: {url: \"" + storage_url() +
+        "\", pool_size: 3}\n" + "tasks: {workers: 2, poll_interval_seconds: 0.05}\n" +
+        "plugins_dir: " + plugins + "\n" +
         "plugins:\n"
         "  rag_test_probe: {}\n"
         "  rag:\n"
@@ -148,6 +149,12 @@ class Lab {
     ready_ = host_->wait_ready();
   }
   bool ready() const { return ready_; }
+  // SQLite in the Lab's directory, or the PostgreSQL of tests/scripts/with_postgres.sh (each
+  // rag_postgres_* ctest gets a fresh database).
+  std::string storage_url() const {
+    const char* pg = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+    return pg && *pg ? pg : "sqlite://" + dir_ + "/rag.db";
+  }
   const std::string& dir() const { return dir_; }
   std::string output() { return host_->output(); }
   bool wait_for_output(const std::string& s) { return host_->wait_for_output(s); }
@@ -178,6 +185,7 @@ class Lab {
 
  private:
   std::string dir_;
+  bool host_default_roles_;
   std::unique_ptr<Host> host_;
   bool ready_ = false;
 };
@@ -471,6 +479,18 @@ TEST(rag_http, OpenAICompatibleEmbedderAndHttpSourceAgainstAStub) {
             std::string::npos);
   EXPECT_STREQ(json(lab.call("GET", "/api/rag/endpoints/web/health/"))["status"].GetString(),
                "unhealthy");
+}
+
+TEST(rag_http, HostDefaultRolesLetViewersQueryAndEditorsSync) {
+  std::string corpus = corpus_dir();
+  Lab lab("{data_dir: \"" + corpus + "/../idx\", sync_at_start: false, endpoints: [" +
+              folder_endpoint(corpus) + "]}",
+          {}, true);
+  ASSERT_TRUE(lab.ready()) << lab.output();
+  EXPECT_EQ(lab.query("docs", R"({"query":"refund"})", "viewer").status, 200);
+  EXPECT_EQ(lab.call("POST", "/api/rag/endpoints/docs/sync/", "{}", "viewer").status, 403);
+  EXPECT_EQ(lab.call("POST", "/api/rag/endpoints/docs/sync/", "{}", "editor").status, 202);
+  EXPECT_TRUE(lab.wait_documents("docs", 3, "editor"));
 }
 
 TEST(rag_http, SqlSourceRowsBecomeDocumentsWithColumnMetadata) {
