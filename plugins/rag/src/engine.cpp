@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "external.hpp"
 #include "storage.hpp"
 #include "text.hpp"
 
@@ -329,10 +330,16 @@ std::string Engine::query(const std::string& tenant, const std::string& slug,
                        "This endpoint's vector store is " + e.vector_store + ", not " + m, "mode");
     }
   }
-  Live& l = live(e);
   std::vector<SearchHit> hits;
   try {
-    hits = l.index->search(query, mode, top_k, filter);
+    if (e.external.enabled()) {
+      std::string filters_json = body.HasMember("filters") && body["filters"].IsObject()
+                                     ? plughost::sdk::to_json(body["filters"])
+                                     : "{}";
+      hits = external_query(e.external, query, top_k, filters_json, trace_id);
+    } else {
+      hits = live(e).index->search(query, mode, top_k, filter);
+    }
   } catch (const std::exception& ex) {
     throw QueryError(502, "UPSTREAM_ERROR", std::string("Retrieval failed: ") + ex.what());
   }
@@ -366,18 +373,28 @@ std::string Engine::query(const std::string& tenant, const std::string& slug,
 
 std::string Engine::health(const std::string& tenant, const std::string& slug) {
   const EndpointSettings& e = endpoint(tenant, slug);
-  Live& l = live(e);
   auto record = sync_record(services_, e.collection);
   std::optional<std::string> probe_error;
+  size_t chunks = 0;
   auto started = std::chrono::steady_clock::now();
-  try {
-    l.index->search("health probe", e.mode, 1, Filter{});
-  } catch (const std::exception& ex) {
-    probe_error = ex.what();
+  if (e.external.enabled()) {
+    std::string why;
+    if (!external_health(e.external, why)) probe_error = why;
+    // An external provider is never synced here: its own health is the whole answer.
+    record = SyncRecord{};
+  } else {
+    Live& l = live(e);
+    chunks = l.index->chunk_count();
+    try {
+      l.index->search("health probe", e.mode, 1, Filter{});
+    } catch (const std::exception& ex) {
+      probe_error = ex.what();
+    }
   }
   double latency = round_to(elapsed_ms(started), 0.01);
   std::string status = e.status != "active"                                  ? e.status
                        : probe_error                                         ? "unhealthy"
+                       : e.external.enabled()                                ? "healthy"
                        : !record || !record->last_sync || record->last_error ? "degraded"
                                                                              : "healthy";
   rapidjson::Document out(rapidjson::kObjectType);
@@ -385,11 +402,11 @@ std::string Engine::health(const std::string& tenant, const std::string& slug) {
   out.AddMember("status", text_value(status, a), a);
   out.AddMember("healthy", status == "healthy", a);
   out.AddMember("endpoint", text_value(e.slug, a), a);
-  out.AddMember("provider", text_value(e.vector_store, a), a);
+  out.AddMember("provider", text_value(e.provider(), a), a);
   out.AddMember("embedder", text_value(e.embedder, a), a);
   out.AddMember("search_mode", text_value(e.mode_name, a), a);
   out.AddMember("document_count", record ? record->document_count : 0, a);
-  out.AddMember("chunk_count", static_cast<uint64_t>(l.index->chunk_count()), a);
+  out.AddMember("chunk_count", static_cast<uint64_t>(chunks), a);
   out.AddMember("last_sync", maybe_text(record ? record->last_sync : std::nullopt, a), a);
   out.AddMember("last_error",
                 maybe_text(probe_error ? probe_error
@@ -412,7 +429,7 @@ std::string Engine::list(const std::string& tenant) {
     r.AddMember("slug", text_value(e.slug, a), a);
     r.AddMember("name", text_value(e.name, a), a);
     r.AddMember("status", text_value(e.status, a), a);
-    r.AddMember("provider", text_value(e.vector_store, a), a);
+    r.AddMember("provider", text_value(e.provider(), a), a);
     r.AddMember("embedder", text_value(e.embedder, a), a);
     r.AddMember("search_mode", text_value(e.mode_name, a), a);
     r.AddMember("document_count", record ? record->document_count : 0, a);

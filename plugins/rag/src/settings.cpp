@@ -83,6 +83,15 @@ EndpointSettings read_endpoint(const rapidjson::Value& v, const std::string& bas
       }
     }
   }
+  if (v.HasMember("external") && v["external"].IsObject()) {
+    const auto& x = v["external"];
+    e.external.base_url = str(x, "base_url", "");
+    e.external.namespace_name = str(x, "namespace", e.slug);
+    e.external.api_key = str(x, "api_key", "");
+    e.external.timeout_seconds = num(x, "timeout_seconds", 10);
+    if (!e.external.enabled())
+      throw std::invalid_argument("endpoint " + e.slug + ": external.base_url is required");
+  }
   e.collection = tenant_collection(e.tenant, e.slug);
   return e;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "embedders.hpp"
+#include "external.hpp"
 #include "hnsw_store.hpp"
 #include "retrieval.hpp"
 #include "sources.hpp"
@@ -22,6 +23,11 @@ struct AccessPolicy {
 };
 
 struct EndpointSettings {
+  // "external" for an external provider, else the vector store's name.
+  const std::string& provider() const {
+    static const std::string kExternal = "external";
+    return external.enabled() ? kExternal : vector_store;
+  }
   std::string slug;
   std::string name;
   std::string tenant = "default";
@@ -35,7 +41,8 @@ struct EndpointSettings {
   size_t default_top_k = 5;
   AccessPolicy policy;
   std::vector<SourceSpec> sources;
-  std::string collection;  // derived: slug, or "<tenant>--<slug>" outside the default tenant
+  ExternalProvider external;  // when enabled, queries and health go to it
+  std::string collection;     // derived: slug, or "<tenant>--<slug>" outside the default tenant
 };
 
 struct EmbedderSettings {

@@ -493,6 +493,62 @@ TEST(rag_http, HostDefaultRolesLetViewersQueryAndEditorsSync) {
   EXPECT_TRUE(lab.wait_documents("docs", 3, "editor"));
 }
 
+TEST(rag_http, ExternalProviderAnswersQueriesAndHealth) {
+  std::atomic<bool> down{false};
+  std::mutex mu;
+  std::string last_query;
+  StubServer stub([&](const std::string& method, const std::string& path, const std::string&,
+                      const std::string& body) -> StubServer::Reply {
+    if (down) return {503, "text/plain", "maintenance window"};
+    if (method == "POST" && path == "/rag/query") {
+      std::lock_guard<std::mutex> lock(mu);
+      last_query = body;
+      return {200, "application/json",
+              R"({"results":[{"id":"kb-7","text":"Refunds take 5 days.","score":0.91,)"
+              R"("metadata":{"category":"support"}}]})"};
+    }
+    if (method == "GET" && path == "/rag/health")
+      return {200, "application/json", R"({"status":"ok"})"};
+    return {404, "text/plain", "missing"};
+  });
+  std::string dir = plughost::testing::make_temp_dir();
+  Lab lab("{data_dir: \"" + dir + "/idx\", endpoints: [{slug: kb, external: {base_url: \"" +
+          stub.url() + "/rag\", namespace: support, api_key: ext-key-9}}]}");
+  ASSERT_TRUE(lab.ready()) << lab.output();
+  auto r = lab.query("kb", R"({"query":"refund time","top_k":3,"filters":{"category":"support"}})",
+                     "admin", {{"X-Trace-ID", "ext-1"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto d = json(r);
+  ASSERT_EQ(d["results"].Size(), 1u);
+  EXPECT_STREQ(d["results"][0]["id"].GetString(), "kb-7");
+  EXPECT_STREQ(d["results"][0]["content"].GetString(), "Refunds take 5 days.");
+  EXPECT_STREQ(d["results"][0]["metadata"]["category"].GetString(), "support");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    rapidjson::Document sent;
+    sent.Parse(last_query.c_str());
+    ASSERT_TRUE(sent.IsObject()) << last_query;
+    EXPECT_STREQ(sent["query"].GetString(), "refund time");
+    EXPECT_EQ(sent["top_k"].GetInt(), 3);
+    EXPECT_STREQ(sent["namespace"].GetString(), "support");
+    EXPECT_STREQ(sent["trace_id"].GetString(), "ext-1");
+    EXPECT_STREQ(sent["filters"]["category"].GetString(), "support");
+  }
+  EXPECT_NE(stub.seen_headers().find("Authorization: Bearer ext-key-9"), std::string::npos);
+  auto h = json(lab.call("GET", "/api/rag/endpoints/kb/health/"));
+  EXPECT_STREQ(h["status"].GetString(), "healthy");
+  EXPECT_STREQ(h["provider"].GetString(), "external");
+  down = true;
+  r = lab.query("kb", R"({"query":"refund time"})");
+  ASSERT_EQ(r.status, 502) << r.body;
+  EXPECT_NE(
+      std::string(json(r)["error"]["message"].GetString()).find("HTTP 503: maintenance window"),
+      std::string::npos);
+  h = json(lab.call("GET", "/api/rag/endpoints/kb/health/"));
+  EXPECT_STREQ(h["status"].GetString(), "unhealthy");
+  EXPECT_FALSE(h["healthy"].GetBool());
+}
+
 TEST(rag_http, SqlSourceRowsBecomeDocumentsWithColumnMetadata) {
   std::string dir = plughost::testing::make_temp_dir();
   std::string db_path = dir + "/warehouse.db";
