@@ -69,7 +69,14 @@ class RagPlugin : public plughost::sdk::Plugin {
     if (!engine_->settings().sync_schedule.empty()) {
       schedule("rag-sync", engine_->settings().sync_schedule, std::string("rag/") + kSyncAllTask);
     }
-    if (engine_->settings().sync_at_start) queue_syncs();
+    if (engine_->settings().sync_at_start) {
+      try {
+        queue_syncs();
+      } catch (const plughost::sdk::Error& e) {
+        // `plughost check` and other verbs load plugins without a task queue.
+        info(std::string("rag: no ingestion queued at start: ") + e.what());
+      }
+    }
   }
 
   void run_sync(plughost::sdk::TaskContext& t) {

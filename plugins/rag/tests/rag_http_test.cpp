@@ -117,7 +117,7 @@ class StubServer {
 class Lab {
  public:
   explicit Lab(const std::string& plugin_config, std::string dir = {},
-               bool host_default_roles = false)
+               bool host_default_roles = false, const std::string& rate_limits = "{enabled: false}")
       : dir_(dir.empty() ? plughost::testing::make_temp_dir() : std::move(dir)),
         host_default_roles_(host_default_roles) {
     std::string plugins = dir_ + "/plugins";
@@ -138,7 +138,7 @@ class Lab {
         "log: {format: json, access: false}\n"
         "auth:\n"
         "  enabled: true\n" +
-        roles + "rate_limits: {enabled: false}\n" + "storage: {url: \"" + storage_url() +
+        roles + "rate_limits: " + rate_limits + "\n" + "storage: {url: \"" + storage_url() +
         "\", pool_size: 3}\n" + "tasks: {workers: 2, poll_interval_seconds: 0.05}\n" +
         "plugins_dir: " + plugins + "\n" +
         "plugins:\n"
@@ -547,6 +547,25 @@ TEST(rag_http, ExternalProviderAnswersQueriesAndHealth) {
   h = json(lab.call("GET", "/api/rag/endpoints/kb/health/"));
   EXPECT_STREQ(h["status"].GetString(), "unhealthy");
   EXPECT_FALSE(h["healthy"].GetBool());
+}
+
+TEST(rag_http, QueriesUseTheRagRateClass) {
+  std::string corpus = corpus_dir();
+  Lab lab("{data_dir: \"" + corpus + "/../idx\", sync_at_start: false, endpoints: [" +
+              folder_endpoint(corpus) + "]}",
+          {}, false,
+          "{enabled: true, exempt_loopback: false, classes: {rag: {limit: 2, window_seconds: 60}, "
+          "standard: {limit: 100, window_seconds: 60}}}");
+  ASSERT_TRUE(lab.ready()) << lab.output();
+  auto first = lab.query("docs", R"({"query":"refund"})");
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.header("x-ratelimit-limit"), "2");
+  EXPECT_EQ(lab.query("docs", R"({"query":"refund"})").status, 200);
+  auto third = lab.query("docs", R"({"query":"refund"})");
+  EXPECT_EQ(third.status, 429) << third.body;
+  EXPECT_STREQ(json(third)["error"]["code"].GetString(), "RATE_LIMITED");
+  // Health is in the standard class, not counted against queries.
+  EXPECT_EQ(lab.call("GET", "/api/rag/endpoints/docs/health/").status, 200);
 }
 
 TEST(rag_http, SqlSourceRowsBecomeDocumentsWithColumnMetadata) {
