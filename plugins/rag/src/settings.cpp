@@ -33,11 +33,18 @@ bool valid_slug(const std::string& s) {
   return valid_collection_name(s) && s.size() <= 100;
 }
 
+// Collections name files, so they are [a-z0-9_-]: the tenant's lower-case letters and digits
+// stay, every other byte becomes "_<hex>" (distinct tenants never share a collection).
 std::string tenant_collection(const std::string& tenant, const std::string& slug) {
   if (tenant == "default") return slug;
+  static const char* hex = "0123456789abcdef";
   std::string t;
   for (unsigned char c : tenant) {
-    t.push_back(std::isalnum(c) ? static_cast<char>(std::tolower(c)) : '_');
+    if (std::islower(c) || std::isdigit(c)) {
+      t.push_back(static_cast<char>(c));
+    } else {
+      t += {'_', hex[c >> 4], hex[c & 15]};
+    }
   }
   return t + "--" + slug;
 }
