@@ -52,8 +52,10 @@ std::string tenant_collection(const std::string& tenant, const std::string& slug
 EndpointSettings read_endpoint(const rapidjson::Value& v, const std::string& base_dir) {
   EndpointSettings e;
   e.slug = str(v, "slug", "");
-  if (!valid_slug(e.slug))
-    throw std::invalid_argument("endpoint slug \"" + e.slug + "\" must be [a-z0-9_-]");
+  if (!valid_slug(e.slug) || e.slug.find("--") != std::string::npos) {
+    throw std::invalid_argument("endpoint slug \"" + e.slug +
+                                "\" must be [a-z0-9_-] without \"--\" (it separates the tenant)");
+  }
   e.name = str(v, "name", e.slug);
   e.tenant = str(v, "tenant", "default");
   e.status = str(v, "status", "active");
