@@ -82,8 +82,9 @@ std::vector<Vector> OpenAIEmbedder::embed_batch(const std::vector<std::string>& 
   auto& a = req.GetAllocator();
   req.AddMember("model", rapidjson::Value(s_.model.c_str(), a), a);
   rapidjson::Value input(rapidjson::kArrayType);
-  for (size_t i = from; i < from + count; ++i)
+  for (size_t i = from; i < from + count; ++i) {
     input.PushBack(rapidjson::Value(texts[i].c_str(), a), a);
+  }
   req.AddMember("input", input, a);
   if (s_.dimensions > 0) req.AddMember("dimensions", s_.dimensions, a);
   std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};

@@ -39,8 +39,9 @@ class ConnectorEmbedder : public Embedder {
     for (const auto& v : d["vectors"].GetArray()) {
       Vector x;
       if (v.IsArray()) {
-        for (const auto& f : v.GetArray())
+        for (const auto& f : v.GetArray()) {
           x.push_back(f.IsNumber() ? static_cast<float>(f.GetDouble()) : 0.f);
+        }
       }
       normalize(x);
       vectors.push_back(std::move(x));
@@ -293,8 +294,9 @@ std::string Engine::query(const std::string& tenant, const std::string& slug,
   auto started = std::chrono::steady_clock::now();
   const EndpointSettings& e = endpoint(tenant, slug);
   if (e.status != "active") throw QueryError(503, "UNAVAILABLE", "Endpoint is " + e.status);
-  if (!body.IsObject())
+  if (!body.IsObject()) {
     throw QueryError(400, "VALIDATION_ERROR", "The body must be a JSON object", "");
+  }
   if (!body.HasMember("query") || !body["query"].IsString() ||
       std::string_view(body["query"].GetString()).find_first_not_of(" \t\r\n") ==
           std::string_view::npos) {

@@ -90,8 +90,9 @@ void HnswStore::upsert(const std::string& collection, const std::vector<StoreIte
     c.index->setEf(s_.ef_search);
   }
   size_t needed = c.index->cur_element_count + items.size();
-  if (needed > c.index->max_elements_)
+  if (needed > c.index->max_elements_) {
     c.index->resizeIndex(std::max(needed, c.index->max_elements_ * 2));
+  }
   for (const auto& item : items) {
     auto label = static_cast<hnswlib::labeltype>(item.id);
     if (c.index->label_lookup_.count(label) && !c.live.count(item.id)) {

@@ -98,8 +98,9 @@ EndpointSettings read_endpoint(const rapidjson::Value& v, const std::string& bas
     e.external.namespace_name = str(x, "namespace", e.slug);
     e.external.api_key = str(x, "api_key", "");
     e.external.timeout_seconds = num(x, "timeout_seconds", 10);
-    if (!e.external.enabled())
+    if (!e.external.enabled()) {
       throw std::invalid_argument("endpoint " + e.slug + ": external.base_url is required");
+    }
   }
   e.collection = tenant_collection(e.tenant, e.slug);
   return e;
@@ -125,8 +126,9 @@ Settings read_settings(const rapidjson::Value& config) {
     for (const auto& m : config["embedders"].GetObject()) {
       EmbedderSettings e;
       e.name = m.name.GetString();
-      if (e.name == "hashed")
+      if (e.name == "hashed") {
         throw std::invalid_argument("the embedder name \"hashed\" is built in");
+      }
       e.type = str(m.value, "type", "");
       if (e.type == "hashed") {
         e.dimensions = static_cast<size_t>(num(m.value, "dimensions", 512));

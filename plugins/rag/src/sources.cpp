@@ -287,8 +287,9 @@ std::string pdf_text(const std::string& path) {
   std::string text;
   std::array<char, 8192> buf;
   ssize_t n;
-  while ((n = read(fds[0], buf.data(), buf.size())) > 0)
+  while ((n = read(fds[0], buf.data(), buf.size())) > 0) {
     text.append(buf.data(), static_cast<size_t>(n));
+  }
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -310,8 +311,9 @@ SourceSpec parse_source(const rapidjson::Value& v, size_t index, const std::stri
   if (s.type == "folder") {
     s.path = string_of(v, "path", "");
     if (s.path.empty()) throw std::invalid_argument("a folder source needs \"path\"");
-    if (fs::path(s.path).is_relative() && !base_dir.empty())
+    if (fs::path(s.path).is_relative() && !base_dir.empty()) {
       s.path = (fs::path(base_dir) / s.path).string();
+    }
     s.extensions = strings_of(v, "extensions");
     if (s.extensions.empty()) s.extensions = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"};
     for (auto& e : s.extensions) {
@@ -322,16 +324,18 @@ SourceSpec parse_source(const rapidjson::Value& v, size_t index, const std::stri
   } else if (s.type == "sql") {
     s.url = string_of(v, "url", "");
     s.query = string_of(v, "query", "");
-    if (s.url.empty() || s.query.empty())
+    if (s.url.empty() || s.query.empty()) {
       throw std::invalid_argument("a sql source needs \"url\" and \"query\"");
+    }
     s.id_column = lower(string_of(v, "id_column", "id"));
     s.text_column = lower(string_of(v, "text_column", "text"));
     s.title_column = lower(string_of(v, "title_column", ""));
     for (auto& c : strings_of(v, "metadata_columns")) s.metadata_columns.push_back(lower(c));
   } else if (s.type == "http") {
     s.urls = strings_of(v, "urls");
-    if (v.HasMember("url") && v["url"].IsString())
+    if (v.HasMember("url") && v["url"].IsString()) {
       s.urls.insert(s.urls.begin(), v["url"].GetString());
+    }
     if (s.urls.empty()) throw std::invalid_argument("an http source needs \"url\" or \"urls\"");
     if (v.HasMember("timeout_seconds") && v["timeout_seconds"].IsNumber()) {
       s.timeout_seconds = v["timeout_seconds"].GetDouble();

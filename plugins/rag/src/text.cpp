@@ -65,10 +65,11 @@ std::string collapse_blank(std::string_view s) {
       space = true;
       continue;
     }
-    if (newlines > 0 && !out.empty())
+    if (newlines > 0 && !out.empty()) {
       out.append(newlines > 1 ? "\n\n" : "\n");
-    else if (space && !out.empty())
+    } else if (space && !out.empty()) {
       out.push_back(' ');
+    }
     newlines = 0;
     space = false;
     out.push_back(c);

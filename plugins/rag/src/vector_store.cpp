@@ -26,8 +26,9 @@ std::string collection_of(const rapidjson::Document& in) {
 }
 
 Vector vector_of(const rapidjson::Value& v) {
-  if (!v.IsArray() || v.Empty())
+  if (!v.IsArray() || v.Empty()) {
     throw std::invalid_argument("\"vector\" must be a list of numbers");
+  }
   Vector out;
   out.reserve(v.Size());
   for (const auto& x : v.GetArray()) {
@@ -73,8 +74,9 @@ std::string run_store_connector(VectorStore& store, std::string_view operation,
     return "{\"upserted\":" + std::to_string(items.size()) + "}";
   }
   if (operation == "delete") {
-    if (!in.HasMember("ids") || !in["ids"].IsArray())
+    if (!in.HasMember("ids") || !in["ids"].IsArray()) {
       throw std::invalid_argument("\"ids\" must be a list");
+    }
     std::vector<int64_t> ids;
     for (const auto& id : in["ids"].GetArray()) {
       if (!id.IsInt64()) throw std::invalid_argument("\"ids\" must hold integers");

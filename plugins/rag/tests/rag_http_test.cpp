@@ -356,8 +356,9 @@ TEST(rag_http, SyncIsIncrementalAndRemovedFilesLeaveTheIndex) {
     d = json(lab.query(
         "docs", std::string(R"({"query":"stores open Monday Saturday","top_k":10,"mode":")") +
                     mode + "\"}"));
-    for (const auto& hit : d["results"].GetArray())
+    for (const auto& hit : d["results"].GetArray()) {
       EXPECT_STRNE(hit["source_id"].GetString(), "hours.txt") << mode;
+    }
   }
   d = json(lab.query("docs", R"({"query":"warranty for electronics","top_k":1})"));
   ASSERT_EQ(d["results"].Size(), 1u);
@@ -446,8 +447,9 @@ TEST(rag_http, OpenAICompatibleEmbedderAndHttpSourceAgainstAStub) {
       return {200, "text/html",
               "<html><title>FAQ</title><body><p>Gift cards never expire.</p></body></html>"};
     }
-    if (path == "/pages/notes.md")
+    if (path == "/pages/notes.md") {
       return {200, "text/markdown", "# Notes\n\nBulk orders get volume pricing.\n"};
+    }
     return {404, "text/plain", "missing"};
   });
   std::string dir = plughost::testing::make_temp_dir();
@@ -507,8 +509,9 @@ TEST(rag_http, ExternalProviderAnswersQueriesAndHealth) {
               R"({"results":[{"id":"kb-7","text":"Refunds take 5 days.","score":0.91,)"
               R"("metadata":{"category":"support"}}]})"};
     }
-    if (method == "GET" && path == "/rag/health")
+    if (method == "GET" && path == "/rag/health") {
       return {200, "application/json", R"({"status":"ok"})"};
+    }
     return {404, "text/plain", "missing"};
   });
   std::string dir = plughost::testing::make_temp_dir();
