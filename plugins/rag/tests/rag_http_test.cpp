@@ -2,20 +2,15 @@
 // query and health routes with their errors, tenancy, access policies, the retriever connector,
 // the OpenAI-compatible embedder and an HTTP source against a local stub server, a SQL source on
 // a SQLite file, and indexes that survive a restart.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
 #include <memory>
+#include <mutex>
 #include <plughost/json.hpp>
 #include <plughost/testing.hpp>
-#include <thread>
 
 namespace {
 
@@ -24,94 +19,11 @@ using plughost::testing::eventually;
 using plughost::testing::Host;
 using plughost::testing::HttpResponse;
 using plughost::testing::json;
+using plughost::testing::StubReply;
+using plughost::testing::StubRequest;
+using plughost::testing::StubServer;
 using plughost::testing::write_file;
 using Headers = std::map<std::string, std::string>;
-
-// A one-request-per-connection HTTP server on 127.0.0.1 standing in for external services.
-class StubServer {
- public:
-  struct Reply {
-    int status = 200;
-    std::string content_type = "application/json";
-    std::string body;
-  };
-  using Handler = std::function<Reply(const std::string& method, const std::string& path,
-                                      const std::string& headers, const std::string& body)>;
-
-  explicit StubServer(Handler h) : handler_(std::move(h)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(fd_, 16);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~StubServer() {
-    stop_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string seen_headers() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return seen_;
-  }
-
- private:
-  void serve() {
-    while (!stop_) {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string in;
-      char buf[8192];
-      size_t head_end;
-      ssize_t n;
-      while ((head_end = in.find("\r\n\r\n")) == std::string::npos &&
-             (n = ::recv(c, buf, sizeof buf, 0)) > 0) {
-        in.append(buf, static_cast<size_t>(n));
-      }
-      if (head_end == std::string::npos) {
-        ::close(c);
-        continue;
-      }
-      std::string head = in.substr(0, head_end);
-      std::string lower = head;
-      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      size_t length = 0, cl = lower.find("content-length:");
-      if (cl != std::string::npos) length = std::stoul(head.substr(cl + 15));
-      while (in.size() < head_end + 4 + length && (n = ::recv(c, buf, sizeof buf, 0)) > 0) {
-        in.append(buf, static_cast<size_t>(n));
-      }
-      std::string method = head.substr(0, head.find(' '));
-      size_t p = head.find(' ') + 1;
-      std::string path = head.substr(p, head.find(' ', p) - p);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        seen_ += head + "\n";
-      }
-      Reply r = handler_(method, path, head, in.substr(head_end + 4, length));
-      std::string out = "HTTP/1.1 " + std::to_string(r.status) +
-                        " X\r\nContent-Type: " + r.content_type +
-                        "\r\nContent-Length: " + std::to_string(r.body.size()) +
-                        "\r\nConnection: close\r\n\r\n" + r.body;
-      ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
-      ::close(c);
-    }
-  }
-
-  Handler handler_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-  std::mutex mu_;
-  std::string seen_;
-};
 
 // A host with the rag plugin (its `config:` given as flow YAML/JSON) and the test probe.
 class Lab {
@@ -437,20 +349,21 @@ std::string stub_embeddings(const std::string& body) {
 
 TEST(rag_http, OpenAICompatibleEmbedderAndHttpSourceAgainstAStub) {
   std::atomic<int> fail_embeddings{0};
-  StubServer stub([&](const std::string& method, const std::string& path, const std::string&,
-                      const std::string& body) -> StubServer::Reply {
+  StubServer stub([&](const StubRequest& rq) -> StubReply {
+    const std::string &method = rq.method, &path = rq.path, &body = rq.body;
     if (method == "POST" && path == "/v1/embeddings") {
-      if (fail_embeddings) return {500, "application/json", R"({"error":"overloaded"})"};
-      return {200, "application/json", stub_embeddings(body)};
+      if (fail_embeddings) return StubReply(500, R"({"error":"overloaded"})", "application/json");
+      return StubReply(200, stub_embeddings(body), "application/json");
     }
     if (path == "/pages/faq.html") {
-      return {200, "text/html",
-              "<html><title>FAQ</title><body><p>Gift cards never expire.</p></body></html>"};
+      return StubReply(
+          200, "<html><title>FAQ</title><body><p>Gift cards never expire.</p></body></html>",
+          "text/html");
     }
     if (path == "/pages/notes.md") {
-      return {200, "text/markdown", "# Notes\n\nBulk orders get volume pricing.\n"};
+      return StubReply(200, "# Notes\n\nBulk orders get volume pricing.\n", "text/markdown");
     }
-    return {404, "text/plain", "missing"};
+    return StubReply(404, "missing", "text/plain");
   });
   std::string dir = plughost::testing::make_temp_dir();
   Lab lab("{data_dir: \"" + dir + "/idx\", embedders: {stub: {type: openai, base_url: \"" +
@@ -469,8 +382,12 @@ TEST(rag_http, OpenAICompatibleEmbedderAndHttpSourceAgainstAStub) {
                     d["results"][1]["source_id"].GetString();
   EXPECT_NE(ids.find("/pages/faq.html"), std::string::npos);
   EXPECT_NE(ids.find("/pages/notes.md"), std::string::npos);
-  std::string seen = stub.seen_headers();
-  EXPECT_NE(seen.find("Authorization: Bearer sk-test-secret-123"), std::string::npos);
+  bool bearer_sent = false;
+  for (const auto& r : stub.requests()) {
+    if (r.path == "/v1/embeddings")
+      bearer_sent = r.header("authorization") == "Bearer sk-test-secret-123";
+  }
+  EXPECT_TRUE(bearer_sent);
   EXPECT_EQ(lab.output().find("sk-test-secret-123"), std::string::npos);
   // The provider failing answers 502 in the envelope, within the request.
   fail_embeddings = 1;
@@ -499,20 +416,21 @@ TEST(rag_http, ExternalProviderAnswersQueriesAndHealth) {
   std::atomic<bool> down{false};
   std::mutex mu;
   std::string last_query;
-  StubServer stub([&](const std::string& method, const std::string& path, const std::string&,
-                      const std::string& body) -> StubServer::Reply {
-    if (down) return {503, "text/plain", "maintenance window"};
+  StubServer stub([&](const StubRequest& rq) -> StubReply {
+    const std::string &method = rq.method, &path = rq.path, &body = rq.body;
+    if (down) return StubReply(503, "maintenance window", "text/plain");
     if (method == "POST" && path == "/rag/query") {
       std::lock_guard<std::mutex> lock(mu);
       last_query = body;
-      return {200, "application/json",
-              R"({"results":[{"id":"kb-7","text":"Refunds take 5 days.","score":0.91,)"
-              R"("metadata":{"category":"support"}}]})"};
+      return StubReply(200,
+                       R"({"results":[{"id":"kb-7","text":"Refunds take 5 days.","score":0.91,)"
+                       R"("metadata":{"category":"support"}}]})",
+                       "application/json");
     }
     if (method == "GET" && path == "/rag/health") {
-      return {200, "application/json", R"({"status":"ok"})"};
+      return StubReply(200, R"({"status":"ok"})", "application/json");
     }
-    return {404, "text/plain", "missing"};
+    return StubReply(404, "missing", "text/plain");
   });
   std::string dir = plughost::testing::make_temp_dir();
   Lab lab("{data_dir: \"" + dir + "/idx\", endpoints: [{slug: kb, external: {base_url: \"" +
@@ -537,7 +455,8 @@ TEST(rag_http, ExternalProviderAnswersQueriesAndHealth) {
     EXPECT_STREQ(sent["trace_id"].GetString(), "ext-1");
     EXPECT_STREQ(sent["filters"]["category"].GetString(), "support");
   }
-  EXPECT_NE(stub.seen_headers().find("Authorization: Bearer ext-key-9"), std::string::npos);
+  ASSERT_FALSE(stub.requests().empty());
+  EXPECT_EQ(stub.requests().front().header("authorization"), "Bearer ext-key-9");
   auto h = json(lab.call("GET", "/api/rag/endpoints/kb/health/"));
   EXPECT_STREQ(h["status"].GetString(), "healthy");
   EXPECT_STREQ(h["provider"].GetString(), "external");
