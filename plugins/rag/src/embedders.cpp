@@ -93,10 +93,7 @@ std::vector<Vector> OpenAIEmbedder::embed_batch(const std::vector<std::string>& 
   while (!base.empty() && base.back() == '/') base.pop_back();
   HttpResult r = http_call("POST", base + "/embeddings", headers, plughost::sdk::to_json(req),
                            s_.timeout_seconds);
-  if (r.status == 0) throw std::runtime_error("embeddings provider unreachable: " + r.error);
-  if (r.status < 200 || r.status >= 300) {
-    throw std::runtime_error("HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200));
-  }
+  require_2xx(r, "embeddings provider");
   rapidjson::Document d;
   d.Parse(r.body.c_str());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("data") || !d["data"].IsArray()) {

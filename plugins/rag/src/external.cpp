@@ -43,10 +43,7 @@ std::vector<SearchHit> external_query(const ExternalProvider& p, const std::stri
   req.AddMember("trace_id", rapidjson::Value(trace_id.c_str(), a), a);
   HttpResult r = http_call("POST", base(p) + "/query", headers(p), plughost::sdk::to_json(req),
                            p.timeout_seconds);
-  if (r.status == 0) throw std::runtime_error("external provider unreachable: " + r.error);
-  if (r.status < 200 || r.status >= 300) {
-    throw std::runtime_error("HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200));
-  }
+  require_2xx(r, "external provider");
   rapidjson::Document d;
   d.Parse(r.body.c_str());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("results") || !d["results"].IsArray()) {

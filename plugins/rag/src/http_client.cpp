@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <memory>
+#include <stdexcept>
 
 namespace rag {
 
@@ -53,6 +54,13 @@ HttpResult http_call(const std::string& method, const std::string& url,
   curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
   if (type) result.content_type = type;
   return result;
+}
+
+void require_2xx(const HttpResult& r, const std::string& who) {
+  if (r.status == 0) throw std::runtime_error(who + " unreachable: " + r.error);
+  if (r.status < 200 || r.status >= 300) {
+    throw std::runtime_error("HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200));
+  }
 }
 
 }  // namespace rag

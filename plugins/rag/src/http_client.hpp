@@ -19,4 +19,8 @@ HttpResult http_call(const std::string& method, const std::string& url,
                      const std::map<std::string, std::string>& headers, const std::string& body,
                      double timeout_seconds);
 
+// Throws std::runtime_error unless `r` is a 2xx answer: "<who> unreachable: <error>" or
+// "HTTP <code>: <first 200 characters of the body>".
+void require_2xx(const HttpResult& r, const std::string& who);
+
 }  // namespace rag

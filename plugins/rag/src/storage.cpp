@@ -100,6 +100,20 @@ std::vector<int64_t> chunk_labels(const Services& s, const std::string& collecti
   return out;
 }
 
+namespace {
+
+void delete_rows(plughost::sdk::Transaction& txn, const std::string& collection,
+                 const std::string& id) {
+  for (const char* table : {"rag_chunks", "rag_documents"}) {
+    txn.sql(std::string("DELETE FROM ") + table + " WHERE collection = :c AND document_id = :d")
+        .bind(":c", collection)
+        .bind(":d", id)
+        .exec();
+  }
+}
+
+}  // namespace
+
 void replace_document(const Services& s, const std::string& collection, const DocumentRow& doc,
                       std::vector<Chunk>& chunks) {
   auto txn = s.transaction();
@@ -122,14 +136,7 @@ void replace_document(const Services& s, const std::string& collection, const Do
       .bind(":c", collection)
       .bind(":n", label)
       .exec();
-  txn.sql("DELETE FROM rag_chunks WHERE collection = :c AND document_id = :d")
-      .bind(":c", collection)
-      .bind(":d", doc.id)
-      .exec();
-  txn.sql("DELETE FROM rag_documents WHERE collection = :c AND document_id = :d")
-      .bind(":c", collection)
-      .bind(":d", doc.id)
-      .exec();
+  delete_rows(txn, collection, doc.id);
   txn.sql(
          "INSERT INTO rag_documents (collection, document_id, source, title, content_hash, "
          "metadata, "
@@ -162,14 +169,7 @@ void replace_document(const Services& s, const std::string& collection, const Do
 
 void delete_document(const Services& s, const std::string& collection, const std::string& id) {
   auto txn = s.transaction();
-  txn.sql("DELETE FROM rag_chunks WHERE collection = :c AND document_id = :d")
-      .bind(":c", collection)
-      .bind(":d", id)
-      .exec();
-  txn.sql("DELETE FROM rag_documents WHERE collection = :c AND document_id = :d")
-      .bind(":c", collection)
-      .bind(":d", id)
-      .exec();
+  delete_rows(txn, collection, id);
   txn.commit();
 }
 
