@@ -14,6 +14,7 @@ PACKAGES="
   wrk curl util-linux procps binutils tzdata
   python3-django python3-fastapi python3-uvicorn
   chromium nodejs npm
+  libhnswlib-dev libcurl4-openssl-dev poppler-utils
 "
 
 missing=""

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs what plughost needs, builds the release preset and runs the host with every plugin on
 # the embedded default (SQLite) and its demo data: `scripts/run.sh [extra plughost run args]`.
-# First run: makes var/secret.key and var/admin-password (mode 600) unless PLUGHOST_SECRET_KEY /
-# PLUGHOST_ADMIN_PASSWORD are set, and copies the inspector's sample Django workspace to
+# First run: makes var/secret.key, var/admin-password and var/embed.key (mode 600) unless
+# PLUGHOST_SECRET_KEY / PLUGHOST_ADMIN_PASSWORD / PLUGHOST_EMBED_KEY are set, and copies the inspector's sample Django workspace to
 # var/demo/atlas with one migration applied and one pending.
 set -eu
 cd "$(dirname "$0")/.."
@@ -22,6 +22,11 @@ if [ -z "${PLUGHOST_ADMIN_PASSWORD:-}" ]; then
   PLUGHOST_ADMIN_PASSWORD=$(cat var/admin-password)
   export PLUGHOST_ADMIN_PASSWORD
   echo "run: first admin ${PLUGHOST_ADMIN_EMAIL:-admin@example.com}, password in var/admin-password"
+fi
+if [ -z "${PLUGHOST_EMBED_KEY:-}" ]; then
+  [ -s var/embed.key ] || printf 'dce_%s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >var/embed.key
+  PLUGHOST_EMBED_KEY=$(cat var/embed.key)
+  export PLUGHOST_EMBED_KEY
 fi
 umask 022
 if [ ! -f var/demo/atlas/db.sqlite3 ]; then

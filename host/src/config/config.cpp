@@ -317,13 +317,13 @@ void each_entry(Walk& walk, const Field& f, const std::vector<std::string>& allo
 }  // namespace
 
 std::map<std::string, std::vector<std::string>> AuthConfig::default_roles() {
-  // Dango's roles (plus the inspector's, automate's and DataChat's); the viewer reads what the
-  // editor reads, except config. DataChat is read-only by construction, so any user may ask.
+  // Dango's roles (plus the inspector's, automate's, DataChat's and rag's); the viewer reads what
+  // the editor reads, except config. DataChat is read-only by construction, so any user may ask.
   std::vector<std::string> viewer = {"source.view",    "dbt.view",        "dashboard.view",
                                      "health.view",    "logs.view",       "notebooks.view",
                                      "scheduler.view", "governance.view", "inspector.view",
                                      "workflows.read", "events.read",     "datachat.ask",
-                                     "datachat.read"};
+                                     "datachat.read",  "rag.query"};
   std::vector<std::string> editor = {
       "source.view",      "source.sync",      "source.manage",   "csv.upload",
       "csv.delete",       "dbt.view",         "dbt.run",         "dbt.manage",
@@ -331,7 +331,8 @@ std::map<std::string, std::vector<std::string>> AuthConfig::default_roles() {
       "logs.view",        "config.view",      "notebooks.view",  "notebooks.execute",
       "notebooks.manage", "scheduler.view",   "governance.view", "inspector.view",
       "inspector.run",    "workflows.read",   "workflows.write", "events.read",
-      "events.write",     "datachat.ask",     "datachat.read"};
+      "events.write",     "datachat.ask",     "datachat.read",    "rag.query",
+      "rag.manage"};
   return {{"admin", {"*"}}, {"editor", editor}, {"viewer", viewer}};
 }
 
