@@ -20,8 +20,10 @@
 #include "cli/new_plugin.hpp"
 #include "config/config.hpp"
 #include "events/event_bus.hpp"
+#include "http/docs_ui.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
+#include "openapi/openapi.hpp"
 #include "plugin/loader.hpp"
 #include "scheduler/scheduler.hpp"
 #include "storage/database.hpp"
@@ -63,6 +65,10 @@ const std::map<std::string, std::string>& verb_help() {
        "usage: plughost routes [--config FILE] [--json]\n"
        "Lists the route table: method, path, plugin, permission.\n"},
       {"version", "usage: plughost version [--json]\nPrints the host version and ABI.\n"},
+      {"openapi",
+       "usage: plughost openapi [--config FILE]\n"
+       "Prints the OpenAPI 3.0 document of every route (the host's and each enabled plugin's),\n"
+       "the same document GET /openapi.json serves.\n"},
       {"new-plugin",
        "usage: plughost new-plugin NAME DIR\n"
        "Writes a plugin project into DIR (new or empty): CMake against the installed SDK, a\n"
@@ -80,6 +86,7 @@ const char* kUsage =
     "  plugins   list plugins\n"
     "  routes    list routes\n"
     "  version   print version and ABI\n"
+    "  openapi   print the OpenAPI 3.0 document of all routes\n"
     "  new-plugin NAME DIR   write a buildable plugin project\n"
     "\n"
     "options: --config FILE (default: $PLUGHOST_CONFIG or config/plughost.yaml), --json, --help\n"
@@ -366,6 +373,18 @@ int cmd_routes(const Options& opt) {
   return loaded.required_ok ? kExitOk : kExitFailed;
 }
 
+int cmd_openapi(const Options& opt) {
+  Loaded loaded;
+  if (!load_everything(opt.config, stderr, loaded)) {
+    print_diagnostics(loaded.diagnostics);
+    return kExitFailed;
+  }
+  std::cout << openapi_document(*loaded.plugins,
+                                {DocsUi::available(DocsUi::default_dir())});
+  loaded.plugins->stop();
+  return loaded.required_ok ? kExitOk : kExitFailed;
+}
+
 int cmd_version(const Options& opt) {
   std::string abi = std::to_string(PH_ABI_MAJOR) + "." + std::to_string(PH_ABI_MINOR);
   if (opt.json) {
@@ -503,7 +522,8 @@ int run_cli(int argc, char** argv) {
   using Command = int (*)(const Options&);
   static const std::map<std::string, Command> commands = {
       {"run", cmd_run},       {"check", cmd_check},     {"plugins", cmd_plugins},
-      {"routes", cmd_routes}, {"version", cmd_version}, {"new-plugin", cmd_new_plugin}};
+      {"routes", cmd_routes}, {"version", cmd_version}, {"new-plugin", cmd_new_plugin},
+      {"openapi", cmd_openapi}};
   return commands.at(opt.verb)(opt);
 }
 

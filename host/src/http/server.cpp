@@ -16,10 +16,12 @@
 #include <random>
 
 #include "events/event_bus.hpp"
+#include "http/docs_ui.hpp"
 #include "http/exchange.hpp"
 #include "identity/identity.hpp"
 #include "identity/rate_limiter.hpp"
 #include "metrics/metrics.hpp"
+#include "openapi/openapi.hpp"
 #include "plugin/host_api.hpp"
 #include "storage/statement.hpp"
 
@@ -89,9 +91,17 @@ struct ServerState {
       metrics.add_route(route.plugin, route.pattern);  // slot == route.target
     }
     host_slot_base = p.registry().routes().size();
-    for (const char* route : {"/healthz", "/readyz", "/metrics", "/api/events/stream", ""}) {
+    for (const char* route : {"/healthz", "/readyz", "/metrics", "/api/events/stream", "",
+                              "/openapi.json", "/api/docs", "/api/redoc"}) {
       metrics.add_route("", route);  // "": requests no route matched
     }
+    std::string ui_error;
+    docs_ui = DocsUi::load(DocsUi::default_dir(), ui_error);
+    if (!docs_ui) {
+      l.warn("http", "Swagger UI and ReDoc are not installed; /api/docs and /api/redoc answer 404",
+             {{"error", ui_error}});
+    }
+    openapi = openapi_document(p, OpenApiHostRoutes{docs_ui.has_value()});
     for (const auto& route : p.registry().routes()) {
       const std::string& cls = route.rate_class;
       if (!cls.empty() && cls != "none" && !c.rate_limits.classes.count(cls)) {
@@ -109,6 +119,8 @@ struct ServerState {
   RateLimiter limiter;
   Metrics metrics;
   size_t host_slot_base = 0;  // metrics slots: one per plugin route (by target), then the host's
+  std::optional<DocsUi> docs_ui;
+  std::string openapi;  // the route table is fixed once serving starts
   uint64_t task_subscription = 0;
   std::map<std::string, const std::vector<std::string>*> allowed_origins;  // by plugin
   std::atomic<bool> draining{false};
@@ -482,6 +494,31 @@ class RequestHandler : public Http::Handler {
       out.slot = state_->host_slot_base + 2;
       set_content_type(response, "text/plain; version=0.0.4; charset=utf-8");
       return send(response, out, 200, state_->metrics.render(gauges()));
+    }
+    if (rq.path == "/openapi.json") {
+      out.route = "/openapi.json";
+      out.slot = state_->host_slot_base + 5;
+      return respond_json(response, out, 200, state_->openapi);
+    }
+    if (state_->docs_ui && (rq.path.rfind("/api/docs", 0) == 0 || rq.path.rfind("/api/redoc", 0) == 0)) {
+      if (const StaticAsset* asset = state_->docs_ui->find(rq.path)) {
+        bool redoc = rq.path.rfind("/api/redoc", 0) == 0;
+        out.route = redoc ? "/api/redoc" : "/api/docs";
+        out.slot = state_->host_slot_base + (redoc ? 7 : 6);
+        if (request.method() != Http::Method::Get && request.method() != Http::Method::Head) {
+          add_header(response, "Allow", "GET, HEAD");
+          return respond_error(response, out, 405, "METHOD_NOT_ALLOWED",
+                               "method " + std::string(rq.method) + " is not allowed on " +
+                                   rq.path);
+        }
+        add_header(response, "Content-Security-Policy", DocsUi::content_security_policy());
+        add_header(response, "X-Content-Type-Options", "nosniff");
+        add_header(response, "Referrer-Policy", "no-referrer");
+        add_header(response, "Cache-Control", "public, max-age=3600");
+        set_content_type(response, asset->content_type);
+        return send(response, out, 200,
+                    request.method() == Http::Method::Head ? std::string() : asset->body);
+      }
     }
     if (has_dot_segment(rq.path) || rq.path.find('\0') != std::string::npos) {
       return respond_error(response, out, 400, "BAD_REQUEST",

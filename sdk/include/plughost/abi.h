@@ -421,6 +421,9 @@ typedef struct ph_host_api {
    *                  "last_error"}, measured now with one round trip
    *   "migrations"  [{"plugin","name","checksum","applied","applied_at"}]: every migration
    *                 registered this run and every row of the ledger (applied_at null: pending)
+   *   "openapi"     the OpenAPI 3.0 document of every route committed so far (the same text
+   *                 as GET /openapi.json once all plugins are initialised). Added after 1.2
+   *                 shipped: a host that predates it answers PH_ERR_NOT_FOUND.
    * PH_ERR_NOT_FOUND for any other `what`. */
   int (*host_describe)(ph_host* host, const char* what, ph_buffer* json_out, ph_error* err);
 } ph_host_api;

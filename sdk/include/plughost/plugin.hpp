@@ -443,8 +443,8 @@ class Services {
     return std::string(detail::view(api_->buffer_view(out.get())));
   }
 
-  // The host describing itself: "host", "plugins", "routes", "settings", "storage" or
-  // "migrations" (see host_describe in abi.h). Throws Error for an unknown `what`.
+  // The host describing itself: "host", "plugins", "routes", "settings", "storage",
+  // "migrations" or "openapi" (see host_describe in abi.h). Throws Error for an unknown `what`.
   std::string describe_host(const std::string& what) const {
     auto r = buffered([&](ph_buffer* out, ph_error* err) {
       return api_->host_describe(host_, what.c_str(), out, err);
