@@ -75,6 +75,14 @@ struct SseClient {
   }
 };
 
+// The rate limits in force: swapped whole on a SIGHUP reload (counts restart with the new
+// limits). The limiter keeps a reference to `config`, so both live in one object.
+struct LiveLimits {
+  explicit LiveLimits(const RateLimitConfig& c) : config(c), limiter(config) {}
+  RateLimitConfig config;
+  RateLimiter limiter;
+};
+
 struct ServerState {
   ServerState(Logger& l, const Config& c, const PluginSet& p, EventBus* e, Database* d)
       : log(l),
@@ -83,7 +91,7 @@ struct ServerState {
         events(e),
         db(d),
         identity(c.auth, p.registry(), l),
-        limiter(c.rate_limits) {
+        limits(std::make_shared<LiveLimits>(c.rate_limits)) {
     for (const auto& pc : c.plugins) {
       if (pc.allowed_origins) allowed_origins[pc.name] = &*pc.allowed_origins;
     }
@@ -101,7 +109,8 @@ struct ServerState {
       l.warn("http", "Swagger UI and ReDoc are not installed; /api/docs and /api/redoc answer 404",
              {{"error", ui_error}});
     }
-    openapi = openapi_document(p, OpenApiHostRoutes{docs_ui.has_value()});
+    openapi = std::make_shared<const std::string>(
+        openapi_document(p, c, OpenApiHostRoutes{docs_ui.has_value()}));
     for (const auto& route : p.registry().routes()) {
       const std::string& cls = route.rate_class;
       if (!cls.empty() && cls != "none" && !c.rate_limits.classes.count(cls)) {
@@ -116,11 +125,13 @@ struct ServerState {
   EventBus* events;
   Database* db;
   Identity identity;
-  RateLimiter limiter;
+  std::shared_ptr<LiveLimits> limits;  // std::atomic_load/store: replaced on reload
   Metrics metrics;
   size_t host_slot_base = 0;  // metrics slots: one per plugin route (by target), then the host's
   std::optional<DocsUi> docs_ui;
-  std::string openapi;  // the route table is fixed once serving starts
+  std::shared_ptr<const std::string> openapi;  // std::atomic_load/store: rebuilt on reload
+  std::mutex reload_mu;
+  ReloadReport reload;  // under reload_mu
   uint64_t task_subscription = 0;
   std::map<std::string, const std::vector<std::string>*> allowed_origins;  // by plugin
   std::atomic<bool> draining{false};
@@ -498,7 +509,7 @@ class RequestHandler : public Http::Handler {
     if (rq.path == "/openapi.json") {
       out.route = "/openapi.json";
       out.slot = state_->host_slot_base + 5;
-      return respond_json(response, out, 200, state_->openapi);
+      return respond_json(response, out, 200, *std::atomic_load(&state_->openapi));
     }
     if (state_->docs_ui && (rq.path.rfind("/api/docs", 0) == 0 || rq.path.rfind("/api/redoc", 0) == 0)) {
       if (const StaticAsset* asset = state_->docs_ui->find(rq.path)) {
@@ -610,14 +621,15 @@ class RequestHandler : public Http::Handler {
   // Counts the request against its route's class; answers 429 and returns false when over.
   bool check_rate(const ph_request& rq, const Principal& principal, const RouteEntry& route,
                   Http::ResponseWriter& response, Outcome& out) {
-    const RateLimitConfig& rl = state_->config.rate_limits;
+    std::shared_ptr<LiveLimits> limits = std::atomic_load(&state_->limits);
+    const RateLimitConfig& rl = limits->config;
     if (rl.exempt_loopback && (rq.remote.rfind("127.", 0) == 0 || rq.remote == "::1")) {
       return true;
     }
     double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     RateLimiter::Decision d =
-        state_->limiter.hit(route.rate_class, principal.rate_key(rq.remote), now);
+        limits->limiter.hit(route.rate_class, principal.rate_key(rq.remote), now);
     if (!d.limited) return true;
     add_header(response, "X-RateLimit-Limit", std::to_string(d.limit));
     add_header(response, "X-RateLimit-Remaining", std::to_string(d.remaining));
@@ -839,6 +851,31 @@ class RequestHandler : public Http::Handler {
       checks += ",";
       checks += buf.GetString();
     }
+    {
+      // Not a readiness condition: the host serves fine, but an operator should know.
+      std::lock_guard<std::mutex> lock(state_->reload_mu);
+      const ReloadReport& r = state_->reload;
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      w.StartObject();
+      w.Key("name");
+      w.String("config");
+      w.Key("status");
+      w.String(r.restart_required.empty() ? "ok" : "restart_required");
+      w.Key("restart_required");
+      w.StartArray();
+      for (const auto& s : r.restart_required) w.String(s.c_str());
+      w.EndArray();
+      w.Key("reloads");
+      w.Uint64(r.reloads);
+      if (!r.last_error.empty()) {
+        w.Key("last_reload_error");
+        w.String(r.last_error.c_str());
+      }
+      w.EndObject();
+      checks += ",";
+      checks += buf.GetString();
+    }
     checks += "]";
     body += ready ? "ready" : "not_ready";
     body += "\",\"checks\":" + checks + "}";
@@ -970,6 +1007,22 @@ uint16_t HttpServer::start() {
     }
   });
   return static_cast<uint16_t>(endpoint_->getPort());
+}
+
+void HttpServer::apply_reload(const Config& next, std::vector<std::string> restart_required) {
+  std::atomic_store(&state_->limits, std::make_shared<LiveLimits>(next.rate_limits));
+  std::atomic_store(&state_->openapi,
+                    std::make_shared<const std::string>(openapi_document(
+                        state_->plugins, next, OpenApiHostRoutes{state_->docs_ui.has_value()})));
+  std::lock_guard<std::mutex> lock(state_->reload_mu);
+  state_->reload.restart_required = std::move(restart_required);
+  state_->reload.last_error.clear();
+  ++state_->reload.reloads;
+}
+
+void HttpServer::reject_reload(const std::string& error) {
+  std::lock_guard<std::mutex> lock(state_->reload_mu);
+  state_->reload.last_error = error;
 }
 
 void HttpServer::begin_drain() {

@@ -536,8 +536,8 @@ std::string openapi_path(const std::string& pattern) {
   return out;
 }
 
-std::string openapi_document(const PluginSet& plugins, const OpenApiHostRoutes& host_routes) {
-  const Config& config = plugins.config();
+std::string openapi_document(const PluginSet& plugins, const Config& config,
+                             const OpenApiHostRoutes& host_routes) {
   rapidjson::Document doc(rapidjson::kObjectType);
   Alloc& a = doc.GetAllocator();
   add(doc, "openapi", std::string("3.0.3"), a);

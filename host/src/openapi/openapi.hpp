@@ -7,6 +7,7 @@
 namespace plughost {
 
 class PluginSet;
+struct Config;
 
 // What the host serves besides the plugins' routes; documented only when present.
 struct OpenApiHostRoutes {
@@ -18,7 +19,9 @@ struct OpenApiHostRoutes {
 // (JSON Schema, any draft) are rewritten to OpenAPI 3.0 Schema Objects: `type` lists with "null"
 // become `nullable`, `const` an `enum`, `$defs`/`definitions` move to components.schemas, and
 // keywords 3.0 does not know are dropped. A schema that is not a JSON object is left out.
-std::string openapi_document(const PluginSet& plugins, const OpenApiHostRoutes& host_routes);
+// `config` supplies auth and rate limits (a reloaded config may differ from the plugins' own).
+std::string openapi_document(const PluginSet& plugins, const Config& config,
+                             const OpenApiHostRoutes& host_routes);
 
 // ":id" segments become "{id}", a final "*" becomes "{rest}".
 std::string openapi_path(const std::string& pattern);

@@ -362,7 +362,7 @@ int host_describe(ph_host* host, const char* what, ph_buffer* out, ph_error* err
     }
     if (subject == "openapi") {
       out->data +=
-          openapi_document(*host->set, {DocsUi::available(DocsUi::default_dir())});
+          openapi_document(*host->set, host->set->config(), {DocsUi::available(DocsUi::default_dir())});
       return PH_OK;
     }
     rapidjson::StringBuffer buf;

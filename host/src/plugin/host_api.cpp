@@ -133,7 +133,8 @@ void log_line(ph_host* host, ph_log_level level, const ph_request* request, cons
                 : level == PH_LOG_WARN ? LogLevel::kWarn
                                        : LogLevel::kError;
   Logger& log = host->set->log();
-  if (!log.enabled(lv)) return;
+  int own = host->log_level.load(std::memory_order_relaxed);
+  if (own >= 0 ? static_cast<int>(lv) < own : !log.enabled(lv)) return;
   const std::string& name = host->record->name;
   std::string_view text(msg, msg_len);
   if (request) {

@@ -6,6 +6,7 @@
 #include <plughost/abi.h>
 
 #include <boost/dll/shared_library.hpp>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -129,4 +130,6 @@ struct ph_host {
   std::string auth_settings_json;
   ph_error_formatter error_formatter = nullptr;  // formats host-made errors on its routes
   void* error_formatter_data = nullptr;
+  // The plugin's log threshold (a LogLevel), or -1 for the host's; swapped on SIGHUP reload.
+  std::atomic<int> log_level{-1};
 };
