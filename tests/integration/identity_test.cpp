@@ -375,7 +375,8 @@ TEST(HostDescribe, PluginsSeeTheHostItsRoutesSettingsStorageAndMigrations) {
 
   auto h = json(get("host"));
   EXPECT_EQ(std::string(h["name"].GetString()), "plughost");
-  EXPECT_EQ(std::string(h["abi"].GetString()), "1.2");
+  EXPECT_EQ(std::string(h["abi"].GetString()),
+            std::to_string(PH_ABI_MAJOR) + "." + std::to_string(PH_ABI_MINOR));
 
   auto plugins = json(get("plugins"));
   ASSERT_TRUE(plugins.IsArray());

@@ -215,5 +215,37 @@ TEST(ConfigReload, SighupAppliesLevelsAndRateLimitsAndReportsTheRest) {
   EXPECT_EQ(host.wait_exit(), 0);
 }
 
+TEST(PluginMetrics, RegisteredMetricsRenderWithPluginLabel) {
+  Host host(config("info", ""));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  auto first = http(host.port(), "GET", "/api/good/metrics-demo?n=7", kAdmin);
+  ASSERT_EQ(first.status, 200) << first.body;
+  // Refused at init: host prefix and bad name and bad label and bad buckets are invalid (1),
+  // a taken name conflicts (3); after init every registration is in the wrong state (4).
+  EXPECT_EQ(first.body, "1;3;1;1;1;4;");
+  ASSERT_EQ(http(host.port(), "GET", "/api/good/metrics-demo?n=50", kAdmin).status, 200);
+  std::string m = http(host.port(), "GET", "/metrics").body;
+  for (const char* line : {
+           "# TYPE good_hello_total counter\n",
+           "good_hello_total{plugin=\"fixture_good\",greeting=\"hi\"} 2\n",
+           "good_hello_total{plugin=\"fixture_good\",greeting=\"a\\\"quote\"} 2\n",
+           "# TYPE good_depth gauge\n",
+           "good_depth{plugin=\"fixture_good\"} 50\n",
+           "# TYPE good_sizes histogram\n",
+           "good_sizes_bucket{plugin=\"fixture_good\",le=\"1\"} 0\n",
+           "good_sizes_bucket{plugin=\"fixture_good\",le=\"10\"} 1\n",
+           "good_sizes_bucket{plugin=\"fixture_good\",le=\"100\"} 2\n",
+           "good_sizes_bucket{plugin=\"fixture_good\",le=\"+Inf\"} 2\n",
+           "good_sizes_sum{plugin=\"fixture_good\"} 57\n",
+           "good_sizes_count{plugin=\"fixture_good\"} 2\n",
+           "plughost_plugin_metric_series_dropped_total 0\n",
+       }) {
+    EXPECT_NE(m.find(line), std::string::npos) << "missing: " << line << "\n" << m;
+  }
+  EXPECT_EQ(m.find("ignored-negative"), std::string::npos);
+  EXPECT_EQ(m.find("plughost_sneaky_total"), std::string::npos);
+  EXPECT_EQ(m.find("good_late_total"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace itest

@@ -763,9 +763,9 @@ class RequestHandler : public Http::Handler {
     state_->sse_clients.push_back(client);
   }
 
-  // Gauges read at scrape time, as exposition lines.
+  // Gauges read at scrape time, and the plugins' own metrics, as exposition lines.
   std::string gauges() {
-    std::string g;
+    std::string g = state_->plugins.metrics().render();
     g += "# HELP plughost_build_info The host's version and ABI.\n"
          "# TYPE plughost_build_info gauge\n"
          "plughost_build_info{version=\"" PLUGHOST_VERSION "\",abi=\"" +

@@ -212,6 +212,7 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
          "init failed (code " + std::to_string(rc) + "): " + (message[0] ? message : "no message"),
          pc.mark, diagnostics);
     host.pending = PendingRegistrations();
+    metrics_.drop_plugin(record.name);
     if (services_ && services_->events) {
       for (uint64_t id : host.subscriptions) services_->events->unsubscribe(id);
     }
