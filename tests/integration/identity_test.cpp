@@ -2,6 +2,7 @@
 // (the fixture_auth plugin), route permissions, CSRF, origin allow-lists and CORS preflight,
 // rate limits, X-Tenant-ID and plugin error formatters.
 #include <gtest/gtest.h>
+#include <plughost/abi.h>
 #include <rapidjson/document.h>
 
 #include <ctime>

@@ -58,8 +58,9 @@ std::vector<std::string> lines_with(const std::string& out, const std::string& n
 
 // Calls the logging route and waits for its access line, so every line the handler wrote is in
 // the output by then.
-void call_log_route(Host& host, const std::string& trace_id) {
-  auto headers = kAdmin;
+void call_log_route(Host& host, const std::string& trace_id,
+                    const std::string& token = "tok-admin-bob") {
+  std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + token}};
   headers["X-Trace-ID"] = trace_id;
   auto r = http(host.port(), "GET", "/api/good/log", headers);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -193,7 +194,7 @@ TEST(ConfigReload, SighupAppliesLevelsAndRateLimitsAndReportsTheRest) {
   host.signal(SIGHUP);
   ASSERT_TRUE(host.wait_for_output("reload rejected")) << host.output();
   EXPECT_EQ(http(host.port(), "GET", "/api/good/hello", kAdmin).status, 429);
-  call_log_route(host, "trace-after-bad-file");
+  call_log_route(host, "trace-after-bad-file", "tok-admin-eve");  // bob is over the limit
   EXPECT_TRUE(has_plugin_line(host, "good-debug-line", "trace-after-bad-file"));
   ready = readyz(host.port());
   cfg = config_check(ready);

@@ -5,7 +5,7 @@
 #   - two npm validators accept it (tests/openapi, installed with npm ci, pinned by its lock);
 #   - every route of `plughost routes --json` is in it with its parameters, permission, security;
 #   - /api/docs, /api/redoc and their assets are served with their content types and a strict CSP.
-# usage: openapi_docs.sh SOURCE_DIR BUILD_DIR PLUGHOST_BIN
+# usage: openapi_docs.sh SOURCE_DIR BUILD_DIR PLUGHOST_BIN   (UPDATE_DOCS=1: rewrite docs/api/)
 set -eu
 src=$1 build=$2 bin=$3
 work=$(mktemp -d)
@@ -43,6 +43,13 @@ config["plugins_dir"] = work + "/plugins"
 config["server"]["listen"] = "127.0.0.1:0"
 config["storage"]["url"] = "sqlite://" + work + "/plughost.db"
 config["log"]["format"] = "json"
+# Strings stay quoted ("${X:-}" must not become an empty, hence null, plain scalar), except a
+# lone interpolation with a default, which the demo relies on being re-typed (threads, enabled).
+import re
+retyped = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:-[^}]+\}$")
+yaml.SafeDumper.add_representer(
+    str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s,
+                                         style=None if retyped.match(s) else '"'))
 print(yaml.safe_dump(config, sort_keys=False))
 PY
 export PLUGHOST_SECRET_KEY="$(head -c 32 /dev/urandom | base64)"
@@ -133,6 +140,14 @@ if fail:
     print("FAIL:\n  " + "\n  ".join(fail)); sys.exit(1)
 print("openapi: %d routes of %d plugins checked" % (len(routes), len(plugins)))
 PY
+
+# The committed API reference pages of the plugins present match this document
+# (UPDATE_DOCS=1 rewrites them instead: how docs/api/ is regenerated).
+if [ "${UPDATE_DOCS:-}" = 1 ]; then
+  python3 "$src/scripts/gen_docs.py" api-reference "$work/served.json"
+else
+  python3 "$src/scripts/gen_docs.py" api-reference "$work/served.json" --check
+fi
 
 # -- docs UIs -----------------------------------------------------------------------------------
 ui=$build/share/plughost/ui

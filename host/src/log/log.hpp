@@ -53,6 +53,11 @@ class Logger {
   void write(LogLevel level, std::string_view logger, std::string_view msg,
              std::initializer_list<LogField> fields = {});
 
+  // Writes one line whatever the logger's level: for callers that apply their own threshold
+  // (a plugin's `log_level`).
+  void emit(LogLevel level, std::string_view logger, std::string_view msg,
+            std::initializer_list<LogField> fields = {});
+
   void info(std::string_view logger, std::string_view msg,
             std::initializer_list<LogField> fields = {}) {
     write(LogLevel::kInfo, logger, msg, fields);

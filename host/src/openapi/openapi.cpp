@@ -155,7 +155,9 @@ class SchemaConverter {
     if (type.IsString()) {
       if (std::string(type.GetString()) == "null") {
         add(out, "nullable", Value(true), a_);
-        add(out, "enum", Value(rapidjson::kArrayType).PushBack(Value(), a_), a_);
+        Value only_null(rapidjson::kArrayType);
+        only_null.PushBack(Value(), a_);
+        add(out, "enum", std::move(only_null), a_);
       } else {
         add(out, "type", Value(type, a_), a_);
       }

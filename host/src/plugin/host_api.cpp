@@ -138,9 +138,9 @@ void log_line(ph_host* host, ph_log_level level, const ph_request* request, cons
   const std::string& name = host->record->name;
   std::string_view text(msg, msg_len);
   if (request) {
-    log.write(lv, name, text, {{"plugin", name}, {"request_id", request->trace_id}});
+    log.emit(lv, name, text, {{"plugin", name}, {"request_id", request->trace_id}});
   } else {
-    log.write(lv, name, text, {{"plugin", name}});
+    log.emit(lv, name, text, {{"plugin", name}});
   }
 }
 
