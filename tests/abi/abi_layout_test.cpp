@@ -89,11 +89,10 @@ API(buffer_free, 25);
 constexpr size_t kHostApi10Size = 16 + 26 * kPtr;
 
 // 1.3 appended the metrics group right after 1.2's last member: nothing before it moved.
-static_assert(offsetof(ph_host_api, register_metric) ==
-                  offsetof(ph_host_api, host_describe) + kPtr,
+static_assert(offsetof(ph_host_api, register_metric) == offsetof(ph_host_api, host_describe) + kPtr,
               "1.3 members must follow host_describe");
-static_assert(offsetof(ph_host_api, metric_observe) == offsetof(ph_host_api, register_metric) +
-                                                           3 * kPtr,
+static_assert(offsetof(ph_host_api, metric_observe) ==
+                  offsetof(ph_host_api, register_metric) + 3 * kPtr,
               "1.3 metrics group is four pointers");
 AT(ph_metric, struct_size, 0);
 AT(ph_metric, type, 8);

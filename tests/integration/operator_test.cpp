@@ -208,8 +208,8 @@ TEST(ConfigReload, SighupAppliesLevelsAndRateLimitsAndReportsTheRest) {
   bad_plugin.replace(bad_plugin.find("greeting: hi"), 12, "greeting: 5");
   write_file(host.dir() + "/plughost.yaml", bad_plugin);
   host.signal(SIGHUP);
-  ASSERT_TRUE(eventually(
-      [&] { return lines_with(host.output(), "reload rejected").size() >= 2; }, 30));
+  ASSERT_TRUE(
+      eventually([&] { return lines_with(host.output(), "reload rejected").size() >= 2; }, 30));
   EXPECT_EQ(http(host.port(), "GET", "/api/good/hello", kAdmin).status, 429);
 
   host.signal(SIGTERM);

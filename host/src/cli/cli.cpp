@@ -585,8 +585,8 @@ int run_cli(int argc, char** argv) {
   }
   using Command = int (*)(const Options&);
   static const std::map<std::string, Command> commands = {
-      {"run", cmd_run},       {"check", cmd_check},     {"plugins", cmd_plugins},
-      {"routes", cmd_routes}, {"version", cmd_version}, {"new-plugin", cmd_new_plugin},
+      {"run", cmd_run},        {"check", cmd_check},     {"plugins", cmd_plugins},
+      {"routes", cmd_routes},  {"version", cmd_version}, {"new-plugin", cmd_new_plugin},
       {"openapi", cmd_openapi}};
   return commands.at(opt.verb)(opt);
 }

@@ -511,16 +511,17 @@ class RequestHandler : public Http::Handler {
       out.slot = state_->host_slot_base + 5;
       return respond_json(response, out, 200, *std::atomic_load(&state_->openapi));
     }
-    if (state_->docs_ui && (rq.path.rfind("/api/docs", 0) == 0 || rq.path.rfind("/api/redoc", 0) == 0)) {
+    if (state_->docs_ui &&
+        (rq.path.rfind("/api/docs", 0) == 0 || rq.path.rfind("/api/redoc", 0) == 0)) {
       if (const StaticAsset* asset = state_->docs_ui->find(rq.path)) {
         bool redoc = rq.path.rfind("/api/redoc", 0) == 0;
         out.route = redoc ? "/api/redoc" : "/api/docs";
         out.slot = state_->host_slot_base + (redoc ? 7 : 6);
         if (request.method() != Http::Method::Get && request.method() != Http::Method::Head) {
           add_header(response, "Allow", "GET, HEAD");
-          return respond_error(response, out, 405, "METHOD_NOT_ALLOWED",
-                               "method " + std::string(rq.method) + " is not allowed on " +
-                                   rq.path);
+          return respond_error(
+              response, out, 405, "METHOD_NOT_ALLOWED",
+              "method " + std::string(rq.method) + " is not allowed on " + rq.path);
         }
         add_header(response, "Content-Security-Policy", DocsUi::content_security_policy());
         add_header(response, "X-Content-Type-Options", "nosniff");

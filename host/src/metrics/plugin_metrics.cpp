@@ -3,8 +3,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstddef>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "metrics/metrics.hpp"
@@ -131,8 +131,7 @@ void PluginMetrics::set(ph_metric_handle* m, const ph_str* values, size_t count,
   if (auto* s = series_of(m, values, count)) s->value = value;
 }
 
-void PluginMetrics::observe(ph_metric_handle* m, const ph_str* values, size_t count,
-                            double value) {
+void PluginMetrics::observe(ph_metric_handle* m, const ph_str* values, size_t count, double value) {
   if (!m || m->type != PH_METRIC_HISTOGRAM || std::isnan(value)) return;
   std::lock_guard<std::mutex> lock(m->mu);
   ph_metric_handle::Series* s = series_of(m, values, count);

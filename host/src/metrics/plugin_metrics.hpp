@@ -24,8 +24,8 @@ struct ph_metric_handle {
   bool dropped = false;         // its plugin failed to init: not rendered
 
   struct Series {
-    double value = 0;               // counter / gauge
-    std::vector<uint64_t> counts;   // histogram: per bucket, last = +Inf (not cumulative)
+    double value = 0;              // counter / gauge
+    std::vector<uint64_t> counts;  // histogram: per bucket, last = +Inf (not cumulative)
     uint64_t count = 0;
     double sum = 0;
   };

@@ -46,8 +46,8 @@ Value object() {
 std::string component_name(const std::string& raw) {
   std::string out;
   for (char c : raw) {
-    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c
-                                                                                              : '_';
+    out +=
+        (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
   }
   return out.empty() ? "_" : out;
 }
@@ -55,13 +55,38 @@ std::string component_name(const std::string& raw) {
 // ---- JSON Schema -> OpenAPI 3.0 Schema Object ------------------------------------------------
 
 const std::set<std::string>& kept_keywords() {
-  static const std::set<std::string> keep = {
-      "title",     "multipleOf", "maximum",   "minimum",     "maxLength",   "minLength",
-      "pattern",   "maxItems",   "minItems",  "uniqueItems", "maxProperties", "minProperties",
-      "required",  "enum",       "type",      "allOf",       "oneOf",       "anyOf",
-      "not",       "items",      "properties", "additionalProperties", "description", "format",
-      "default",   "nullable",   "readOnly",  "writeOnly",   "example",     "deprecated",
-      "exclusiveMaximum", "exclusiveMinimum"};
+  static const std::set<std::string> keep = {"title",
+                                             "multipleOf",
+                                             "maximum",
+                                             "minimum",
+                                             "maxLength",
+                                             "minLength",
+                                             "pattern",
+                                             "maxItems",
+                                             "minItems",
+                                             "uniqueItems",
+                                             "maxProperties",
+                                             "minProperties",
+                                             "required",
+                                             "enum",
+                                             "type",
+                                             "allOf",
+                                             "oneOf",
+                                             "anyOf",
+                                             "not",
+                                             "items",
+                                             "properties",
+                                             "additionalProperties",
+                                             "description",
+                                             "format",
+                                             "default",
+                                             "nullable",
+                                             "readOnly",
+                                             "writeOnly",
+                                             "example",
+                                             "deprecated",
+                                             "exclusiveMaximum",
+                                             "exclusiveMinimum"};
   return keep;
 }
 
@@ -110,8 +135,9 @@ class SchemaConverter {
       } else if (key == "items") {
         add(out, key, convert_items(m.value), a_);
       } else if (key == "additionalProperties" || key == "not") {
-        add(out, key, m.value.IsBool() && key == "additionalProperties" ? Value(m.value.GetBool())
-                                                                         : convert(m.value),
+        add(out, key,
+            m.value.IsBool() && key == "additionalProperties" ? Value(m.value.GetBool())
+                                                              : convert(m.value),
             a_);
       } else if ((key == "allOf" || key == "anyOf" || key == "oneOf") && m.value.IsArray()) {
         Value list(rapidjson::kArrayType);
@@ -143,8 +169,7 @@ class SchemaConverter {
       if (ref.rfind(local, 0) == 0) {
         Value v = object();
         add(v, "$ref",
-            "#/components/schemas/" + component_name(prefix_ + ref.substr(std::strlen(local))),
-            a_);
+            "#/components/schemas/" + component_name(prefix_ + ref.substr(std::strlen(local))), a_);
         return v;
       }
     }
@@ -304,10 +329,10 @@ class Builder {
     bool is_public = op.permission == PH_PERMISSION_PUBLIC;
     if (!is_public && config_.auth.enabled) {
       std::string perm = op.permission.empty() ? PH_PERMISSION_AUTHENTICATED : op.permission;
-      description += std::string(description.empty() ? "" : "\n\n") +
-                     (perm == PH_PERMISSION_AUTHENTICATED
-                          ? "Requires a signed-in principal."
-                          : "Requires the permission `" + perm + "`.");
+      description +=
+          std::string(description.empty() ? "" : "\n\n") +
+          (perm == PH_PERMISSION_AUTHENTICATED ? "Requires a signed-in principal."
+                                               : "Requires the permission `" + perm + "`.");
     }
     if (!description.empty()) add(o, "description", description, a_);
     Value tags(rapidjson::kArrayType);
@@ -388,7 +413,7 @@ class Builder {
     const RateLimitConfig& rl = config_.rate_limits;
     if (op.plugin.empty() || !rl.enabled) return "";
     std::string cls = op.rate_class.empty() || !rl.classes.count(op.rate_class) ? rl.default_class
-                                                                               : op.rate_class;
+                                                                                : op.rate_class;
     if (cls == "none" || !rl.classes.count(cls)) return "";
     return cls;
   }
@@ -414,8 +439,7 @@ std::vector<Operation> host_operations(const OpenApiHostRoutes& host_routes) {
   host_op("/healthz", "Liveness: the process answers", PH_PERMISSION_PUBLIC, "application/json",
           R"({"type":"object","required":["status"],"properties":{"status":{"type":"string",)"
           R"("enum":["ok"]}}})");
-  host_op("/readyz",
-          "Readiness: storage and every enabled plugin (503 while draining or degraded)",
+  host_op("/readyz", "Readiness: storage and every enabled plugin (503 while draining or degraded)",
           PH_PERMISSION_PUBLIC, "application/json",
           R"({"type":"object","required":["status","checks"],"properties":{"status":{"type":)"
           R"("string","enum":["ready","not_ready"]},"checks":{"type":"array","items":{"type":)"

@@ -361,8 +361,8 @@ int host_describe(ph_host* host, const char* what, ph_buffer* out, ph_error* err
       return PH_OK;
     }
     if (subject == "openapi") {
-      out->data +=
-          openapi_document(*host->set, host->set->config(), {DocsUi::available(DocsUi::default_dir())});
+      out->data += openapi_document(*host->set, host->set->config(),
+                                    {DocsUi::available(DocsUi::default_dir())});
       return PH_OK;
     }
     rapidjson::StringBuffer buf;

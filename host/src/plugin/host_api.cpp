@@ -297,8 +297,7 @@ int invoke_connector(ph_host* host, const char* kind, const char* name, ph_str o
 
 // ---- metrics (1.3) ----------------------------------------------------------------------------
 
-int register_metric(ph_host* host, const ph_metric* metric, ph_metric_handle** out,
-                    ph_error* err) {
+int register_metric(ph_host* host, const ph_metric* metric, ph_metric_handle** out, ph_error* err) {
   if (!host || !metric) {
     set_error(err, "register_metric needs a host and a metric");
     return PH_ERR_INVALID_ARGUMENT;

@@ -5,8 +5,8 @@
 
 #include <plughost/abi.h>
 
-#include <boost/dll/shared_library.hpp>
 #include <atomic>
+#include <boost/dll/shared_library.hpp>
 #include <map>
 #include <memory>
 #include <string>

@@ -289,10 +289,10 @@ typedef enum ph_metric_type {
 
 typedef struct ph_metric {
   size_t struct_size;
-  int type;                /* ph_metric_type */
-  const char* name;        /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "plughost_"; unique in
-                            * the host (a counter's name should end in "_total") */
-  const char* help;        /* one line for # HELP; may be NULL */
+  int type;         /* ph_metric_type */
+  const char* name; /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "plughost_"; unique in
+                     * the host (a counter's name should end in "_total") */
+  const char* help; /* one line for # HELP; may be NULL */
   const char* const* label_names; /* `label_count` names, [a-zA-Z_][a-zA-Z0-9_]*, not "plugin",
                                    * "le" or "__…"; may be NULL when label_count is 0 */
   size_t label_count;
