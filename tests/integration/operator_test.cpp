@@ -240,6 +240,7 @@ TEST(PluginMetrics, RegisteredMetricsRenderWithPluginLabel) {
            "good_sizes_sum{plugin=\"fixture_good\"} 57\n",
            "good_sizes_count{plugin=\"fixture_good\"} 2\n",
            "plughost_plugin_metric_series_dropped_total 0\n",
+           "# TYPE plughost_scheduler_lag_seconds gauge\n",
        }) {
     EXPECT_NE(m.find(line), std::string::npos) << "missing: " << line << "\n" << m;
   }

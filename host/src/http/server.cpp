@@ -23,6 +23,8 @@
 #include "metrics/metrics.hpp"
 #include "openapi/openapi.hpp"
 #include "plugin/host_api.hpp"
+#include "plugin/services.hpp"
+#include "scheduler/scheduler.hpp"
 #include "storage/statement.hpp"
 
 namespace plughost {
@@ -779,6 +781,18 @@ class RequestHandler : public Http::Handler {
       }
       g += "plughost_plugin_up{plugin=\"" + prometheus_label(record->name) + "\"} " +
            (record->status == PluginStatus::kRunning ? "1" : "0") + "\n";
+    }
+    Services* services = state_->plugins.services();
+    if (services && services->scheduler) {
+      g += "# HELP plughost_scheduler_lag_seconds Delay between a schedule's due time and its "
+           "last enqueue on this host.\n"
+           "# TYPE plughost_scheduler_lag_seconds gauge\n";
+      for (const auto& [name, lag] : services->scheduler->lags()) {
+        char value[64];
+        std::snprintf(value, sizeof(value), "%.6f", lag);
+        g += "plughost_scheduler_lag_seconds{schedule=\"" + prometheus_label(name) + "\"} " +
+             value + "\n";
+      }
     }
     if (!state_->db) return g;
     g += "# HELP plughost_storage_pool_sessions Pooled database sessions, by state.\n"
