@@ -216,6 +216,29 @@ TEST(ConfigReload, SighupAppliesLevelsAndRateLimitsAndReportsTheRest) {
   EXPECT_EQ(host.wait_exit(), 0);
 }
 
+TEST(OpenApi, ServedDocumentIsWhatPluginsGetFromHostDescribe) {
+  Host host(config("info", ""));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  auto served = http(host.port(), "GET", "/openapi.json");
+  ASSERT_EQ(served.status, 200);
+  EXPECT_EQ(served.header("content-type"), "application/json");
+  auto described = http(host.port(), "GET", "/fx/describe/openapi");
+  ASSERT_EQ(described.status, 200) << described.body;
+  EXPECT_EQ(described.body, served.body);
+  rapidjson::Document d;
+  d.Parse(served.body.c_str());
+  ASSERT_FALSE(d.HasParseError());
+  EXPECT_STREQ(d["openapi"].GetString(), "3.0.3");
+  const auto& op = d["paths"]["/fx/describe/{what}"]["get"];
+  EXPECT_STREQ(op["parameters"][0]["name"].GetString(), "what");
+  EXPECT_STREQ(op["x-plughost-permission"].GetString(), "public");
+  EXPECT_EQ(op["security"].Size(), 0u);
+  EXPECT_STREQ(op["x-plughost-rate-limit"]["class"].GetString(), "none");
+  const auto& echo = d["paths"]["/api/good/echo"]["post"];
+  EXPECT_EQ(echo["security"].Size(), 3u);
+  EXPECT_TRUE(echo["responses"].HasMember("403"));
+}
+
 TEST(PluginMetrics, RegisteredMetricsRenderWithPluginLabel) {
   Host host(config("info", ""));
   ASSERT_TRUE(host.wait_ready()) << host.output();

@@ -411,7 +411,7 @@ class Builder {
   // The class a route is counted against, or "" when it is not limited.
   std::string resolved_rate_class(const Operation& op) const {
     const RateLimitConfig& rl = config_.rate_limits;
-    if (op.plugin.empty() || !rl.enabled) return "";
+    if (op.plugin.empty() || !rl.enabled || op.rate_class == "none") return "";
     std::string cls = op.rate_class.empty() || !rl.classes.count(op.rate_class) ? rl.default_class
                                                                                 : op.rate_class;
     if (cls == "none" || !rl.classes.count(cls)) return "";
