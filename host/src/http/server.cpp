@@ -1026,9 +1026,13 @@ uint16_t HttpServer::start() {
 
 void HttpServer::apply_reload(const Config& next, std::vector<std::string> restart_required) {
   std::atomic_store(&state_->limits, std::make_shared<LiveLimits>(next.rate_limits));
-  std::atomic_store(&state_->openapi,
-                    std::make_shared<const std::string>(openapi_document(
-                        state_->plugins, next, OpenApiHostRoutes{state_->docs_ui.has_value()})));
+  // The document shows what is in force: the running config with the new limits (an `auth`
+  // change waits for a restart, so the security requirements stay as they are).
+  Config in_force = state_->config;
+  in_force.rate_limits = next.rate_limits;
+  std::atomic_store(&state_->openapi, std::make_shared<const std::string>(openapi_document(
+                                          state_->plugins, in_force,
+                                          OpenApiHostRoutes{state_->docs_ui.has_value()})));
   std::lock_guard<std::mutex> lock(state_->reload_mu);
   state_->reload.restart_required = std::move(restart_required);
   state_->reload.last_error.clear();
