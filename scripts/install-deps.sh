@@ -12,7 +12,7 @@ PACKAGES="
   libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl util-linux procps binutils tzdata
-  python3-django python3-fastapi python3-uvicorn
+  python3-django python3-fastapi python3-uvicorn python3-yaml
   chromium nodejs npm
   libhnswlib-dev libcurl4-openssl-dev poppler-utils
 "

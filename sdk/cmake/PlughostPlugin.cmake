@@ -40,9 +40,15 @@ function(plughost_add_plugin name)
     "LINKER:--no-undefined"
     "LINKER:--version-script=${_PLUGHOST_SDK_CMAKE_DIR}/plugin.map")
   if(ARG_OUTPUT_DIRECTORY)
+    # Fixtures and test helpers: built where their tests look, never installed.
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
-  elseif(DEFINED PLUGHOST_PLUGIN_OUTPUT_DIR)
-    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${PLUGHOST_PLUGIN_OUTPUT_DIR}")
+  else()
+    if(DEFINED PLUGHOST_PLUGIN_OUTPUT_DIR)
+      set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${PLUGHOST_PLUGIN_OUTPUT_DIR}")
+    endif()
+    # Where the host looks by default: <prefix>/lib/plughost/plugins (not the multiarch libdir),
+    # for the host's own plugins and for third-party ones installed into the host's prefix.
+    install(TARGETS ${target} LIBRARY DESTINATION lib/plughost/plugins)
   endif()
 endfunction()
 

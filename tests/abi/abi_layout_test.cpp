@@ -88,6 +88,21 @@ API(buffer_view, 24);
 API(buffer_free, 25);
 constexpr size_t kHostApi10Size = 16 + 26 * kPtr;
 
+// 1.3 appended the metrics group right after 1.2's last member: nothing before it moved.
+static_assert(offsetof(ph_host_api, register_metric) == offsetof(ph_host_api, host_describe) + kPtr,
+              "1.3 members must follow host_describe");
+static_assert(offsetof(ph_host_api, metric_observe) ==
+                  offsetof(ph_host_api, register_metric) + 3 * kPtr,
+              "1.3 metrics group is four pointers");
+AT(ph_metric, struct_size, 0);
+AT(ph_metric, type, 8);
+AT(ph_metric, name, 16);
+AT(ph_metric, help, 24);
+AT(ph_metric, label_names, 32);
+AT(ph_metric, label_count, 40);
+AT(ph_metric, buckets, 48);
+AT(ph_metric, bucket_count, 56);
+
 TEST(AbiLayout, VersionIsOneDotSomething) {
   EXPECT_EQ(PH_ABI_MAJOR, 1);
   EXPECT_GE(PH_ABI_MINOR, 0);

@@ -2,6 +2,7 @@
 // (the fixture_auth plugin), route permissions, CSRF, origin allow-lists and CORS preflight,
 // rate limits, X-Tenant-ID and plugin error formatters.
 #include <gtest/gtest.h>
+#include <plughost/abi.h>
 #include <rapidjson/document.h>
 
 #include <ctime>
@@ -375,7 +376,8 @@ TEST(HostDescribe, PluginsSeeTheHostItsRoutesSettingsStorageAndMigrations) {
 
   auto h = json(get("host"));
   EXPECT_EQ(std::string(h["name"].GetString()), "plughost");
-  EXPECT_EQ(std::string(h["abi"].GetString()), "1.2");
+  EXPECT_EQ(std::string(h["abi"].GetString()),
+            std::to_string(PH_ABI_MAJOR) + "." + std::to_string(PH_ABI_MINOR));
 
   auto plugins = json(get("plugins"));
   ASSERT_TRUE(plugins.IsArray());

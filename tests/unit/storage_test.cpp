@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -625,6 +626,26 @@ TEST_P(SchedulerTest, DescribesNextAndLastRun) {
   EXPECT_STREQ(d["timezone"].GetString(), "UTC");
   EXPECT_FALSE(s.describe("nope"));
   s.stop();
+}
+
+TEST_P(SchedulerTest, ReportsLagOfTheLastFire) {
+  kinds_["p/ok"] = {succeed, nullptr};
+  start(TaskSettings{0, 30, 0.01, 300, 3, 1, 1000});
+  Scheduler s(*queue_, *db_, log_);
+  ASSERT_EQ(s.add({"hourly", "@hourly", "", "p/ok", "{}", "config"}), "");
+  ASSERT_EQ(s.add({"daily", "@daily", "", "p/ok", "{}", "config"}), "");
+  EXPECT_TRUE(s.lags().empty());
+  double before =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t due = static_cast<int64_t>(before) - 90;  // fired 90 s late
+  s.fire(0, due);
+  double after =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto lags = s.lags();
+  ASSERT_EQ(lags.size(), 1u);  // "daily" never fired
+  EXPECT_EQ(lags[0].first, "hourly");
+  EXPECT_GE(lags[0].second, before - static_cast<double>(due));
+  EXPECT_LE(lags[0].second, after - static_cast<double>(due));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulerTest, ::testing::ValuesIn(backends()),

@@ -19,9 +19,12 @@
 
 #include "cli/new_plugin.hpp"
 #include "config/config.hpp"
+#include "config/reload.hpp"
 #include "events/event_bus.hpp"
+#include "http/docs_ui.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
+#include "openapi/openapi.hpp"
 #include "plugin/loader.hpp"
 #include "scheduler/scheduler.hpp"
 #include "storage/database.hpp"
@@ -63,6 +66,10 @@ const std::map<std::string, std::string>& verb_help() {
        "usage: plughost routes [--config FILE] [--json]\n"
        "Lists the route table: method, path, plugin, permission.\n"},
       {"version", "usage: plughost version [--json]\nPrints the host version and ABI.\n"},
+      {"openapi",
+       "usage: plughost openapi [--config FILE]\n"
+       "Prints the OpenAPI 3.0 document of every route (the host's and each enabled plugin's),\n"
+       "the same document GET /openapi.json serves.\n"},
       {"new-plugin",
        "usage: plughost new-plugin NAME DIR\n"
        "Writes a plugin project into DIR (new or empty): CMake against the installed SDK, a\n"
@@ -80,6 +87,7 @@ const char* kUsage =
     "  plugins   list plugins\n"
     "  routes    list routes\n"
     "  version   print version and ABI\n"
+    "  openapi   print the OpenAPI 3.0 document of all routes\n"
     "  new-plugin NAME DIR   write a buildable plugin project\n"
     "\n"
     "options: --config FILE (default: $PLUGHOST_CONFIG or config/plughost.yaml), --json, --help\n"
@@ -366,6 +374,18 @@ int cmd_routes(const Options& opt) {
   return loaded.required_ok ? kExitOk : kExitFailed;
 }
 
+int cmd_openapi(const Options& opt) {
+  Loaded loaded;
+  if (!load_everything(opt.config, stderr, loaded)) {
+    print_diagnostics(loaded.diagnostics);
+    return kExitFailed;
+  }
+  std::cout << openapi_document(*loaded.plugins, loaded.config.config,
+                                {DocsUi::available(DocsUi::default_dir())});
+  loaded.plugins->stop();
+  return loaded.required_ok ? kExitOk : kExitFailed;
+}
+
 int cmd_version(const Options& opt) {
   std::string abi = std::to_string(PH_ABI_MAJOR) + "." + std::to_string(PH_ABI_MINOR);
   if (opt.json) {
@@ -376,13 +396,75 @@ int cmd_version(const Options& opt) {
   return kExitOk;
 }
 
-// Waits for SIGTERM/SIGINT (blocked in every thread), then drains and stops. A second signal,
-// or a shutdown that overruns its bound, ends the process at once.
-int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& signals) {
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// SIGHUP: re-reads the config file. A file with any problem (host keys or a running plugin's
+// config block) is rejected whole and the running config stays. Otherwise the live settings are
+// applied (log levels, rate limits) and the rest is reported as waiting for a restart.
+void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, Config& applied) {
+  Logger& log = *loaded.log;
+  ConfigResult next = load_config_file(path, process_env());
+  std::vector<Diagnostic> problems = next.diagnostics;
+  if (next.ok()) {
+    for (const auto& record : loaded.plugins->plugins()) {
+      if (record->status != PluginStatus::kRunning) continue;
+      for (const auto& pc : next.config.plugins) {
+        if (pc.name != record->name || !pc.enabled) continue;
+        auto checked = check_plugin_config(next.config, pc, record->config_schema);
+        problems.insert(problems.end(), checked.diagnostics.begin(), checked.diagnostics.end());
+      }
+    }
+  }
+  if (!problems.empty()) {
+    for (const auto& d : problems) {
+      log.error("config", "reload rejected; the running config stays", {{"error", d.to_string()}});
+    }
+    server.reject_reload(problems.front().to_string());
+    return;
+  }
+  const Config& n = next.config;
+  std::vector<std::string> live = live_settings_changed(applied, n);
+  std::vector<std::string> restart = settings_needing_restart(loaded.config.config, n);
+  log.set_level(parse_log_level(n.log.level).value_or(LogLevel::kInfo));
+  for (const auto& record : loaded.plugins->plugins()) {
+    if (!record->host) continue;
+    int level = -1;
+    for (const auto& pc : n.plugins) {
+      if (pc.name == record->name) {
+        if (auto l = parse_log_level(pc.log_level)) level = static_cast<int>(*l);
+      }
+    }
+    record->host->log_level = level;
+  }
+  server.apply_reload(n, restart);
+  applied = n;
+  log.info("config", "config reloaded",
+           {{"file", path}, {"applied", join(live)}, {"restart_required", join(restart)}});
+  if (!restart.empty()) {
+    log.warn("config", "changed settings take effect only after a restart",
+             {{"settings", join(restart)}});
+  }
+}
+
+// Waits for SIGTERM/SIGINT (blocked in every thread), then drains and stops; SIGHUP reloads the
+// config meanwhile. A second stop signal, or a shutdown that overruns its bound, ends the process
+// at once.
+int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& all_signals,
+                          const std::string& config_path) {
   const Config& config = loaded.config.config;
   Logger& log = *loaded.log;
+  sigset_t signals = all_signals;  // the stop signals
+  sigdelset(&signals, SIGHUP);
+  Config applied = config;
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&all_signals, &sig) == 0 && sig == SIGHUP) {
+    log.info("config", "SIGHUP: reloading the config", {{"file", config_path}});
+    reload_config(loaded, server, config_path, applied);
+  }
   server.begin_drain();  // before the log line, so whoever reads it sees /readyz at 503 already
   log.info("host", "shutting down", {{"signal", strsignal(sig)}});
   if (config.server.drain_seconds > 0) {
@@ -420,6 +502,7 @@ int cmd_run(const Options& opt) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -453,7 +536,7 @@ int cmd_run(const Options& opt) {
             {"port", static_cast<int64_t>(port)},
             {"version", PLUGHOST_VERSION},
             {"routes", static_cast<int64_t>(loaded.plugins->registry().routes().size())}});
-  return serve_until_signalled(loaded, server, signals);
+  return serve_until_signalled(loaded, server, signals, opt.config);
 }
 
 int cmd_new_plugin(const Options& opt) {
@@ -502,8 +585,9 @@ int run_cli(int argc, char** argv) {
   }
   using Command = int (*)(const Options&);
   static const std::map<std::string, Command> commands = {
-      {"run", cmd_run},       {"check", cmd_check},     {"plugins", cmd_plugins},
-      {"routes", cmd_routes}, {"version", cmd_version}, {"new-plugin", cmd_new_plugin}};
+      {"run", cmd_run},        {"check", cmd_check},     {"plugins", cmd_plugins},
+      {"routes", cmd_routes},  {"version", cmd_version}, {"new-plugin", cmd_new_plugin},
+      {"openapi", cmd_openapi}};
   return commands.at(opt.verb)(opt);
 }
 

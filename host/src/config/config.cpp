@@ -699,9 +699,13 @@ PluginConfig load_plugin(Walk& walk, const Field& f, const std::string& name, Ma
   plugin.mark = key_mark;
   plugin.config_json = "{}";
   plugin.pointer_marks[""] = key_mark;  // replaced by the block's own mark when there is one
-  each_entry(walk, f, {"enabled", "required", "allowed_origins", "config"},
+  each_entry(walk, f, {"enabled", "required", "allowed_origins", "log_level", "config"},
              [&](const Field& v, const std::string& key, Mark) {
-               if (key == "enabled") {
+               if (key == "log_level") {
+                 if (auto s = read_choice(walk, v, {"debug", "info", "warn", "error"})) {
+                   plugin.log_level = *s;
+                 }
+               } else if (key == "enabled") {
                  if (auto b = read_bool(walk, v)) plugin.enabled = *b;
                } else if (key == "required") {
                  if (auto b = read_bool(walk, v)) plugin.required = *b;

@@ -36,6 +36,9 @@ struct PluginConfig {
   // Origins allowed to call the plugin's routes from a browser ("*" = any). Unset: no check.
   // A request without an Origin header always passes (same-origin pages, CLI clients).
   std::optional<std::vector<std::string>> allowed_origins;
+  // Threshold for the plugin's own log lines (debug|info|warn|error); empty: the host's
+  // `log.level`. Reloaded on SIGHUP.
+  std::string log_level;
   // The `config:` block converted to JSON text (an object; "{}" when absent). Scalars are typed
   // the YAML way after interpolation: plain true/false -> bool, integers -> int64, floats ->
   // double, null/~ -> null; quoted scalars are always strings.

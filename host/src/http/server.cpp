@@ -16,11 +16,15 @@
 #include <random>
 
 #include "events/event_bus.hpp"
+#include "http/docs_ui.hpp"
 #include "http/exchange.hpp"
 #include "identity/identity.hpp"
 #include "identity/rate_limiter.hpp"
 #include "metrics/metrics.hpp"
+#include "openapi/openapi.hpp"
 #include "plugin/host_api.hpp"
+#include "plugin/services.hpp"
+#include "scheduler/scheduler.hpp"
 #include "storage/statement.hpp"
 
 namespace plughost {
@@ -73,6 +77,14 @@ struct SseClient {
   }
 };
 
+// The rate limits in force: swapped whole on a SIGHUP reload (counts restart with the new
+// limits). The limiter keeps a reference to `config`, so both live in one object.
+struct LiveLimits {
+  explicit LiveLimits(const RateLimitConfig& c) : config(c), limiter(config) {}
+  RateLimitConfig config;
+  RateLimiter limiter;
+};
+
 struct ServerState {
   ServerState(Logger& l, const Config& c, const PluginSet& p, EventBus* e, Database* d)
       : log(l),
@@ -81,7 +93,7 @@ struct ServerState {
         events(e),
         db(d),
         identity(c.auth, p.registry(), l),
-        limiter(c.rate_limits) {
+        limits(std::make_shared<LiveLimits>(c.rate_limits)) {
     for (const auto& pc : c.plugins) {
       if (pc.allowed_origins) allowed_origins[pc.name] = &*pc.allowed_origins;
     }
@@ -89,9 +101,18 @@ struct ServerState {
       metrics.add_route(route.plugin, route.pattern);  // slot == route.target
     }
     host_slot_base = p.registry().routes().size();
-    for (const char* route : {"/healthz", "/readyz", "/metrics", "/api/events/stream", ""}) {
+    for (const char* route : {"/healthz", "/readyz", "/metrics", "/api/events/stream", "",
+                              "/openapi.json", "/api/docs", "/api/redoc"}) {
       metrics.add_route("", route);  // "": requests no route matched
     }
+    std::string ui_error;
+    docs_ui = DocsUi::load(DocsUi::default_dir(), ui_error);
+    if (!docs_ui) {
+      l.warn("http", "Swagger UI and ReDoc are not installed; /api/docs and /api/redoc answer 404",
+             {{"error", ui_error}});
+    }
+    openapi = std::make_shared<const std::string>(
+        openapi_document(p, c, OpenApiHostRoutes{docs_ui.has_value()}));
     for (const auto& route : p.registry().routes()) {
       const std::string& cls = route.rate_class;
       if (!cls.empty() && cls != "none" && !c.rate_limits.classes.count(cls)) {
@@ -106,9 +127,13 @@ struct ServerState {
   EventBus* events;
   Database* db;
   Identity identity;
-  RateLimiter limiter;
+  std::shared_ptr<LiveLimits> limits;  // std::atomic_load/store: replaced on reload
   Metrics metrics;
   size_t host_slot_base = 0;  // metrics slots: one per plugin route (by target), then the host's
+  std::optional<DocsUi> docs_ui;
+  std::shared_ptr<const std::string> openapi;  // std::atomic_load/store: rebuilt on reload
+  std::mutex reload_mu;
+  ReloadReport reload;  // under reload_mu
   uint64_t task_subscription = 0;
   std::map<std::string, const std::vector<std::string>*> allowed_origins;  // by plugin
   std::atomic<bool> draining{false};
@@ -483,6 +508,32 @@ class RequestHandler : public Http::Handler {
       set_content_type(response, "text/plain; version=0.0.4; charset=utf-8");
       return send(response, out, 200, state_->metrics.render(gauges()));
     }
+    if (rq.path == "/openapi.json") {
+      out.route = "/openapi.json";
+      out.slot = state_->host_slot_base + 5;
+      return respond_json(response, out, 200, *std::atomic_load(&state_->openapi));
+    }
+    if (state_->docs_ui &&
+        (rq.path.rfind("/api/docs", 0) == 0 || rq.path.rfind("/api/redoc", 0) == 0)) {
+      if (const StaticAsset* asset = state_->docs_ui->find(rq.path)) {
+        bool redoc = rq.path.rfind("/api/redoc", 0) == 0;
+        out.route = redoc ? "/api/redoc" : "/api/docs";
+        out.slot = state_->host_slot_base + (redoc ? 7 : 6);
+        if (request.method() != Http::Method::Get && request.method() != Http::Method::Head) {
+          add_header(response, "Allow", "GET, HEAD");
+          return respond_error(
+              response, out, 405, "METHOD_NOT_ALLOWED",
+              "method " + std::string(rq.method) + " is not allowed on " + rq.path);
+        }
+        add_header(response, "Content-Security-Policy", DocsUi::content_security_policy());
+        add_header(response, "X-Content-Type-Options", "nosniff");
+        add_header(response, "Referrer-Policy", "no-referrer");
+        add_header(response, "Cache-Control", "public, max-age=3600");
+        set_content_type(response, asset->content_type);
+        return send(response, out, 200,
+                    request.method() == Http::Method::Head ? std::string() : asset->body);
+      }
+    }
     if (has_dot_segment(rq.path) || rq.path.find('\0') != std::string::npos) {
       return respond_error(response, out, 400, "BAD_REQUEST",
                            "the path must not contain \".\" or \"..\" segments or NUL bytes");
@@ -573,14 +624,15 @@ class RequestHandler : public Http::Handler {
   // Counts the request against its route's class; answers 429 and returns false when over.
   bool check_rate(const ph_request& rq, const Principal& principal, const RouteEntry& route,
                   Http::ResponseWriter& response, Outcome& out) {
-    const RateLimitConfig& rl = state_->config.rate_limits;
+    std::shared_ptr<LiveLimits> limits = std::atomic_load(&state_->limits);
+    const RateLimitConfig& rl = limits->config;
     if (rl.exempt_loopback && (rq.remote.rfind("127.", 0) == 0 || rq.remote == "::1")) {
       return true;
     }
     double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     RateLimiter::Decision d =
-        state_->limiter.hit(route.rate_class, principal.rate_key(rq.remote), now);
+        limits->limiter.hit(route.rate_class, principal.rate_key(rq.remote), now);
     if (!d.limited) return true;
     add_header(response, "X-RateLimit-Limit", std::to_string(d.limit));
     add_header(response, "X-RateLimit-Remaining", std::to_string(d.remaining));
@@ -714,9 +766,9 @@ class RequestHandler : public Http::Handler {
     state_->sse_clients.push_back(client);
   }
 
-  // Gauges read at scrape time, as exposition lines.
+  // Gauges read at scrape time, and the plugins' own metrics, as exposition lines.
   std::string gauges() {
-    std::string g;
+    std::string g = state_->plugins.metrics().render();
     g += "# HELP plughost_build_info The host's version and ABI.\n"
          "# TYPE plughost_build_info gauge\n"
          "plughost_build_info{version=\"" PLUGHOST_VERSION "\",abi=\"" +
@@ -729,6 +781,18 @@ class RequestHandler : public Http::Handler {
       }
       g += "plughost_plugin_up{plugin=\"" + prometheus_label(record->name) + "\"} " +
            (record->status == PluginStatus::kRunning ? "1" : "0") + "\n";
+    }
+    Services* services = state_->plugins.services();
+    if (services && services->scheduler) {
+      g += "# HELP plughost_scheduler_lag_seconds Delay between a schedule's due time and its "
+           "last enqueue on this host.\n"
+           "# TYPE plughost_scheduler_lag_seconds gauge\n";
+      for (const auto& [name, lag] : services->scheduler->lags()) {
+        char value[64];
+        std::snprintf(value, sizeof(value), "%.6f", lag);
+        g += "plughost_scheduler_lag_seconds{schedule=\"" + prometheus_label(name) + "\"} " +
+             value + "\n";
+      }
     }
     if (!state_->db) return g;
     g += "# HELP plughost_storage_pool_sessions Pooled database sessions, by state.\n"
@@ -797,6 +861,31 @@ class RequestHandler : public Http::Handler {
       if (!record->error.empty()) {
         w.Key("error");
         w.String(record->error.c_str());
+      }
+      w.EndObject();
+      checks += ",";
+      checks += buf.GetString();
+    }
+    {
+      // Not a readiness condition: the host serves fine, but an operator should know.
+      std::lock_guard<std::mutex> lock(state_->reload_mu);
+      const ReloadReport& r = state_->reload;
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      w.StartObject();
+      w.Key("name");
+      w.String("config");
+      w.Key("status");
+      w.String(r.restart_required.empty() ? "ok" : "restart_required");
+      w.Key("restart_required");
+      w.StartArray();
+      for (const auto& s : r.restart_required) w.String(s.c_str());
+      w.EndArray();
+      w.Key("reloads");
+      w.Uint64(r.reloads);
+      if (!r.last_error.empty()) {
+        w.Key("last_reload_error");
+        w.String(r.last_error.c_str());
       }
       w.EndObject();
       checks += ",";
@@ -933,6 +1022,26 @@ uint16_t HttpServer::start() {
     }
   });
   return static_cast<uint16_t>(endpoint_->getPort());
+}
+
+void HttpServer::apply_reload(const Config& next, std::vector<std::string> restart_required) {
+  std::atomic_store(&state_->limits, std::make_shared<LiveLimits>(next.rate_limits));
+  // The document shows what is in force: the running config with the new limits (an `auth`
+  // change waits for a restart, so the security requirements stay as they are).
+  Config in_force = state_->config;
+  in_force.rate_limits = next.rate_limits;
+  std::atomic_store(&state_->openapi, std::make_shared<const std::string>(openapi_document(
+                                          state_->plugins, in_force,
+                                          OpenApiHostRoutes{state_->docs_ui.has_value()})));
+  std::lock_guard<std::mutex> lock(state_->reload_mu);
+  state_->reload.restart_required = std::move(restart_required);
+  state_->reload.last_error.clear();
+  ++state_->reload.reloads;
+}
+
+void HttpServer::reject_reload(const std::string& error) {
+  std::lock_guard<std::mutex> lock(state_->reload_mu);
+  state_->reload.last_error = error;
 }
 
 void HttpServer::begin_drain() {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/config.hpp"
 #include "log/log.hpp"
@@ -22,6 +23,13 @@ class EventBus;
 class Database;
 struct ServerState;
 
+// What the last SIGHUP reloads did, for /readyz.
+struct ReloadReport {
+  std::vector<std::string> restart_required;  // changed settings that wait for a restart
+  std::string last_error;                     // the last rejected file's first problem
+  uint64_t reloads = 0;                       // reloads applied
+};
+
 class HttpServer {
  public:
   // `events` may be null: then GET /api/events/stream answers 503.
@@ -34,6 +42,11 @@ class HttpServer {
   // Binds and starts serving on background threads; returns the bound port. Throws
   // std::runtime_error when the address cannot be bound.
   uint16_t start();
+  // A reloaded config: swaps in its rate limits (counts restart) and rebuilds the OpenAPI
+  // document; `restart_required` is reported by /readyz. Thread-safe against serving.
+  void apply_reload(const Config& next, std::vector<std::string> restart_required);
+  // Records a rejected reload (the running config stays) for /readyz.
+  void reject_reload(const std::string& error);
   // From now on /readyz answers 503 while requests are still served (the drain period).
   void begin_drain();
   // Stops accepting, lets in-flight requests finish and joins the server threads.

@@ -67,7 +67,11 @@ Logger::Logger(LogLevel level, LogFormat format, std::FILE* out)
 
 void Logger::write(LogLevel level, std::string_view logger, std::string_view msg,
                    std::initializer_list<LogField> fields) {
-  if (!enabled(level)) return;
+  if (enabled(level)) emit(level, logger, msg, fields);
+}
+
+void Logger::emit(LogLevel level, std::string_view logger, std::string_view msg,
+                  std::initializer_list<LogField> fields) {
   std::string line;
   if (format_ == LogFormat::kJson) {
     rapidjson::StringBuffer buf;

@@ -2,6 +2,7 @@
 // Thread-safe; one write(2)-sized fwrite per line so lines from threads never interleave.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
@@ -43,12 +44,19 @@ class Logger {
  public:
   Logger(LogLevel level, LogFormat format, std::FILE* out);
 
-  bool enabled(LogLevel level) const { return level >= level_; }
-  void set_level(LogLevel level) { level_ = level; }
+  bool enabled(LogLevel level) const { return level >= level_.load(std::memory_order_relaxed); }
+  LogLevel level() const { return level_.load(std::memory_order_relaxed); }
+  // Safe while other threads log (SIGHUP reload).
+  void set_level(LogLevel level) { level_.store(level, std::memory_order_relaxed); }
 
   // Writes one line: ts, level, logger, msg, then `fields` in order.
   void write(LogLevel level, std::string_view logger, std::string_view msg,
              std::initializer_list<LogField> fields = {});
+
+  // Writes one line whatever the logger's level: for callers that apply their own threshold
+  // (a plugin's `log_level`).
+  void emit(LogLevel level, std::string_view logger, std::string_view msg,
+            std::initializer_list<LogField> fields = {});
 
   void info(std::string_view logger, std::string_view msg,
             std::initializer_list<LogField> fields = {}) {
@@ -64,7 +72,7 @@ class Logger {
   }
 
  private:
-  LogLevel level_;
+  std::atomic<LogLevel> level_;
   LogFormat format_;
   std::FILE* out_;
   std::mutex mutex_;

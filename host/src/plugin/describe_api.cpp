@@ -11,6 +11,8 @@
 #include <plughost/json.hpp>
 
 #include "config/config.hpp"
+#include "http/docs_ui.hpp"
+#include "openapi/openapi.hpp"
 #include "plugin/abi_support.hpp"
 #include "plugin/loader.hpp"
 #include "storage/database.hpp"
@@ -356,6 +358,11 @@ int host_describe(ph_host* host, const char* what, ph_buffer* out, ph_error* err
         }
       }
       out->data += settings_json(host->set->config(), url);
+      return PH_OK;
+    }
+    if (subject == "openapi") {
+      out->data += openapi_document(*host->set, host->set->config(),
+                                    {DocsUi::available(DocsUi::default_dir())});
       return PH_OK;
     }
     rapidjson::StringBuffer buf;

@@ -133,13 +133,14 @@ void log_line(ph_host* host, ph_log_level level, const ph_request* request, cons
                 : level == PH_LOG_WARN ? LogLevel::kWarn
                                        : LogLevel::kError;
   Logger& log = host->set->log();
-  if (!log.enabled(lv)) return;
+  int own = host->log_level.load(std::memory_order_relaxed);
+  if (own >= 0 ? static_cast<int>(lv) < own : !log.enabled(lv)) return;
   const std::string& name = host->record->name;
   std::string_view text(msg, msg_len);
   if (request) {
-    log.write(lv, name, text, {{"plugin", name}, {"request_id", request->trace_id}});
+    log.emit(lv, name, text, {{"plugin", name}, {"request_id", request->trace_id}});
   } else {
-    log.write(lv, name, text, {{"plugin", name}});
+    log.emit(lv, name, text, {{"plugin", name}});
   }
 }
 
@@ -294,6 +295,23 @@ int invoke_connector(ph_host* host, const char* kind, const char* name, ph_str o
   return rc;
 }
 
+// ---- metrics (1.3) ----------------------------------------------------------------------------
+
+int register_metric(ph_host* host, const ph_metric* metric, ph_metric_handle** out, ph_error* err) {
+  if (!host || !metric) {
+    set_error(err, "register_metric needs a host and a metric");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  if (!host->registering) {
+    set_error(err, "metrics can only be registered during init");
+    return PH_ERR_WRONG_STATE;
+  }
+  int code = PH_OK;
+  std::string problem = host->set->metrics().add(host->record->name, *metric, out, code);
+  if (!problem.empty()) set_error(err, problem);
+  return code;
+}
+
 ph_host_api make_table() {
   ph_host_api t{};
   t.struct_size = sizeof(ph_host_api);
@@ -330,6 +348,10 @@ ph_host_api make_table() {
   t.request_tenant = request_tenant;
   t.auth_settings = auth_settings;
   t.register_error_formatter = register_error_formatter;
+  t.register_metric = register_metric;
+  t.metric_add = PluginMetrics::add_to;
+  t.metric_set = PluginMetrics::set;
+  t.metric_observe = PluginMetrics::observe;
   fill_service_api(t);
   fill_describe_api(t);
   return t;

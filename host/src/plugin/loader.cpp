@@ -197,6 +197,7 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
   host.plugin_index = index;
   host.config_json = std::move(checked.config_json);
   host.auth_settings_json = Identity::settings_json(config_.auth);
+  if (auto level = parse_log_level(pc.log_level)) host.log_level = static_cast<int>(*level);
   host.registering = true;
 
   char message[1024] = {0};
@@ -211,6 +212,7 @@ bool PluginSet::init_plugin(size_t index, const PluginConfig& pc,
          "init failed (code " + std::to_string(rc) + "): " + (message[0] ? message : "no message"),
          pc.mark, diagnostics);
     host.pending = PendingRegistrations();
+    metrics_.drop_plugin(record.name);
     if (services_ && services_->events) {
       for (uint64_t id : host.subscriptions) services_->events->unsubscribe(id);
     }

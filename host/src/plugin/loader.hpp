@@ -5,6 +5,7 @@
 
 #include <plughost/abi.h>
 
+#include <atomic>
 #include <boost/dll/shared_library.hpp>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "config/config.hpp"
 #include "log/log.hpp"
+#include "metrics/plugin_metrics.hpp"
 #include "plugin/registry.hpp"
 #include "plugin/services.hpp"
 
@@ -93,6 +95,9 @@ class PluginSet {
   const Config& config() const { return config_; }
   const std::string& started_at() const { return started_at_; }
   Services* services() const { return services_; }
+  // Metrics plugins registered (ABI 1.3); rendered by /metrics.
+  PluginMetrics& metrics() { return metrics_; }
+  const PluginMetrics& metrics() const { return metrics_; }
 
  private:
   bool init_plugin(size_t index, const PluginConfig& pc, std::vector<Diagnostic>& diagnostics);
@@ -106,6 +111,7 @@ class PluginSet {
   std::vector<std::unique_ptr<PluginRecord>> plugins_;  // config order, then found-only ones
   std::vector<size_t> init_order_;
   std::string started_at_;  // ISO-8601 UTC
+  PluginMetrics metrics_;
 };
 
 }  // namespace plughost
@@ -129,4 +135,6 @@ struct ph_host {
   std::string auth_settings_json;
   ph_error_formatter error_formatter = nullptr;  // formats host-made errors on its routes
   void* error_formatter_data = nullptr;
+  // The plugin's log threshold (a LogLevel), or -1 for the host's; swapped on SIGHUP reload.
+  std::atomic<int> log_level{-1};
 };

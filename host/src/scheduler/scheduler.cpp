@@ -51,7 +51,7 @@ std::string Scheduler::add(const ScheduleSpec& spec) {
     return "schedule \"" + spec.name + "\": payload is not valid JSON";
   }
   std::lock_guard<std::mutex> lock(mu_);
-  entries_.push_back({spec, *cron, *tz, std::nullopt});
+  entries_.push_back({spec, *cron, *tz, std::nullopt, std::nullopt});
   return {};
 }
 
@@ -89,6 +89,10 @@ void Scheduler::fire(size_t index, int64_t due) {
   r.idempotency_key = key_prefix(spec.name) + std::to_string(due);
   try {
     int64_t id = tasks_.enqueue(r);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      entries_[index].last_lag = unix_now() - static_cast<double>(due);
+    }
     log_.info("scheduler", "schedule fired",
               {{"schedule", spec.name}, {"due", iso(due)}, {"task_id", id}});
   } catch (const std::exception& e) {
@@ -119,6 +123,15 @@ void Scheduler::loop() {
       lock.lock();
     }
   }
+}
+
+std::vector<std::pair<std::string, double>> Scheduler::lags() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& e : entries_) {
+    if (e.last_lag) out.emplace_back(e.spec.name, *e.last_lag);
+  }
+  return out;
 }
 
 std::vector<std::string> Scheduler::names() const {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "log/log.hpp"
@@ -42,6 +43,8 @@ class Scheduler {
   // {"name","cron","timezone","task","owner","next_run","last_run"} or nullopt.
   std::optional<std::string> describe(const std::string& name);
   std::vector<std::string> names() const;
+  // Per schedule that fired here: seconds from its due time to the enqueue (the lag metric).
+  std::vector<std::pair<std::string, double>> lags() const;
 
   // The enqueue for one due time; public so tests can drive time without waiting for it.
   void fire(size_t index, int64_t due);
@@ -52,6 +55,7 @@ class Scheduler {
     CronExpression cron;
     TimeZone tz;
     std::optional<int64_t> next;
+    std::optional<double> last_lag;  // seconds, under mu_
   };
   void loop();
 

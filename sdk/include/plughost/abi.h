@@ -43,7 +43,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define PH_ABI_MAJOR 1
-#define PH_ABI_MINOR 2
+#define PH_ABI_MINOR 3
 
 /* The one symbol a plugin exports. Its type is `ph_entry_fn`. */
 #define PH_ENTRY_SYMBOL "plughost_plugin_entry"
@@ -276,6 +276,34 @@ typedef void (*ph_event_handler)(void* user_data, ph_str type, ph_str payload_js
 typedef int (*ph_error_formatter)(void* user_data, int status, const char* code, ph_str message,
                                   ph_str detail, ph_str trace_id, ph_buffer* body);
 
+/* ---- Metrics (since 1.3) -------------------------------------------------------------------- */
+
+/* A plugin's own Prometheus metric, rendered on GET /metrics with a `plugin` label added.
+ * Counters only go up; gauges go up, down or are set; histograms count observations into
+ * buckets (cumulative `_bucket{le=…}`, `_sum`, `_count`). */
+typedef enum ph_metric_type {
+  PH_METRIC_COUNTER = 0,
+  PH_METRIC_GAUGE = 1,
+  PH_METRIC_HISTOGRAM = 2
+} ph_metric_type;
+
+typedef struct ph_metric {
+  size_t struct_size;
+  int type;         /* ph_metric_type */
+  const char* name; /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "plughost_"; unique in
+                     * the host (a counter's name should end in "_total") */
+  const char* help; /* one line for # HELP; may be NULL */
+  const char* const* label_names; /* `label_count` names, [a-zA-Z_][a-zA-Z0-9_]*, not "plugin",
+                                   * "le" or "__…"; may be NULL when label_count is 0 */
+  size_t label_count;
+  const double* buckets; /* histogram upper bounds, strictly ascending (+Inf implicit);
+                          * NULL: the host's latency buckets (0.0005 s … 5 s) */
+  size_t bucket_count;
+} ph_metric;
+
+/* A registered metric; owned by the host, valid until the plugin's shutdown returns. */
+typedef struct ph_metric_handle ph_metric_handle;
+
 /* ---- The host API table --------------------------------------------------------------------- */
 
 /* Handed to `init`; valid until `shutdown` returns. Every function pointer is non-NULL for the
@@ -421,8 +449,26 @@ typedef struct ph_host_api {
    *                  "last_error"}, measured now with one round trip
    *   "migrations"  [{"plugin","name","checksum","applied","applied_at"}]: every migration
    *                 registered this run and every row of the ledger (applied_at null: pending)
+   *   "openapi"     the OpenAPI 3.0 document of every route committed so far (the same text
+   *                 as GET /openapi.json once all plugins are initialised). Added after 1.2
+   *                 shipped: a host that predates it answers PH_ERR_NOT_FOUND.
    * PH_ERR_NOT_FOUND for any other `what`. */
   int (*host_describe)(ph_host* host, const char* what, ph_buffer* json_out, ph_error* err);
+
+  /* since 1.3: metrics. Register during init (PH_ERR_WRONG_STATE otherwise; PH_ERR_CONFLICT when
+   * the name is taken, PH_ERR_INVALID_ARGUMENT for a bad name, label or bucket list). Updates are
+   * thread-safe and cheap; `label_values` holds one value per label name, in order (a call with
+   * another count is ignored). A metric keeps at most 1000 label combinations; updates to further
+   * ones are dropped and counted in plughost_plugin_metric_series_dropped_total. Calls that do
+   * not fit the type (observe on a counter, a negative counter increment) are ignored. */
+  int (*register_metric)(ph_host* host, const ph_metric* metric, ph_metric_handle** out,
+                         ph_error* err);
+  void (*metric_add)(ph_metric_handle* metric, const ph_str* label_values, size_t count,
+                     double delta); /* counter (delta >= 0) or gauge */
+  void (*metric_set)(ph_metric_handle* metric, const ph_str* label_values, size_t count,
+                     double value); /* gauge */
+  void (*metric_observe)(ph_metric_handle* metric, const ph_str* label_values, size_t count,
+                         double value); /* histogram */
 } ph_host_api;
 
 /* ---- The plugin descriptor ------------------------------------------------------------------ */

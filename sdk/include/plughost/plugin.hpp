@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <plughost/json.hpp>
@@ -443,8 +444,8 @@ class Services {
     return std::string(detail::view(api_->buffer_view(out.get())));
   }
 
-  // The host describing itself: "host", "plugins", "routes", "settings", "storage" or
-  // "migrations" (see host_describe in abi.h). Throws Error for an unknown `what`.
+  // The host describing itself: "host", "plugins", "routes", "settings", "storage",
+  // "migrations" or "openapi" (see host_describe in abi.h). Throws Error for an unknown `what`.
   std::string describe_host(const std::string& what) const {
     auto r = buffered([&](ph_buffer* out, ph_error* err) {
       return api_->host_describe(host_, what.c_str(), out, err);
@@ -536,6 +537,49 @@ class Services {
   }
 };
 
+// A metric the plugin registered (ABI 1.3), shown on the host's /metrics with a `plugin` label.
+// Cheap to copy; thread-safe to update. Label values go in the order the names were declared;
+// a call with another number of values is ignored by the host.
+class Metric {
+ public:
+  Metric() = default;
+  Metric(const ph_host_api* api, ph_metric_handle* handle) : api_(api), handle_(handle) {}
+
+  // Counters (delta >= 0) and gauges.
+  void inc(double delta = 1, std::initializer_list<std::string_view> labels = {}) const {
+    with_labels(labels, [&](const ph_str* v, size_t n) { api_->metric_add(handle_, v, n, delta); });
+  }
+  // Gauges.
+  void set(double value, std::initializer_list<std::string_view> labels = {}) const {
+    with_labels(labels, [&](const ph_str* v, size_t n) { api_->metric_set(handle_, v, n, value); });
+  }
+  // Histograms.
+  void observe(double value, std::initializer_list<std::string_view> labels = {}) const {
+    with_labels(labels,
+                [&](const ph_str* v, size_t n) { api_->metric_observe(handle_, v, n, value); });
+  }
+
+ private:
+  template <typename F>
+  void with_labels(std::initializer_list<std::string_view> labels, F&& call) const {
+    if (!api_ || !handle_) return;
+    constexpr size_t kInline = 8;
+    ph_str inline_values[kInline];
+    std::vector<ph_str> many;
+    ph_str* values = inline_values;
+    if (labels.size() > kInline) {
+      many.resize(labels.size());
+      values = many.data();
+    }
+    size_t i = 0;
+    for (std::string_view l : labels) values[i++] = ph_str{l.data(), l.size()};
+    call(values, labels.size());
+  }
+
+  const ph_host_api* api_ = nullptr;
+  ph_metric_handle* handle_ = nullptr;
+};
+
 // Base class of a plugin. Override init() to register routes, tasks and connectors; the host
 // calls it once on the main thread. Everything registered lives until shutdown().
 class Plugin : public Services {
@@ -578,6 +622,23 @@ class Plugin : public Services {
   }
   void post(std::string path, RouteHandler h, std::string summary = {}) {
     route({"POST", std::move(path), std::move(summary), {}, {}, {}, {}}, std::move(h));
+  }
+
+  // Metrics (ABI 1.3). `name` is the full Prometheus name (a counter's ends in "_total");
+  // throws Error when the host refuses it (bad or taken name, bad labels or buckets).
+  Metric register_counter(const std::string& name, const std::string& help,
+                          const std::vector<std::string>& labels = {}) {
+    return register_metric(PH_METRIC_COUNTER, name, help, labels, {});
+  }
+  Metric register_gauge(const std::string& name, const std::string& help,
+                        const std::vector<std::string>& labels = {}) {
+    return register_metric(PH_METRIC_GAUGE, name, help, labels, {});
+  }
+  // Empty `buckets`: the host's latency buckets (seconds).
+  Metric register_histogram(const std::string& name, const std::string& help,
+                            const std::vector<std::string>& labels = {},
+                            const std::vector<double>& buckets = {}) {
+    return register_metric(PH_METRIC_HISTOGRAM, name, help, labels, buckets);
   }
 
   void task(const std::string& name, const std::string& description, TaskHandler handler) {
@@ -738,6 +799,25 @@ class Plugin : public Services {
       detail::set_error(err, "unknown exception");
     }
     return PH_ERR_INTERNAL;
+  }
+
+  Metric register_metric(int type, const std::string& name, const std::string& help,
+                         const std::vector<std::string>& labels,
+                         const std::vector<double>& buckets) {
+    std::vector<const char*> names;
+    for (const auto& l : labels) names.push_back(l.c_str());
+    ph_metric m{};
+    m.struct_size = sizeof(ph_metric);
+    m.type = type;
+    m.name = name.c_str();
+    m.help = help.c_str();
+    m.label_names = names.empty() ? nullptr : names.data();
+    m.label_count = names.size();
+    m.buckets = buckets.empty() ? nullptr : buckets.data();
+    m.bucket_count = buckets.size();
+    ph_metric_handle* handle = nullptr;
+    check(api_->register_metric(host_, &m, &handle, &scratch_.err), "register_metric " + name);
+    return Metric(api_, handle);
   }
 
   rapidjson::Document config_;
