@@ -12,6 +12,7 @@ namespace automate_test {
 namespace {
 
 using plughost::testing::json;
+using plughost::testing::http;
 
 const char* kOrderProcessor = R"({
   "name": "Order Processor", "description": "Process incoming orders", "enabled": true,
@@ -153,6 +154,22 @@ TEST(automate_workflows, ReadsNeedWorkflowsReadAndWritesWorkflowsWrite) {
   EXPECT_EQ(lab.call("POST", kWorkflows, named("v"), "viewer").status, 403);
   EXPECT_EQ(lab.call("POST", kWorkflows, named("e"), "editor").status, 201);
   EXPECT_EQ(json(lab.call("GET", kWorkflows, {}, "viewer"))["count"].GetInt(), 1);
+}
+
+TEST(automate_workflows, SchemaPathsServeTheHostsOpenApiDocument) {
+  Lab lab;
+  ASSERT_TRUE(lab.ready()) << lab.output();
+  auto doc = http(lab.port(), "GET", "/api/schema/", {}, "");
+  ASSERT_EQ(doc.status, 200);
+  auto d = json(doc);
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_STREQ(d["openapi"].GetString(), "3.0.3");
+  EXPECT_TRUE(d["paths"].HasMember("/api/automate/workflows/{id}/"));
+  EXPECT_EQ(doc.body, http(lab.port(), "GET", "/openapi.json", {}, "").body);
+  auto ui = http(lab.port(), "GET", "/api/schema/swagger-ui/", {}, "");
+  EXPECT_EQ(ui.status, 302);
+  EXPECT_EQ(ui.header("location"), "/api/docs");
+  EXPECT_EQ(http(lab.port(), "GET", "/api/schema/redoc/", {}, "").header("location"), "/api/redoc");
 }
 
 }  // namespace
