@@ -19,8 +19,8 @@ struct CsvOptions {
 };
 
 struct CsvResult {
-  Table table;                      // column types not yet inferred
-  std::vector<InputError> errors;   // non-empty: the file must not be loaded
+  Table table;                     // column types not yet inferred
+  std::vector<InputError> errors;  // non-empty: the file must not be loaded
   char delimiter = ',';
   char quote = '"';
 };

@@ -1,10 +1,9 @@
 // The dango-sources plugin: Dango's data sources, their syncs into the warehouse, the activity
 // log and the upload folders' files. This file is the table of contents: every route, the sync
 // task, the built-in `source` connectors, the schedules and the error formatter.
-#include <plughost/plugin.hpp>
-
 #include <filesystem>
 #include <memory>
+#include <plughost/plugin.hpp>
 
 #include "replies.hpp"
 #include "routes.hpp"
@@ -23,8 +22,8 @@ class DangoSources : public sdk::Plugin {
   void init() override {
     settings_ = std::make_unique<Settings>(parse_settings(config()));
     for (const auto& s : settings_->sources) std::filesystem::create_directories(s.folder);
-    warehouse_ = std::make_unique<Warehouse>(settings_->warehouse_url,
-                                             settings_->warehouse_pool_size);
+    warehouse_ =
+        std::make_unique<Warehouse>(settings_->warehouse_url, settings_->warehouse_pool_size);
     for (const Migration& m : migrations()) migration(m.name, m.sql, m.sql_postgres);
     engine_ = std::make_unique<SyncEngine>(services(), *settings_, *warehouse_);
     context_ = std::make_unique<Context>(Context{services(), *settings_, *warehouse_, *engine_});

@@ -13,7 +13,14 @@ Reply detail_reply(int status, std::string_view text) {
 
 std::string dango_error_body(int status, std::string_view code, std::string_view detail) {
   auto envelope = [](std::string_view error_code, std::string_view message) {
-    return Json().begin().key("error_code").str(error_code).key("message").str(message).end().text();
+    return Json()
+        .begin()
+        .key("error_code")
+        .str(error_code)
+        .key("message")
+        .str(message)
+        .end()
+        .text();
   };
   if (status == 401) return envelope("DANGO-S001", "Authentication required.");
   if (code == "CSRF_FAILED") return envelope("DANGO-S002", "CSRF validation failed");

@@ -33,8 +33,10 @@ int limit_param(const sdk::Request& rq, int fallback) {
   auto text = rq.query("limit");
   if (!text || text->empty()) return fallback;
   std::string s(*text);
-  if (!std::all_of(s.begin(), s.end(), [](char ch) { return std::isdigit(ch) || ch == '-'; }) ||
-      s.size() > 12) {
+  size_t sign = s[0] == '-' ? 1 : 0;
+  if (s.size() == sign || s.size() > 12 ||
+      !std::all_of(s.begin() + static_cast<long>(sign), s.end(),
+                   [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; })) {
     throw error_reply(400, "DANGO-V001", "limit must be an integer");
   }
   return static_cast<int>(std::clamp<long long>(std::stoll(s), 1, 10000));
@@ -80,25 +82,38 @@ std::string date_member(const rapidjson::Value& v, const char* key) {
 
 void write_run(Json& j, const SyncRun& r) {
   j.begin()
-      .key("id").num(r.id)
-      .key("source").str(r.source)
-      .key("job_id").opt(r.job_id)
-      .key("status").str(r.status)
-      .key("full_refresh").flag(r.full_refresh)
-      .key("triggered_by").str(r.triggered_by)
-      .key("started_at").str(r.started_at)
-      .key("finished_at").opt(r.finished_at)
-      .key("duration_ms").opt(r.duration_ms)
+      .key("id")
+      .num(r.id)
+      .key("source")
+      .str(r.source)
+      .key("job_id")
+      .opt(r.job_id)
+      .key("status")
+      .str(r.status)
+      .key("full_refresh")
+      .flag(r.full_refresh)
+      .key("triggered_by")
+      .str(r.triggered_by)
+      .key("started_at")
+      .str(r.started_at)
+      .key("finished_at")
+      .opt(r.finished_at)
+      .key("duration_ms")
+      .opt(r.duration_ms)
       .key("duration_seconds");
   if (r.duration_ms) {
     j.real(static_cast<double>(*r.duration_ms) / 1000.0);
   } else {
     j.null();
   }
-  j.key("rows_loaded").num(r.rows_loaded)
-      .key("rows").num(r.rows_loaded)
-      .key("rows_deleted").num(r.rows_deleted)
-      .key("error").opt(r.error)
+  j.key("rows_loaded")
+      .num(r.rows_loaded)
+      .key("rows")
+      .num(r.rows_loaded)
+      .key("rows_deleted")
+      .num(r.rows_deleted)
+      .key("error")
+      .opt(r.error)
       .end();
 }
 
@@ -173,7 +188,14 @@ void write_freshness(Json& j, const SourceState& st) {
 void write_tables(Json& j, const SourceState& st) {
   j.begin_array();
   for (const auto& t : st.tables) {
-    j.begin().key("name").str(t.name).key("row_count").num(t.row_count).key("schema").str(t.schema).end();
+    j.begin()
+        .key("name")
+        .str(t.name)
+        .key("row_count")
+        .num(t.row_count)
+        .key("schema")
+        .str(t.schema)
+        .end();
   }
   j.end_array();
 }
@@ -191,12 +213,18 @@ std::string sync_mode(const SourceConfig& s) {
 void write_source(Json& j, Context& c, const SourceConfig& s, bool details) {
   SourceState st = source_state(c, s);
   j.begin()
-      .key("name").str(s.name)
-      .key("type").str(s.type)
-      .key("enabled").flag(s.enabled)
-      .key("last_sync").opt(st.last_sync)
-      .key("row_count").num(st.row_count)
-      .key("status").str(st.status)
+      .key("name")
+      .str(s.name)
+      .key("type")
+      .str(s.type)
+      .key("enabled")
+      .flag(s.enabled)
+      .key("last_sync")
+      .opt(st.last_sync)
+      .key("row_count")
+      .num(st.row_count)
+      .key("status")
+      .str(st.status)
       .key("freshness");
   write_freshness(j, st);
   j.key("tables");
@@ -214,8 +242,8 @@ void write_source(Json& j, Context& c, const SourceConfig& s, bool details) {
 
 bool secret_key(std::string key) {
   std::transform(key.begin(), key.end(), key.begin(), ::tolower);
-  for (const char* word : {"password", "api_key", "secret", "token", "credentials", "private_key",
-                           "client_secret"}) {
+  for (const char* word :
+       {"password", "api_key", "secret", "token", "credentials", "private_key", "client_secret"}) {
     if (key.find(word) != std::string::npos) return true;
   }
   return false;
@@ -279,15 +307,22 @@ void service_status(Context& c, const sdk::Request&, sdk::Response& rs) {
                                                [](const SourceConfig& s) { return s.enabled; }));
   Json j;
   j.begin()
-      .key("status").str(up ? "healthy" : "degraded")
-      .key("timestamp").str(iso_utc_now())
-      .key("warehouse").begin()
-      .key("status").str(up ? "healthy" : "unhealthy")
-      .key("dialect").str(c.warehouse.dialect());
+      .key("status")
+      .str(up ? "healthy" : "degraded")
+      .key("timestamp")
+      .str(iso_utc_now())
+      .key("warehouse")
+      .begin()
+      .key("status")
+      .str(up ? "healthy" : "unhealthy")
+      .key("dialect")
+      .str(c.warehouse.dialect());
   if (!up) j.key("error").str(error);
   j.end()
-      .key("total_sources").num(static_cast<int64_t>(c.settings.sources.size()))
-      .key("enabled_sources").num(enabled)
+      .key("total_sources")
+      .num(static_cast<int64_t>(c.settings.sources.size()))
+      .key("enabled_sources")
+      .num(enabled)
       .end();
   rs.json_text(j.text());
 }
@@ -295,19 +330,29 @@ void service_status(Context& c, const sdk::Request&, sdk::Response& rs) {
 void project_config(Context& c, const sdk::Request&, sdk::Response& rs) {
   Json j;
   j.begin()
-      .key("warehouse").begin()
-      .key("dialect").str(c.warehouse.dialect())
-      .key("url").str(masked_url(c.settings.warehouse_url))
+      .key("warehouse")
+      .begin()
+      .key("dialect")
+      .str(c.warehouse.dialect())
+      .key("url")
+      .str(masked_url(c.settings.warehouse_url))
       .end()
-      .key("data_dir").str(c.settings.data_dir)
-      .key("sources").begin_array();
+      .key("data_dir")
+      .str(c.settings.data_dir)
+      .key("sources")
+      .begin_array();
   for (const auto& s : c.settings.sources) {
     j.begin()
-        .key("name").str(s.name)
-        .key("type").str(s.type)
-        .key("enabled").flag(s.enabled)
-        .key("schedule").str(s.schedule)
-        .key("options").raw(masked_options_json(s.options_json))
+        .key("name")
+        .str(s.name)
+        .key("type")
+        .str(s.type)
+        .key("enabled")
+        .flag(s.enabled)
+        .key("schedule")
+        .str(s.schedule)
+        .key("options")
+        .raw(masked_options_json(s.options_json))
         .end();
   }
   j.end_array().end();
@@ -345,11 +390,16 @@ void sync_source(Context& c, const sdk::Request& rq, sdk::Response& rs) {
   }
   rs.json_text(Json()
                    .begin()
-                   .key("success").flag(true)
-                   .key("message").str("Sync started for " + s.name)
-                   .key("source_name").str(s.name)
-                   .key("started_at").str(run->started_at)
-                   .key("run_id").num(run->id)
+                   .key("success")
+                   .flag(true)
+                   .key("message")
+                   .str("Sync started for " + s.name)
+                   .key("source_name")
+                   .str(s.name)
+                   .key("started_at")
+                   .str(run->started_at)
+                   .key("run_id")
+                   .num(run->id)
                    .end()
                    .text());
 }
@@ -417,8 +467,9 @@ void trigger_sync(Context& c, const sdk::Request& rq, sdk::Response& rs) {
 
 void sync_job_status(Context& c, const sdk::Request& rq, sdk::Response& rs) {
   std::string id_text(rq.param("record_id").value_or(""));
-  bool numeric = !id_text.empty() && id_text.size() < 18 &&
-                 std::all_of(id_text.begin(), id_text.end(), [](char ch) { return std::isdigit(ch); });
+  bool numeric =
+      !id_text.empty() && id_text.size() < 18 &&
+      std::all_of(id_text.begin(), id_text.end(), [](char ch) { return std::isdigit(ch); });
   std::string created_at;
   if (!numeric || !c.engine.job_exists(std::stoll(id_text), created_at)) {
     throw error_reply(404, "DANGO-SYNC-003", "Sync job not found: " + id_text);
@@ -443,12 +494,18 @@ void sync_job_status(Context& c, const sdk::Request& rq, sdk::Response& rs) {
   }
   Json j;
   j.begin()
-      .key("job_id").num(job)
-      .key("status").str(status)
-      .key("started_at").str(created_at)
-      .key("finished_at").opt(finished)
-      .key("rows_loaded").num(rows)
-      .key("sources").begin_array();
+      .key("job_id")
+      .num(job)
+      .key("status")
+      .str(status)
+      .key("started_at")
+      .str(created_at)
+      .key("finished_at")
+      .opt(finished)
+      .key("rows_loaded")
+      .num(rows)
+      .key("sources")
+      .begin_array();
   for (const auto& r : runs) write_run(j, r);
   j.end_array().end();
   rs.json_text(j.text());
@@ -458,13 +515,20 @@ static void write_logs(Json& j, const std::vector<LogEntry>& logs) {
   j.begin_array();
   for (const auto& e : logs) {
     j.begin()
-        .key("id").num(e.id)
-        .key("timestamp").str(e.timestamp)
-        .key("source").opt(e.source)
-        .key("level").str(e.level)
-        .key("event").str(e.event)
-        .key("message").str(e.message)
-        .key("run_id").opt(e.run_id)
+        .key("id")
+        .num(e.id)
+        .key("timestamp")
+        .str(e.timestamp)
+        .key("source")
+        .opt(e.source)
+        .key("level")
+        .str(e.level)
+        .key("event")
+        .str(e.event)
+        .key("message")
+        .str(e.message)
+        .key("run_id")
+        .opt(e.run_id)
         .end();
   }
   j.end_array();
@@ -498,7 +562,7 @@ void list_source_files(Context& c, const sdk::Request& rq, sdk::Response& rs) {
   for (fs::directory_iterator it(s.folder, ec), end; !ec && it != end; it.increment(ec)) {
     std::string ext = it->path().extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    struct stat st{};
+    struct stat st {};
     if (std::find(extensions.begin(), extensions.end(), ext) == extensions.end() ||
         ::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
       continue;
@@ -517,19 +581,30 @@ void list_source_files(Context& c, const sdk::Request& rq, sdk::Response& rs) {
   }
   Json j;
   j.begin()
-      .key("source_name").str(s.name)
-      .key("directory").str(s.folder)
-      .key("total_files").num(static_cast<int64_t>(files.size()))
-      .key("files").begin_array();
+      .key("source_name")
+      .str(s.name)
+      .key("directory")
+      .str(s.folder)
+      .key("total_files")
+      .num(static_cast<int64_t>(files.size()))
+      .key("files")
+      .begin_array();
   for (const auto& [name, f] : files) {
     j.begin()
-        .key("filename").str(f.name)
-        .key("file_path").str((fs::path(s.folder) / f.name).string())
-        .key("on_disk").flag(f.on_disk)
-        .key("size_bytes").num(f.size)
-        .key("modified_at").opt(f.modified)
-        .key("in_database").flag(f.loaded)
-        .key("row_count").num(f.rows)
+        .key("filename")
+        .str(f.name)
+        .key("file_path")
+        .str((fs::path(s.folder) / f.name).string())
+        .key("on_disk")
+        .flag(f.on_disk)
+        .key("size_bytes")
+        .num(f.size)
+        .key("modified_at")
+        .opt(f.modified)
+        .key("in_database")
+        .flag(f.loaded)
+        .key("row_count")
+        .num(f.rows)
         .end();
   }
   j.end_array().end();
@@ -551,7 +626,7 @@ void delete_source_file(Context& c, const sdk::Request& rq, sdk::Response& rs) {
   fs::path real_folder = fs::canonical(s.folder, ec);
   fs::path real_parent = ec ? fs::path() : fs::canonical(normal.parent_path(), ec);
   bool really_inside = !ec && real_parent == real_folder;
-  struct stat st{};
+  struct stat st {};
   bool exists = ::lstat(normal.c_str(), &st) == 0;
   if (!lexically_inside || !really_inside || (exists && !S_ISREG(st.st_mode))) {
     c.engine.log(s.name, "warning", "file_delete_refused",
@@ -568,10 +643,14 @@ void delete_source_file(Context& c, const sdk::Request& rq, sdk::Response& rs) {
                "Deleted " + name + " and its " + std::to_string(rows) + " rows");
   rs.json_text(Json()
                    .begin()
-                   .key("success").flag(true)
-                   .key("message").str("Deleted " + name)
-                   .key("file_path").str(normal.string())
-                   .key("rows_deleted").num(rows)
+                   .key("success")
+                   .flag(true)
+                   .key("message")
+                   .str("Deleted " + name)
+                   .key("file_path")
+                   .str(normal.string())
+                   .key("rows_deleted")
+                   .num(rows)
                    .end()
                    .text());
 }

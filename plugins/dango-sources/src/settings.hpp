@@ -12,8 +12,8 @@
 namespace dango {
 
 struct SourceConfig {
-  std::string name;          // lower-cased, [a-z0-9_]{1,128}
-  std::string type;          // a `source` connector's name: csv, json, or a third party's
+  std::string name;  // lower-cased, [a-z0-9_]{1,128}
+  std::string type;  // a `source` connector's name: csv, json, or a third party's
   bool enabled = true;
   std::string options_json;  // the `options` object as JSON text ("{}" when absent)
   std::string schedule;      // cron, empty: manual only

@@ -1,5 +1,7 @@
 #include "source_types.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -8,8 +10,6 @@
 #include <functional>
 #include <map>
 #include <plughost/json.hpp>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <sstream>
 #include <stdexcept>
 
@@ -44,7 +44,7 @@ std::string read_whole(const fs::path& path) {
 
 // mtime in nanoseconds; lstat so that a symlink is seen as one (and skipped).
 bool regular_file_mtime(const fs::path& path, int64_t& mtime_ns) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   return true;
@@ -226,9 +226,9 @@ ParsedFile parse_json_file(const std::string& text, const std::string& file,
     rapidjson::Document d;
     std::string error;
     if (!plughost::sdk::parse_json(text, d, error)) {
-      size_t line = 1 + static_cast<size_t>(std::count(
-                            text.begin(), text.begin() + std::min(d.GetErrorOffset(), text.size()),
-                            '\n'));
+      size_t line =
+          1 + static_cast<size_t>(std::count(
+                  text.begin(), text.begin() + std::min(d.GetErrorOffset(), text.size()), '\n'));
       out.errors.push_back({file, line, "invalid JSON: " + error});
       return out;
     }
@@ -293,7 +293,8 @@ TableLoad parse_table_load(const rapidjson::Value& t) {
   load.name = str_member(t, "name");
   if (load.name.empty()) throw std::invalid_argument("a table has no name");
   const auto* columns = member(t, "columns");
-  if (!columns || !columns->IsArray()) throw std::invalid_argument("table " + load.name + ": columns");
+  if (!columns || !columns->IsArray())
+    throw std::invalid_argument("table " + load.name + ": columns");
   bool typed = true;
   for (const auto& c : columns->GetArray()) {
     Column col;
@@ -458,7 +459,8 @@ SourceBatch parse_batch(std::string_view json) {
   if (const auto* tables = member(d, "tables"); tables && tables->IsArray()) {
     for (const auto& t : tables->GetArray()) batch.tables.push_back(parse_table_load(t));
   }
-  if (const auto* s = member(d, "state"); s && s->IsObject()) batch.state_json = plughost::sdk::to_json(*s);
+  if (const auto* s = member(d, "state"); s && s->IsObject())
+    batch.state_json = plughost::sdk::to_json(*s);
   if (const auto* errors = member(d, "errors"); errors && errors->IsArray()) {
     for (const auto& e : errors->GetArray()) {
       const auto* line = member(e, "line");

@@ -114,23 +114,29 @@ std::optional<SyncRun> SyncEngine::start(const SourceConfig& source, const SyncO
       run.id = st.int64(0);
       inserted = run;
     } catch (const sdk::Error&) {
-      // The unique index on running runs refused it, unless the holder is a dead run.
+      // The unique index on running runs refused it. A live holder means 409; a dead one was
+      // just closed by latest_run (reconcile), so the insert is tried once more.
       auto holder = latest_run(source.name);
-      if (!holder || holder->status != "running") throw;
-      reconcile(*holder);
-      if (holder->status == "running") return std::nullopt;
+      if (holder && holder->status == "running") return std::nullopt;
+      if (attempt == 1) throw;
     }
   }
   if (!inserted) return std::nullopt;
   SyncRun& run = *inserted;
   std::string payload = Json()
                             .begin()
-                            .key("run_id").num(run.id)
-                            .key("source").str(run.source)
-                            .key("full_refresh").flag(options.full_refresh)
-                            .key("allow_empty_replace").flag(options.allow_empty_replace)
-                            .key("start_date").str(options.start_date)
-                            .key("end_date").str(options.end_date)
+                            .key("run_id")
+                            .num(run.id)
+                            .key("source")
+                            .str(run.source)
+                            .key("full_refresh")
+                            .flag(options.full_refresh)
+                            .key("allow_empty_replace")
+                            .flag(options.allow_empty_replace)
+                            .key("start_date")
+                            .str(options.start_date)
+                            .key("end_date")
+                            .str(options.end_date)
                             .end()
                             .text();
   try {
@@ -150,8 +156,8 @@ std::optional<SyncRun> SyncEngine::start(const SourceConfig& source, const SyncO
     throw;
   }
   log(run.source, "info", "sync_queued",
-      "Sync queued (" + std::string(options.full_refresh ? "full refresh" : "incremental") +
-          ", " + triggered_by + ")",
+      "Sync queued (" + std::string(options.full_refresh ? "full refresh" : "incremental") + ", " +
+          triggered_by + ")",
       run.id);
   return run;
 }
@@ -180,7 +186,8 @@ void SyncEngine::run_task(sdk::TaskContext& task) {
   auto id = p.FindMember("run_id");
   if (id != p.MemberEnd() && id->value.IsInt64()) {
     run = this->run(id->value.GetInt64());
-    if (!run) throw std::runtime_error("sync run " + std::to_string(id->value.GetInt64()) + " is gone");
+    if (!run)
+      throw std::runtime_error("sync run " + std::to_string(id->value.GetInt64()) + " is gone");
     if (run->status != "running") return;  // already finished (a retried task)
   } else {
     // A scheduled sync: the run starts here, inside the task the schedule enqueued.
@@ -203,7 +210,8 @@ void SyncEngine::run_task(sdk::TaskContext& task) {
           .bind("at", r.started_at);
       if (!st.step()) return;
     } catch (const sdk::Error&) {
-      log(source->name, "info", "sync_skipped", "Scheduled sync skipped: a sync is already running");
+      log(source->name, "info", "sync_skipped",
+          "Scheduled sync skipped: a sync is already running");
       return;
     }
     r.id = st.int64(0);
@@ -235,7 +243,8 @@ void SyncEngine::execute(SyncRun& run, const SyncOptions& options) {
   } else if (source->type == "json") {
     batch = read_json_source(rq);
   } else {
-    batch = parse_batch(host_.invoke_connector("source", source->type, "read", read_request_json(rq)));
+    batch =
+        parse_batch(host_.invoke_connector("source", source->type, "read", read_request_json(rq)));
   }
   for (const auto& note : batch.notes) log(run.source, "info", "sync_note", note, run.id);
   if (!batch.errors.empty()) {
@@ -267,7 +276,8 @@ void SyncEngine::finish(SyncRun& run, const std::string& status,
   } else {
     run.duration_ms = started && finished ? (*finished - *started) * 1000 : 0;
   }
-  host_.sql(
+  host_
+      .sql(
           "UPDATE dango_sync_runs SET status = :status, finished_at = :fin, duration_ms = :dur,"
           " rows_loaded = :rows, rows_deleted = :del, error = :err WHERE id = :id")
       .bind("status", status)
@@ -286,7 +296,8 @@ void SyncEngine::finish(SyncRun& run, const std::string& status,
     publish("sync_completed", run.source,
             Json().begin().key("rows").num(run.rows_loaded).end().text());
   } else {
-    log(run.source, "error", "sync_" + status, "Sync " + status + ": " + error.value_or(""), run.id);
+    log(run.source, "error", "sync_" + status, "Sync " + status + ": " + error.value_or(""),
+        run.id);
     publish("sync_failed", run.source,
             Json().begin().key("error").str(error.value_or(status)).end().text());
   }
@@ -302,7 +313,8 @@ void SyncEngine::publish(const std::string& type, const std::string& source,
   if (!extra_json.empty() && sdk::parse_json(extra_json, extra, error) && extra.IsObject()) {
     for (const auto& m : extra.GetObject()) {
       j.key(m.name.GetString()).raw(sdk::to_json(m.value));
-      if (std::string(m.name.GetString()) == "rows") j.key("rows_loaded").raw(sdk::to_json(m.value));
+      if (std::string(m.name.GetString()) == "rows")
+        j.key("rows_loaded").raw(sdk::to_json(m.value));
     }
   }
   j.key("timestamp").str(iso_utc_now()).end();
@@ -330,7 +342,8 @@ void SyncEngine::reconcile(SyncRun& run) {
 }
 
 std::optional<SyncRun> SyncEngine::run(int64_t id) {
-  auto st = host_.sql(std::string("SELECT ") + kRunColumns + " FROM dango_sync_runs WHERE id = :id");
+  auto st =
+      host_.sql(std::string("SELECT ") + kRunColumns + " FROM dango_sync_runs WHERE id = :id");
   st.bind("id", id);
   if (!st.step()) return std::nullopt;
   SyncRun r = read_run(st);
@@ -379,9 +392,10 @@ void SyncEngine::log(const std::optional<std::string>& source, const std::string
                      const std::string& event, const std::string& message,
                      std::optional<int64_t> run_id) {
   try {
-    host_.sql(
-             "INSERT INTO dango_logs (ts, source, level, event, message, run_id) VALUES (:ts, :s,"
-             " :l, :e, :m, :r)")
+    host_
+        .sql(
+            "INSERT INTO dango_logs (ts, source, level, event, message, run_id) VALUES (:ts, :s,"
+            " :l, :e, :m, :r)")
         .bind("ts", iso_utc_now())
         .bind("s", source)
         .bind("l", level)

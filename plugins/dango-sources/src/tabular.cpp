@@ -35,12 +35,16 @@ bool digits(std::string_view s, size_t from, size_t n) {
   return true;
 }
 
+// Leading zeros ("007", "00.5") make an identifier or a code, not a number.
+bool leading_zero(std::string_view s) {
+  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  return i + 1 < s.size() && s[i] == '0' && std::isdigit(static_cast<unsigned char>(s[i + 1]));
+}
+
 bool is_integer(std::string_view s) {
   size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
   if (i == s.size() || s.size() - i > 19) return false;
-  if (!digits(s, i, s.size() - i)) return false;
-  // Leading zeros ("007") are identifiers, not numbers.
-  if (s.size() - i > 1 && s[i] == '0') return false;
+  if (!digits(s, i, s.size() - i) || leading_zero(s)) return false;
   std::string copy(s);
   errno = 0;
   (void)std::strtoll(copy.c_str(), nullptr, 10);
@@ -48,6 +52,7 @@ bool is_integer(std::string_view s) {
 }
 
 bool is_real(std::string_view s) {
+  if (leading_zero(s)) return false;
   std::string copy(s);
   char* end = nullptr;
   errno = 0;

@@ -21,7 +21,9 @@ std::string iso_utc(int64_t unix_seconds) {
   return buf;
 }
 
-std::string iso_utc_now() { return iso_utc(now_ms() / 1000); }
+std::string iso_utc_now() {
+  return iso_utc(now_ms() / 1000);
+}
 
 std::optional<int64_t> parse_iso_utc(std::string_view text) {
   if (text.size() < 19) return std::nullopt;

@@ -34,6 +34,17 @@ std::string literal(const std::string& s) {
   return out + "'";
 }
 
+// A whole-number column of a row, whatever integer type the backend described it as.
+int64_t integer_at(const soci::row& r, std::size_t i) {
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: return r.get<int>(i);
+    case soci::dt_long_long: return r.get<long long>(i);
+    case soci::dt_unsigned_long_long: return static_cast<int64_t>(r.get<unsigned long long>(i));
+    case soci::dt_double: return static_cast<int64_t>(r.get<double>(i));
+    default: return std::stoll(r.get<std::string>(i));
+  }
+}
+
 ColumnType type_of_declared(std::string declared) {
   std::transform(declared.begin(), declared.end(), declared.begin(), ::tolower);
   if (declared.find("int") != std::string::npos) return ColumnType::kInteger;
@@ -125,16 +136,16 @@ std::vector<Column> Warehouse::existing_columns(soci::session& sql, const std::s
   std::vector<Column> columns;
   if (dialect_ == "postgresql") {
     soci::rowset<soci::row> rs =
-        (sql.prepare << "SELECT column_name, data_type FROM information_schema.columns WHERE "
-                        "table_schema = :s AND table_name = :t ORDER BY ordinal_position",
+        (sql.prepare
+             << "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE "
+                "table_schema = :s AND table_name = :t ORDER BY ordinal_position",
          soci::use(layer), soci::use(table));
     for (const auto& r : rs) {
       columns.push_back({r.get<std::string>(0), type_of_declared(r.get<std::string>(1))});
     }
   } else {
-    soci::rowset<soci::row> rs =
-        (sql.prepare << "SELECT name, type FROM pragma_table_info(" + literal(layer + "__" + table) +
-                            ")");
+    soci::rowset<soci::row> rs = (sql.prepare << "SELECT name, type FROM pragma_table_info(" +
+                                                     literal(layer + "__" + table) + ")");
     for (const auto& r : rs) {
       columns.push_back({r.get<std::string>(0), type_of_declared(r.get<std::string>(1))});
     }
@@ -244,7 +255,8 @@ LoadResult Warehouse::load(const std::string& source, const SourceBatch& batch,
   if (!result.kept_old_rows) {
     std::string now = iso_utc_now();
     sql << "INSERT INTO _dango_state (source, state, updated_at) VALUES (:s, :st, :u) "
-           "ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+           "ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = "
+           "excluded.updated_at",
         soci::use(source), soci::use(batch.state_json), soci::use(now);
   }
   tx.commit();
@@ -266,8 +278,9 @@ std::vector<WarehouseTable> Warehouse::source_tables(const std::string& source) 
   std::vector<std::string> names;
   if (dialect_ == "postgresql") {
     soci::rowset<std::string> rs =
-        (sql.prepare << "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
-                        "ORDER BY table_name",
+        (sql.prepare
+             << "SELECT table_name::text FROM information_schema.tables WHERE table_schema = :s "
+                "ORDER BY table_name",
          soci::use(layer));
     names.assign(rs.begin(), rs.end());
   } else {
@@ -313,12 +326,12 @@ std::vector<std::pair<std::string, int64_t>> Warehouse::count_by(const std::stri
     return out;
   }
   const std::string col = quote_identifier(column);
-  soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + col + ", COUNT(*) FROM " +
-                                                   qualified(layer, table) + " GROUP BY " + col +
-                                                   " ORDER BY " + col);
+  soci::rowset<soci::row> rs =
+      (sql.prepare << "SELECT " + col + ", COUNT(*) FROM " + qualified(layer, table) +
+                          " GROUP BY " + col + " ORDER BY " + col);
   for (const auto& r : rs) {
     if (r.get_indicator(0) == soci::i_null) continue;
-    out.emplace_back(r.get<std::string>(0), static_cast<int64_t>(r.get<long long>(1)));
+    out.emplace_back(r.get<std::string>(0), integer_at(r, 1));
   }
   return out;
 }

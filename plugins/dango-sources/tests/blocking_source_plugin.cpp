@@ -6,11 +6,10 @@
 //   GET  /api/test-source/events  the sync_* events seen on the host bus, as a JSON array of
 //                                 their payloads (subscribed in init, so none is missed)
 // A read answers table "items" with the rows of its source's `options.rows` (default 2 rows).
-#include <plughost/plugin.hpp>
-
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <plughost/plugin.hpp>
 #include <string>
 
 namespace {
@@ -19,7 +18,8 @@ class BlockingSource : public plughost::sdk::Plugin {
   void init() override {
     connector({"source", "blocking", "Waits for the test to release each read", {}},
               [this](std::string_view op, std::string_view input) {
-                if (op != "read") throw plughost::sdk::Error(PH_ERR_UNSUPPORTED, "unknown operation");
+                if (op != "read")
+                  throw plughost::sdk::Error(PH_ERR_UNSUPPORTED, "unknown operation");
                 return read(input);
               });
     route({"GET", "/api/test-source/state", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
@@ -67,8 +67,9 @@ class BlockingSource : public plughost::sdk::Plugin {
       --permits_;
       ++released_;
     }
-    std::string out = "{\"tables\":[{\"name\":\"items\",\"columns\":[{\"name\":\"id\",\"type\":"
-                      "\"integer\"},{\"name\":\"label\",\"type\":\"text\"}],\"rows\":[";
+    std::string out =
+        "{\"tables\":[{\"name\":\"items\",\"columns\":[{\"name\":\"id\",\"type\":"
+        "\"integer\"},{\"name\":\"label\",\"type\":\"text\"}],\"rows\":[";
     for (int i = 0; i < rows; ++i) {
       out += (i ? "," : "") + std::string("[") + std::to_string(i + 1) + ",\"item " +
              std::to_string(i + 1) + "\"]";

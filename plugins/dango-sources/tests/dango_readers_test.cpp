@@ -15,7 +15,8 @@ using namespace dango;
 namespace fs = std::filesystem;
 
 TEST(dango_csv, InfersSemicolonDelimiterAndReadsQuotedFields) {
-  CsvResult r = read_csv("id;name;note\n1;\"Smith; John\";\"said \"\"hi\"\"\"\n2;Ann;\n", {}, "a.csv");
+  CsvResult r =
+      read_csv("id;name;note\n1;\"Smith; John\";\"said \"\"hi\"\"\"\n2;Ann;\n", {}, "a.csv");
   ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
   EXPECT_EQ(r.delimiter, ';');
   ASSERT_EQ(r.table.columns.size(), 3u);
@@ -132,8 +133,8 @@ TEST_F(FileSourceTest, LoadsNewFilesThenOnlyChangesAndDeletions) {
   // Union of columns: id, amount, _dango_*, region (gaps NULL).
   std::vector<std::string> names;
   for (const auto& c : t.columns) names.push_back(c.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"id", "amount", "_dango_filename",
-                                             "_dango_file_mtime", "_dango_loaded_at", "region"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"id", "amount", "_dango_filename", "_dango_file_mtime",
+                                             "_dango_loaded_at", "region"}));
   EXPECT_EQ(t.columns[0].type, ColumnType::kInteger);
   EXPECT_EQ(t.columns[1].type, ColumnType::kReal);
   EXPECT_FALSE(t.rows[2][1].has_value());

@@ -10,8 +10,9 @@ namespace {
 using namespace dango_test;
 
 TEST(dango_sources, ListsSourcesSortedCaseInsensitively) {
-  Lab lab({"[{name: Zeta, type: csv}, {name: alpha, type: csv, schedule: '0 3 * * *'},"
-           " {name: Mid, type: json, enabled: false}]"});
+  Lab lab(
+      LabSetup("[{name: Zeta, type: csv}, {name: alpha, type: csv, schedule: '0 3 * * *'},"
+               " {name: Mid, type: json, enabled: false}]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   auto r = lab.get("/api/sources");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -37,9 +38,10 @@ TEST(dango_sources, ListsSourcesSortedCaseInsensitively) {
 }
 
 TEST(dango_sources, MasksSecretsInConfigAndDetails) {
-  Lab lab({"[{name: billing, type: csv, options: {api_key: sk_live_abcdef, password: abc,"
-           " region: eu, auth: {client_secret: xyz12345, user: bob}, tokens: [tok_1234567]}}]",
-           false, "warehouse: {url: \"sqlite://" + make_temp_dir() + "/wh.db\"}"});
+  Lab lab(
+      LabSetup("[{name: billing, type: csv, options: {api_key: sk_live_abcdef, password: abc,"
+               " region: eu, auth: {client_secret: xyz12345, user: bob}, tokens: [tok_1234567]}}]",
+               false, "warehouse: {url: \"sqlite://" + make_temp_dir() + "/wh.db\"}"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   auto r = lab.get("/api/config");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -116,10 +118,9 @@ TEST_F(FilesTest, DeletesOnlyInsideTheSourceFolder) {
   write_text(lab_->folder("other") + "/o.csv", "id\n1\n");
   ASSERT_EQ(::symlink(outside.c_str(), (folder_ + "/link.csv").c_str()), 0);
   int status = 0;
-  for (const std::string& path :
-       {folder_ + "/../../../secret.csv", std::string("../other/o.csv"), outside,
-        lab_->folder("other") + "/o.csv", folder_ + "/link.csv", std::string("/etc/passwd"),
-        folder_ + "/sub/../a.csv"}) {
+  for (const std::string& path : {folder_ + "/../../../secret.csv", std::string("../other/o.csv"),
+                                  outside, lab_->folder("other") + "/o.csv", folder_ + "/link.csv",
+                                  std::string("/etc/passwd"), folder_ + "/sub/../a.csv"}) {
     std::string body = del(path, status);
     EXPECT_EQ(status, 403) << path << " " << body;
   }
@@ -145,17 +146,17 @@ TEST_F(FilesTest, DeletesOnlyInsideTheSourceFolder) {
 // A user created through the accounts plugin's admin API, signed in; returns its cookie header.
 std::string sign_in_as(Lab& lab, const std::string& admin_cookie, const std::string& email,
                        const std::string& role) {
-  auto created = http(lab.port(), "POST", "/api/admin/users",
-                      {{"Cookie", admin_cookie}, {"X-Requested-With", "t"},
-                       {"Content-Type", "application/json"}},
-                      "{\"email\":\"" + email + "\",\"role\":\"" + role + "\"}");
+  auto created = http(
+      lab.port(), "POST", "/api/admin/users",
+      {{"Cookie", admin_cookie}, {"X-Requested-With", "t"}, {"Content-Type", "application/json"}},
+      "{\"email\":\"" + email + "\",\"role\":\"" + role + "\"}");
   EXPECT_EQ(created.status, 201) << created.body;
   std::string url = json(created)["invite_url"].GetString();
   std::string token = url.substr(url.rfind('/') + 1);
   const std::string password = "Another-Long-Passphrase-7";
-  auto accepted = http(lab.port(), "POST", "/api/auth/accept-invite",
-                       {{"Content-Type", "application/json"}},
-                       "{\"token\":\"" + token + "\",\"password\":\"" + password + "\"}");
+  auto accepted =
+      http(lab.port(), "POST", "/api/auth/accept-invite", {{"Content-Type", "application/json"}},
+           "{\"token\":\"" + token + "\",\"password\":\"" + password + "\"}");
   EXPECT_EQ(accepted.status, 200) << accepted.body;
   auto login = http(lab.port(), "POST", "/api/auth/login", {{"Content-Type", "application/json"}},
                     "{\"email\":\"" + email + "\",\"password\":\"" + password + "\"}");
@@ -185,9 +186,9 @@ TEST(dango_permissions, EnforcesTheSeedsPermissions) {
   auto anonymous_sync = lab.post("/api/sources/perm/sync");
   EXPECT_EQ(anonymous_sync.status, 401);
 
-  auto login = http(lab.port(), "POST", "/api/auth/login", {{"Content-Type", "application/json"}},
-                    std::string("{\"email\":\"") + kAdminEmail + "\",\"password\":\"" +
-                        kAdminPassword + "\"}");
+  auto login = http(
+      lab.port(), "POST", "/api/auth/login", {{"Content-Type", "application/json"}},
+      std::string("{\"email\":\"") + kAdminEmail + "\",\"password\":\"" + kAdminPassword + "\"}");
   ASSERT_EQ(login.status, 200) << login.body;
   std::string sc = login.header("set-cookie");
   std::string admin = sc.substr(sc.find("dango_session="), sc.find(';', sc.find("dango_session=")) -

@@ -14,7 +14,7 @@ std::string csv_source(const std::string& name, const std::string& extra = "") {
 }
 
 TEST(dango_sync, LoadsCsvFilesIntoATypedRawTable) {
-  Lab lab({"[" + csv_source("Sales") + "]"});
+  Lab lab(LabSetup("[" + csv_source("Sales") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   write_text(lab.folder("sales") + "/jan.csv",
              "order_id;amount;ordered_on;note\n1;9.5;2026-01-02;\"a; b\"\n2;10;2026-01-03;\n");
@@ -24,7 +24,8 @@ TEST(dango_sync, LoadsCsvFilesIntoATypedRawTable) {
   const std::string db = lab.warehouse();
   EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM raw_sales__sales"), "3");
   std::map<std::string, std::string> types;
-  for (const auto& row : query(db, "SELECT name, type FROM pragma_table_info('raw_sales__sales')")) {
+  for (const auto& row :
+       query(db, "SELECT name, type FROM pragma_table_info('raw_sales__sales')")) {
     types[row[0]] = row[1];
   }
   EXPECT_EQ(types["order_id"], "INTEGER");
@@ -64,7 +65,7 @@ TEST(dango_sync, LoadsCsvFilesIntoATypedRawTable) {
 }
 
 TEST(dango_sync, IncrementalSyncFollowsNewUpdatedDeletedAndEmptyFiles) {
-  Lab lab({"[" + csv_source("shop") + "]"});
+  Lab lab(LabSetup("[" + csv_source("shop") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   const std::string f = lab.folder("shop");
   const std::string db = lab.warehouse();
@@ -79,8 +80,9 @@ TEST(dango_sync, IncrementalSyncFollowsNewUpdatedDeletedAndEmptyFiles) {
   write_text(f + "/c.csv", "id,qty\n");  // header only: skipped
   write_text(f + "/d.csv", "id,qty\n4,4\n");
   ASSERT_EQ(lab.sync_and_wait("shop"), "success");
-  EXPECT_EQ(scalar(db, "SELECT group_concat(id || ':' || qty, ' ') FROM (SELECT * FROM "
-                       "raw_shop__shop ORDER BY id)"),
+  EXPECT_EQ(scalar(db,
+                   "SELECT group_concat(id || ':' || qty, ' ') FROM (SELECT * FROM "
+                   "raw_shop__shop ORDER BY id)"),
             "1:10 4:4");
   EXPECT_EQ(scalar(db, "SELECT color FROM raw_shop__shop WHERE id = 1"), "red");
   EXPECT_EQ(scalar(db, "SELECT color FROM raw_shop__shop WHERE id = 4"), "NULL");
@@ -95,7 +97,7 @@ TEST(dango_sync, IncrementalSyncFollowsNewUpdatedDeletedAndEmptyFiles) {
 }
 
 TEST(dango_sync, FullRefreshWithoutRowsKeepsTheOldRows) {
-  Lab lab({"[" + csv_source("keep") + "]"});
+  Lab lab(LabSetup("[" + csv_source("keep") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   const std::string f = lab.folder("keep");
   write_text(f + "/a.csv", "id\n1\n2\n");
@@ -112,7 +114,7 @@ TEST(dango_sync, FullRefreshWithoutRowsKeepsTheOldRows) {
 }
 
 TEST(dango_sync, MalformedCsvFailsWithLineNumbersAndLoadsNothing) {
-  Lab lab({"[" + csv_source("orders") + "]"});
+  Lab lab(LabSetup("[" + csv_source("orders") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   const std::string f = lab.folder("orders");
   write_text(f + "/good.csv", "id,name\n1,a\n");
@@ -141,10 +143,13 @@ TEST(dango_sync, MalformedCsvFailsWithLineNumbersAndLoadsNothing) {
   EXPECT_EQ(scalar(lab.warehouse(), "SELECT COUNT(*) FROM raw_orders__orders"), "3");
 }
 
-int entered(Lab& lab) { return json(lab.get("/api/test-source/state"))["entered"].GetInt(); }
+int entered(Lab& lab) {
+  return json(lab.get("/api/test-source/state"))["entered"].GetInt();
+}
 
 TEST(dango_sync, SecondSyncOfASyncingSourceIs409) {
-  Lab lab({"[{name: slow, type: blocking, options: {rows: 3}}, " + csv_source("other") + "]"});
+  Lab lab(
+      LabSetup("[{name: slow, type: blocking, options: {rows: 3}}, " + csv_source("other") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   auto first = lab.post("/api/sources/slow/sync");
   ASSERT_EQ(first.status, 200) << first.body;
@@ -167,7 +172,8 @@ TEST(dango_sync, SecondSyncOfASyncingSourceIs409) {
   std::string status;
   ASSERT_TRUE(eventually(
       [&] {
-        status = json(lab.get("/api/sources/slow/details"))["sync_history"][0]["status"].GetString();
+        status =
+            json(lab.get("/api/sources/slow/details"))["sync_history"][0]["status"].GetString();
         return status != "running";
       },
       20));
@@ -188,8 +194,8 @@ TEST(dango_sync, SecondSyncOfASyncingSourceIs409) {
 }
 
 TEST(dango_sync, TriggerCreatesAPollableJob) {
-  Lab lab({"[" + csv_source("a") + ", " + csv_source("b") + ", " +
-           csv_source("off", ", enabled: false") + "]"});
+  Lab lab(LabSetup("[" + csv_source("a") + ", " + csv_source("b") + ", " +
+                   csv_source("off", ", enabled: false") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   write_text(lab.folder("a") + "/x.csv", "id\n1\n");
   write_text(lab.folder("b") + "/y.csv", "id\n1\n2\n");
@@ -215,9 +221,9 @@ TEST(dango_sync, TriggerCreatesAPollableJob) {
   EXPECT_EQ(unknown.status, 404);
   EXPECT_STREQ(json(unknown)["error_code"].GetString(), "DANGO-SYNC-001");
   EXPECT_EQ(lab.post("/api/sync/trigger", "{\"sources\": []}").status, 422);
-  EXPECT_STREQ(json(lab.post("/api/sync/trigger", "{\"sources\": [\"off\"]}"))["error_code"]
-                   .GetString(),
-               "DANGO-SYNC-002");
+  EXPECT_STREQ(
+      json(lab.post("/api/sync/trigger", "{\"sources\": [\"off\"]}"))["error_code"].GetString(),
+      "DANGO-SYNC-002");
   EXPECT_EQ(lab.post("/api/sync/trigger", "{\"sources\": [\"a\"], \"backfill\": \"3y\"}").status,
             422);
   auto missing = lab.get("/api/sync/status/99999");
@@ -227,7 +233,7 @@ TEST(dango_sync, TriggerCreatesAPollableJob) {
 }
 
 TEST(dango_sync, SingleSyncValidatesItsRequest) {
-  Lab lab({"[" + csv_source("a") + ", " + csv_source("off", ", enabled: false") + "]"});
+  Lab lab(LabSetup("[" + csv_source("a") + ", " + csv_source("off", ", enabled: false") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   auto no_body = http(lab.port(), "POST", "/api/sources/a/sync");
   EXPECT_EQ(no_body.status, 422) << no_body.body;
@@ -245,7 +251,7 @@ TEST(dango_sync, SingleSyncValidatesItsRequest) {
 }
 
 TEST(dango_sync, PublishesSyncEventsOnTheHostBus) {
-  Lab lab({"[" + csv_source("ev") + ", " + csv_source("broken") + "]"});
+  Lab lab(LabSetup("[" + csv_source("ev") + ", " + csv_source("broken") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   write_text(lab.folder("ev") + "/a.csv", "id\n1\n2\n");
   write_text(lab.folder("broken") + "/a.csv", "id,x\n1\n");

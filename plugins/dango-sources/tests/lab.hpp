@@ -24,7 +24,9 @@ constexpr const char* kAdminEmail = "admin@example.com";
 constexpr const char* kAdminPassword = "Correct-Horse-Battery-9";
 
 struct LabSetup {
-  std::string sources = "[]";  // YAML flow sequence under plugins.dango-sources.config.sources
+  LabSetup(std::string sources_yaml = "[]", bool accounts = false, std::string extra = "")
+      : sources(std::move(sources_yaml)), with_accounts(accounts), extra_config(std::move(extra)) {}
+  std::string sources;         // YAML flow sequence under plugins.dango-sources.config.sources
   bool with_accounts = false;  // auth on, signed in through the accounts plugin
   std::string extra_config;    // more keys under the plugin's config (flow mapping members)
 };
@@ -53,7 +55,8 @@ class Lab {
         "server: {listen: 127.0.0.1:0, threads: 4}\n"
         "log: {format: json, access: false}\n"
         "storage: {url: \"sqlite://" +
-        dir_ + "/host.db\", pool_size: 4}\n" + "tasks: {workers: 2, poll_interval_seconds: 0.02}\n" +
+        dir_ + "/host.db\", pool_size: 4}\n" +
+        "tasks: {workers: 2, poll_interval_seconds: 0.02}\n" +
         "auth: {enabled: " + (setup.with_accounts ? "true" : "false") + "}\n" +
         "rate_limits: {enabled: false}\n" + "plugins_dir: " + plugins + "\nplugins:\n" + accounts +
         "  dango_test_source: {}\n"
@@ -81,8 +84,7 @@ class Lab {
   HttpResponse get(const std::string& target, const Headers& h = {}) {
     return http(port(), "GET", target, h);
   }
-  HttpResponse post(const std::string& target, const std::string& body = "{}",
-                    Headers h = {}) {
+  HttpResponse post(const std::string& target, const std::string& body = "{}", Headers h = {}) {
     h["Content-Type"] = "application/json";
     return http(port(), "POST", target, h, body);
   }
