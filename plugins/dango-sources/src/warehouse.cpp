@@ -1,5 +1,6 @@
 #include "warehouse.hpp"
 
+#include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -56,6 +57,30 @@ ColumnType type_of_declared(std::string declared) {
   return ColumnType::kText;
 }
 
+// libpq's key='value' form of a postgresql:// URL, parsed by libpq itself (SOCI rewrites the
+// connect string as keyword pairs, which a URL does not survive).
+std::string postgres_conninfo(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (!options) {
+    std::string message = error ? error : "invalid postgresql URL";
+    PQfreemem(error);
+    throw std::runtime_error("warehouse.url: " + message);
+  }
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string value;
+    for (const char* c = o->val; *c; ++c) {
+      if (*c == '\\' || *c == '\'') value += '\\';
+      value += *c;
+    }
+    out += (out.empty() ? "" : " ") + std::string(o->keyword) + "='" + value + "'";
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
 }  // namespace
 
 std::string quote_identifier(const std::string& name) {
@@ -77,7 +102,7 @@ Warehouse::Warehouse(const std::string& url, int pool_size)
     factory = soci::factory_sqlite3();
   } else if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
     dialect_ = "postgresql";
-    connect = url;
+    connect = postgres_conninfo(url);
     factory = soci::factory_postgresql();
   } else {
     throw std::runtime_error("warehouse.url must start with sqlite:// or postgresql://");

@@ -29,6 +29,7 @@ struct LabSetup {
   std::string sources;         // YAML flow sequence under plugins.dango-sources.config.sources
   bool with_accounts = false;  // auth on, signed in through the accounts plugin
   std::string extra_config;    // more keys under the plugin's config (flow mapping members)
+  std::string storage_url;     // host storage; empty: a SQLite file in the lab's dir
 };
 
 class Lab {
@@ -54,9 +55,9 @@ class Lab {
         "version: 1\n"
         "server: {listen: 127.0.0.1:0, threads: 4}\n"
         "log: {format: json, access: false}\n"
-        "storage: {url: \"sqlite://" +
-        dir_ + "/host.db\", pool_size: 4}\n" +
-        "tasks: {workers: 2, poll_interval_seconds: 0.02}\n" +
+        "storage: {url: \"" +
+        (setup.storage_url.empty() ? "sqlite://" + dir_ + "/host.db" : setup.storage_url) +
+        "\", pool_size: 4}\n" + "tasks: {workers: 2, poll_interval_seconds: 0.02}\n" +
         "auth: {enabled: " + (setup.with_accounts ? "true" : "false") + "}\n" +
         "rate_limits: {enabled: false}\n" + "plugins_dir: " + plugins + "\nplugins:\n" + accounts +
         "  dango_test_source: {}\n"
