@@ -276,18 +276,21 @@ void SyncEngine::finish(SyncRun& run, const std::string& status,
   } else {
     run.duration_ms = started && finished ? (*finished - *started) * 1000 : 0;
   }
-  host_
-      .sql(
-          "UPDATE dango_sync_runs SET status = :status, finished_at = :fin, duration_ms = :dur,"
-          " rows_loaded = :rows, rows_deleted = :del, error = :err WHERE id = :id")
-      .bind("status", status)
-      .bind("fin", *run.finished_at)
-      .bind("dur", *run.duration_ms)
-      .bind("rows", run.rows_loaded)
-      .bind("del", run.rows_deleted)
-      .bind("err", error)
-      .bind("id", run.id)
-      .exec();
+  // Only a running run is finished, once: a run closed by reconcile() stays as it was closed.
+  int64_t changed = host_
+                        .sql(
+                            "UPDATE dango_sync_runs SET status = :status, finished_at = :fin,"
+                            " duration_ms = :dur, rows_loaded = :rows, rows_deleted = :del,"
+                            " error = :err WHERE id = :id AND status = 'running'")
+                        .bind("status", status)
+                        .bind("fin", *run.finished_at)
+                        .bind("dur", *run.duration_ms)
+                        .bind("rows", run.rows_loaded)
+                        .bind("del", run.rows_deleted)
+                        .bind("err", error)
+                        .bind("id", run.id)
+                        .exec();
+  if (changed == 0) return;
   if (status == "success") {
     log(run.source, "info", "sync_completed",
         "Sync completed: " + std::to_string(run.rows_loaded) + " rows loaded, " +
