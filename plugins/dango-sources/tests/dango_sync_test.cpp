@@ -143,6 +143,24 @@ TEST(dango_sync, MalformedCsvFailsWithLineNumbersAndLoadsNothing) {
   EXPECT_EQ(scalar(lab.warehouse(), "SELECT COUNT(*) FROM raw_orders__orders"), "3");
 }
 
+TEST(dango_sync, LoadsJsonArraysAndNdjson) {
+  Lab lab(LabSetup("[{name: events, type: json}]"));
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  write_text(
+      lab.folder("events") + "/a.json",
+      "[{\"id\": 1, \"kind\": \"click\", \"meta\": {\"x\": 1}}, {\"id\": 2, \"kind\": null}]");
+  write_text(lab.folder("events") + "/b.ndjson", "{\"id\": 3, \"kind\": \"view\", \"ms\": 1.5}\n");
+  ASSERT_EQ(lab.sync_and_wait("events"), "success");
+  const std::string db = lab.warehouse();
+  EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM raw_events__events"), "3");
+  EXPECT_EQ(scalar(db, "SELECT meta FROM raw_events__events WHERE id = 1"), "{\"x\":1}");
+  EXPECT_EQ(scalar(db, "SELECT kind FROM raw_events__events WHERE id = 2"), "NULL");
+  EXPECT_EQ(
+      scalar(db, "SELECT type FROM pragma_table_info('raw_events__events') WHERE name = 'ms'"),
+      "REAL");
+  EXPECT_EQ(scalar(db, "SELECT _dango_filename FROM raw_events__events WHERE id = 3"), "b.ndjson");
+}
+
 int entered(Lab& lab) {
   return json(lab.get("/api/test-source/state"))["entered"].GetInt();
 }
