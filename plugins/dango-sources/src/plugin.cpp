@@ -21,9 +21,13 @@ constexpr const char* kSignedIn = PH_PERMISSION_AUTHENTICATED;
 class DangoSources : public sdk::Plugin {
   void init() override {
     settings_ = std::make_unique<Settings>(parse_settings(config()));
-    for (const auto& s : settings_->sources) std::filesystem::create_directories(s.folder);
-    warehouse_ =
-        std::make_unique<Warehouse>(settings_->warehouse_url, settings_->warehouse_pool_size);
+    // `plughost check` inits plugins without storage: check the config, touch nothing.
+    const bool serving = !dialect().empty();
+    if (serving) {
+      for (const auto& s : settings_->sources) std::filesystem::create_directories(s.folder);
+    }
+    warehouse_ = std::make_unique<Warehouse>(settings_->warehouse_url,
+                                             settings_->warehouse_pool_size, serving);
     for (const Migration& m : migrations()) migration(m.name, m.sql, m.sql_postgres);
     engine_ = std::make_unique<SyncEngine>(services(), *settings_, *warehouse_);
     context_ = std::make_unique<Context>(Context{services(), *settings_, *warehouse_, *engine_});

@@ -89,7 +89,7 @@ std::string quote_identifier(const std::string& name) {
   return out + "\"";
 }
 
-Warehouse::Warehouse(const std::string& url, int pool_size)
+Warehouse::Warehouse(const std::string& url, int pool_size, bool connect_now)
     : pool_size_(static_cast<size_t>(std::max(1, pool_size))) {
   pool_ = std::make_unique<soci::connection_pool>(pool_size_);
   std::string connect;
@@ -97,7 +97,6 @@ Warehouse::Warehouse(const std::string& url, int pool_size)
   if (starts_with(url, "sqlite://")) {
     dialect_ = "sqlite";
     file_ = sqlite_path(url);
-    fs::create_directories(fs::path(file_).parent_path());
     connect = "db=" + file_ + " timeout=30";
     factory = soci::factory_sqlite3();
   } else if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
@@ -107,6 +106,8 @@ Warehouse::Warehouse(const std::string& url, int pool_size)
   } else {
     throw std::runtime_error("warehouse.url must start with sqlite:// or postgresql://");
   }
+  if (!connect_now) return;
+  if (dialect_ == "sqlite") fs::create_directories(fs::path(file_).parent_path());
   for (size_t i = 0; i < pool_size_; ++i) {
     soci::session& s = pool_->at(i);
     s.open(*factory, connect);

@@ -35,8 +35,9 @@ struct LoadResult {
 class Warehouse {
  public:
   // `url`: sqlite://path (relative to the working directory; parent folders are created) or
-  // postgresql://…  Throws std::runtime_error when it cannot connect.
-  Warehouse(const std::string& url, int pool_size);
+  // postgresql://…  Throws std::runtime_error when it cannot connect. With `connect` false only
+  // the URL is checked (`plughost check`: no file is created, no server contacted).
+  Warehouse(const std::string& url, int pool_size, bool connect = true);
 
   const std::string& dialect() const { return dialect_; }  // "sqlite" or "postgresql"
   // The database file (SQLite), empty on PostgreSQL.
