@@ -43,6 +43,11 @@ class DangoSources : public sdk::Plugin {
               });
     task("sync_source", "Sync one Dango source into the warehouse",
          [this](sdk::TaskContext& t) { engine_->run_task(t); });
+    for (const char* outcome : {"task.failed", "task.cancelled", "task.timed_out"}) {
+      subscribe(outcome, [this](std::string_view, std::string_view task_json) {
+        engine_->task_ended(task_json);
+      });
+    }
     for (const auto& s : settings_->sources) {
       if (s.enabled && !s.schedule.empty()) {
         schedule("dango-sources." + s.name, s.schedule, kSyncTask, {},

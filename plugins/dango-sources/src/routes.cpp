@@ -200,16 +200,6 @@ void write_tables(Json& j, const SourceState& st) {
   j.end_array();
 }
 
-std::string sync_mode(const SourceConfig& s) {
-  rapidjson::Document o;
-  std::string error;
-  if (sdk::parse_json(s.options_json, o, error) && o.IsObject() && o.HasMember("sync_mode") &&
-      o["sync_mode"].IsString()) {
-    return o["sync_mode"].GetString();
-  }
-  return "incremental";
-}
-
 void write_source(Json& j, Context& c, const SourceConfig& s, bool details) {
   SourceState st = source_state(c, s);
   j.begin()
@@ -232,7 +222,7 @@ void write_source(Json& j, Context& c, const SourceConfig& s, bool details) {
   j.key("schedule").str(s.schedule);
   if (details) {
     j.key("config").raw(masked_options_json(s.options_json));
-    j.key("sync_mode").str(sync_mode(s));
+    j.key("sync_mode").str(s.sync_mode);
     j.key("sync_history").begin_array();
     for (const auto& r : c.engine.runs(s.name, 20)) write_run(j, r);
     j.end_array();

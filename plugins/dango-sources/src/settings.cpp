@@ -35,6 +35,13 @@ SourceConfig parse_source(const rapidjson::Value& v, const std::string& data_dir
                            ? string_or(options->value, "folder", "")
                            : "";
   s.folder = folder.empty() ? (fs::path(data_dir) / "uploads" / s.name).string() : folder;
+  if (options != v.MemberEnd() && options->value.IsObject()) {
+    s.sync_mode = string_or(options->value, "sync_mode", s.sync_mode);
+  }
+  if (s.sync_mode != "incremental" && s.sync_mode != "full_refresh") {
+    throw std::invalid_argument("sources." + s.name +
+                                ".options.sync_mode must be incremental or full_refresh");
+  }
   s.folder = fs::absolute(s.folder).lexically_normal().string();
   while (s.folder.size() > 1 && s.folder.back() == '/') s.folder.pop_back();
   return s;

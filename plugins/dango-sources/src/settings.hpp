@@ -15,9 +15,10 @@ struct SourceConfig {
   std::string name;  // lower-cased, [a-z0-9_]{1,128}
   std::string type;  // a `source` connector's name: csv, json, or a third party's
   bool enabled = true;
-  std::string options_json;  // the `options` object as JSON text ("{}" when absent)
-  std::string schedule;      // cron, empty: manual only
-  std::string folder;        // upload folder of file-based types
+  std::string options_json;               // the `options` object as JSON text ("{}" when absent)
+  std::string schedule;                   // cron, empty: manual only
+  std::string folder;                     // upload folder of file-based types
+  std::string sync_mode = "incremental";  // options.sync_mode: incremental or full_refresh
 };
 
 struct Settings {

@@ -234,9 +234,10 @@ void SyncEngine::execute(SyncRun& run, const SyncOptions& options) {
   rq.source = source->name;
   rq.options_json = source->options_json;
   rq.folder = source->folder;
-  rq.full_refresh = options.full_refresh;
+  // A source configured with sync_mode: full_refresh always reloads everything.
+  rq.full_refresh = options.full_refresh || source->sync_mode == "full_refresh";
   rq.loaded_at = iso_utc_now();
-  if (!options.full_refresh) rq.state_json = warehouse_.state(source->name);
+  if (!rq.full_refresh) rq.state_json = warehouse_.state(source->name);
   SourceBatch batch;
   if (source->type == "csv") {
     batch = read_csv_source(rq);
@@ -338,10 +339,33 @@ void SyncEngine::reconcile(SyncRun& run) {
     if (sdk::parse_json(*text, d, error) && d.IsObject()) task_status = str_member(d, "status");
   }
   if (task_status == "queued" || task_status == "running") return;
+  close_run(run, task_status, "");
+}
+
+void SyncEngine::close_run(SyncRun& run, const std::string& task_status,
+                           const std::string& task_error) {
   std::string status = task_status == "timed_out"   ? "timeout"
                        : task_status == "cancelled" ? "cancelled"
                                                     : "failed";
-  finish(run, status, "the sync task ended (" + task_status + ") before the sync finished");
+  finish(run, status,
+         "the sync task ended (" + task_status + ") before the sync finished" +
+             (task_error.empty() ? "" : ": " + task_error));
+}
+
+void SyncEngine::task_ended(std::string_view task_json) {
+  rapidjson::Document task;
+  std::string error;
+  if (!sdk::parse_json(task_json, task, error) || !task.IsObject() ||
+      str_member(task, "kind") != kSyncTask) {
+    return;
+  }
+  auto payload = task.FindMember("payload");
+  if (payload == task.MemberEnd() || !payload->value.IsObject()) return;
+  auto id = payload->value.FindMember("run_id");
+  if (id == payload->value.MemberEnd() || !id->value.IsInt64()) return;
+  auto r = run(id->value.GetInt64());
+  if (!r || r->status != "running") return;
+  close_run(*r, str_member(task, "status"), str_member(task, "error"));
 }
 
 std::optional<SyncRun> SyncEngine::run(int64_t id) {

@@ -73,6 +73,9 @@ class SyncEngine {
 
   // The task handler.
   void run_task(sdk::TaskContext& task);
+  // A sync task that failed, timed out or was cancelled (the host's task.* events): its run is
+  // closed at once if the handler did not finish it.
+  void task_ended(std::string_view task_json);
 
   std::optional<SyncRun> run(int64_t id);
   std::optional<SyncRun> latest_run(const std::string& source);
@@ -89,6 +92,7 @@ class SyncEngine {
   // A running run whose task ended without finishing it (the host stopped it, it timed out) is
   // closed here, so it does not hold its source forever.
   void reconcile(SyncRun& run);
+  void close_run(SyncRun& run, const std::string& task_status, const std::string& task_error);
   void execute(SyncRun& run, const SyncOptions& options);
   void finish(SyncRun& run, const std::string& status, const std::optional<std::string>& error);
   void publish(const std::string& type, const std::string& source, const std::string& extra_json);

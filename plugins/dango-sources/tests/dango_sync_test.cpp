@@ -113,6 +113,21 @@ TEST(dango_sync, FullRefreshWithoutRowsKeepsTheOldRows) {
   EXPECT_STREQ(json(lab.get("/api/sources"))[0]["status"].GetString(), "empty");
 }
 
+TEST(dango_sync, FullRefreshSourcesReloadEveryFile) {
+  Lab lab(LabSetup("[{name: snap, type: csv, options: {sync_mode: full_refresh}}]"));
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  const std::string file = lab.folder("snap") + "/a.csv";
+  write_text(file, "id\n1\n2\n");
+  ASSERT_EQ(lab.sync_and_wait("snap"), "success");
+  auto mtime = fs::last_write_time(file);
+  // Same mtime, other content: an incremental sync would not look at it; a full refresh does.
+  write_text(file, "id\n7\n");
+  fs::last_write_time(file, mtime);
+  ASSERT_EQ(lab.sync_and_wait("snap"), "success");
+  EXPECT_EQ(scalar(lab.warehouse(), "SELECT group_concat(id) FROM raw_snap__snap"), "7");
+  EXPECT_STREQ(json(lab.get("/api/sources/snap/details"))["sync_mode"].GetString(), "full_refresh");
+}
+
 TEST(dango_sync, MalformedCsvFailsWithLineNumbersAndLoadsNothing) {
   Lab lab(LabSetup("[" + csv_source("orders") + "]"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
