@@ -81,6 +81,38 @@ std::string postgres_conninfo(const std::string& url) {
   return out;
 }
 
+// One write transaction. On SQLite it starts IMMEDIATE: it takes the write lock first (waiting up
+// to the busy timeout), because a deferred transaction that read first cannot upgrade while
+// another connection writes — SQLite answers SQLITE_BUSY at once instead of waiting.
+class WriteTransaction {
+ public:
+  WriteTransaction(soci::session& sql, bool sqlite) : sql_(sql) {
+    if (sqlite) {
+      sql_ << "BEGIN IMMEDIATE";
+    } else {
+      sql_.begin();
+    }
+  }
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  ~WriteTransaction() {
+    if (done_) return;
+    try {
+      sql_.rollback();
+    } catch (...) {
+      // The connection is gone; nothing was committed.
+    }
+  }
+  void commit() {
+    sql_.commit();
+    done_ = true;
+  }
+
+ private:
+  soci::session& sql_;
+  bool done_ = false;
+};
+
 }  // namespace
 
 std::string quote_identifier(const std::string& name) {
@@ -251,7 +283,7 @@ LoadResult Warehouse::load(const std::string& source, const SourceBatch& batch,
   LoadResult result;
   const std::string layer = "raw_" + source;
   soci::session sql(*pool_);
-  soci::transaction tx(sql);
+  WriteTransaction tx(sql, dialect_ == "sqlite");
   for (const auto& load : batch.tables) {
     bool exists = table_exists(sql, layer, load.name);
     if (load.replace && load.table.rows.empty() && !allow_empty_replace) {
