@@ -94,6 +94,11 @@ TEST(dango_sync, IncrementalSyncFollowsNewUpdatedDeletedAndEmptyFiles) {
   }
   EXPECT_TRUE(skipped);
   EXPECT_EQ(json(lab.get("/api/logs?limit=1"))["logs"].Size(), 1u);
+  EXPECT_EQ(json(lab.get("/api/logs?limit=0"))["logs"].Size(), 1u);  // clamped to 1..10000
+  EXPECT_EQ(json(lab.get("/api/logs?limit=-3"))["count"].GetInt64(), 1);
+  auto bad_limit = lab.get("/api/logs?limit=ten");
+  EXPECT_EQ(bad_limit.status, 400);
+  EXPECT_STREQ(json(bad_limit)["error_code"].GetString(), "DANGO-V001");
 }
 
 TEST(dango_sync, FullRefreshWithoutRowsKeepsTheOldRows) {
