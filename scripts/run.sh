@@ -3,7 +3,8 @@
 # the embedded default (SQLite) and its demo data: `scripts/run.sh [extra plughost run args]`.
 # First run: makes var/secret.key, var/admin-password and var/embed.key (mode 600) unless
 # PLUGHOST_SECRET_KEY / PLUGHOST_ADMIN_PASSWORD / PLUGHOST_EMBED_KEY are set, and copies the inspector's sample Django workspace to
-# var/demo/atlas with one migration applied and one pending.
+# var/demo/atlas with one migration applied and one pending, and dango-sources' sample CSV files
+# to var/demo/dango/sales.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -34,5 +35,9 @@ if [ ! -f var/demo/atlas/db.sqlite3 ]; then
   cp -R plugins/inspector/demo/workspace var/demo/atlas
   rm -f var/demo/atlas/db.sqlite3  # a database left by a local setup.sh run
   (cd var/demo/atlas && /usr/bin/python3 manage.py migrate ops 0001 >/dev/null)
+fi
+if [ ! -d var/demo/dango/sales ]; then
+  mkdir -p var/demo/dango
+  cp -R plugins/dango-sources/demo/sales var/demo/dango/sales
 fi
 exec build/release/bin/plughost run --config config/plughost.yaml "$@"

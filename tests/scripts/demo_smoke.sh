@@ -2,7 +2,8 @@
 # The README's run command, end to end: the host on config/plughost.yaml with every plugin and its
 # demo data (in a scratch working directory, not the repository's var/), then one real request per
 # plugin demo — sign-in and a token, the inspector's sample workspace, a workflow, a DataChat
-# question, a RAG query, and a message to the embed widget's chat endpoint.
+# question, a RAG query, a message to the embed widget's chat endpoint, and a sync of the Dango
+# sample CSV source.
 # Usage: demo_smoke.sh <plughost binary> <repository root>
 set -eu
 bin=$1
@@ -22,6 +23,8 @@ ln -s "$repo/plugins/rag/demo/corpus" "$work/plugins/rag/demo/corpus"
 cp -R "$repo/plugins/inspector/demo/workspace" "$work/var/demo/atlas"
 rm -f "$work/var/demo/atlas/db.sqlite3"
 (cd "$work/var/demo/atlas" && /usr/bin/python3 manage.py migrate ops 0001 >/dev/null)
+mkdir -p "$work/var/demo/dango"
+cp -R "$repo/plugins/dango-sources/demo/sales" "$work/var/demo/dango/sales"
 
 export PLUGHOST_SECRET_KEY="$(head -c 32 /dev/urandom | base64)"
 export PLUGHOST_ADMIN_PASSWORD="demo-$(head -c 12 /dev/urandom | base64 | tr '+/' '-_')"
@@ -81,5 +84,13 @@ reply=$(curl -sf -X POST "$base/api/embed/docs/chat/" -H "X-API-Key: $PLUGHOST_E
   -H 'Origin: http://localhost:3000' -H 'Content-Type: application/json' \
   -d '{"message":"How do I write a plugin?"}') || fail "embed chat"
 echo "$reply" | field 'len(d["sources"])' | grep -qv '^0$' || fail "embed: no sources in $reply"
+
+curl -sf -X POST "$base/api/sources/sales/sync" -H "$auth" -H 'Content-Type: application/json' \
+  -d '{}' | grep -q 'Sync started for sales' || fail "dango-sources: sync not started"
+i=0
+until rows=$(curl -sf "$base/api/sources" -H "$auth" | field '[s["row_count"] for s in d if s["name"] == "sales" and s["status"] == "synced"][0]' 2>/dev/null) && [ "${rows:-0}" -eq 7 ]; do
+  i=$((i + 1)); [ $i -le 300 ] || fail "dango-sources: the sample CSV files never synced: $(curl -s "$base/api/sources" -H "$auth")"
+  sleep 0.1
+done
 
 echo "demo_smoke: every plugin's demo answered"

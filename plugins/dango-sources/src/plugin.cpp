@@ -1,0 +1,120 @@
+// The dango-sources plugin: Dango's data sources, their syncs into the warehouse, the activity
+// log and the upload folders' files. This file is the table of contents: every route, the sync
+// task, the built-in `source` connectors, the schedules and the error formatter.
+#include <filesystem>
+#include <memory>
+#include <plughost/plugin.hpp>
+
+#include "replies.hpp"
+#include "routes.hpp"
+#include "settings.hpp"
+#include "source_types.hpp"
+#include "sync.hpp"
+#include "warehouse.hpp"
+
+namespace dango {
+
+constexpr const char* kPublic = PH_PERMISSION_PUBLIC;
+// The seed's bare "None": any signed-in caller (NOTES.md §5).
+constexpr const char* kSignedIn = PH_PERMISSION_AUTHENTICATED;
+
+class DangoSources : public sdk::Plugin {
+  void init() override {
+    settings_ = std::make_unique<Settings>(parse_settings(config()));
+    // `plughost check` inits plugins without storage: check the config, touch nothing.
+    const bool serving = !dialect().empty();
+    if (serving) {
+      for (const auto& s : settings_->sources) std::filesystem::create_directories(s.folder);
+    }
+    warehouse_ = std::make_unique<Warehouse>(settings_->warehouse_url,
+                                             settings_->warehouse_pool_size, serving);
+    for (const Migration& m : migrations()) migration(m.name, m.sql, m.sql_postgres);
+    engine_ = std::make_unique<SyncEngine>(services(), *settings_, *warehouse_);
+    context_ = std::make_unique<Context>(Context{services(), *settings_, *warehouse_, *engine_});
+
+    // Source types: a connector of kind `source` each (source_types.hpp has the protocol).
+    connector({"source", "csv", "CSV files of the source's upload folder", {}},
+              [](std::string_view op, std::string_view input) {
+                return read_operation(op, input, read_csv_source);
+              });
+    connector({"source", "json", "JSON arrays and NDJSON files of the source's upload folder", {}},
+              [](std::string_view op, std::string_view input) {
+                return read_operation(op, input, read_json_source);
+              });
+    task("sync_source", "Sync one Dango source into the warehouse",
+         [this](sdk::TaskContext& t) { engine_->run_task(t); });
+    for (const char* outcome : {"task.failed", "task.cancelled", "task.timed_out"}) {
+      subscribe(outcome, [this](std::string_view, std::string_view task_json) {
+        engine_->task_ended(task_json);
+      });
+    }
+    for (const auto& s : settings_->sources) {
+      if (s.enabled && !s.schedule.empty()) {
+        schedule("dango-sources." + s.name, s.schedule, kSyncTask, {},
+                 Json().begin().key("source").str(s.name).end().text());
+      }
+    }
+    error_formatter([](int status, std::string_view code, std::string_view, std::string_view detail,
+                       std::string_view) { return dango_error_body(status, code, detail); });
+
+    // Health & Status, Configuration
+    add("GET", "/api/status", "Service health status", kPublic, service_status);
+    add("GET", "/api/config", "Project config, secrets masked", kPublic, project_config);
+    // Sources
+    add("GET", "/api/sources", "Sources with sync status, row counts and freshness", kSignedIn,
+        list_sources);
+    add("GET", "/api/sources/:name/details", "Source details, masked config, sync history",
+        kSignedIn, source_details);
+    // Sync
+    add("POST", "/api/sources/:name/sync", "Sync one source (409 while it syncs)", "source.sync",
+        sync_source);
+    add("POST", "/api/sync/trigger", "Sync several sources as one job", "source.sync",
+        trigger_sync);
+    add("GET", "/api/sync/status/:record_id", "Status of a sync job", "source.sync",
+        sync_job_status);
+    // Files
+    add("GET", "/api/sources/:name/csv-files", "Files on disk and loaded", kSignedIn,
+        list_source_files);
+    add("DELETE", "/api/sources/:name/csv-files", "Delete a file of the source's folder",
+        "csv.delete", delete_source_file);
+    // Logs
+    add("GET", "/api/sources/:name/logs", "A source's activity log", kSignedIn, source_logs);
+    add("GET", "/api/logs", "All activity", kSignedIn, all_logs);
+  }
+
+  static std::string read_operation(std::string_view op, std::string_view input,
+                                    SourceBatch (*read)(const ReadRequest&)) {
+    if (op != "read") throw sdk::Error(PH_ERR_UNSUPPORTED, "unknown operation");
+    try {
+      return batch_json(read(parse_read_request(input)));
+    } catch (const std::invalid_argument& e) {
+      throw sdk::Error(PH_ERR_INVALID_ARGUMENT, e.what());
+    }
+  }
+
+  // Registers a route whose Reply exceptions become their status and body; anything else reaches
+  // the host as a 500 (DANGO-G001 through the error formatter).
+  void add(const char* method, const char* path, const char* summary, const char* permission,
+           Handler handler) {
+    route({method, path, summary, permission, {}, {}, {}},
+          [this, handler](const sdk::Request& rq, sdk::Response& rs) {
+            try {
+              handler(*context_, rq, rs);
+            } catch (const Reply& r) {
+              rs.json_text(r.body(), r.status());
+            }
+          });
+  }
+
+  std::unique_ptr<Settings> settings_;
+  std::unique_ptr<Warehouse> warehouse_;
+  std::unique_ptr<SyncEngine> engine_;
+  std::unique_ptr<Context> context_;
+};
+
+}  // namespace dango
+
+PLUGHOST_PLUGIN(dango::DangoSources, "dango-sources", "0.1.0",
+                "Dango's data sources: CSV/JSON and connector source types, syncs into a SOCI "
+                "warehouse, activity logs",
+                "experimental")

@@ -1,0 +1,84 @@
+// warehouse.hpp — the plugin's own analytical database (SOCI; SQLite file or PostgreSQL),
+// separate from host storage, with the layers raw_<source>, staging and marts.
+//
+// Layers: on PostgreSQL each layer is a schema ("raw_sales"."sales", "staging"."x"). On SQLite a
+// layer is a table-name prefix with a double underscore ("raw_sales__sales", "staging__x"): one
+// file, no ATTACH limit (SQLite allows 10 attached databases), and one transaction covers every
+// layer. A source's load state lives in the table _dango_state and is written in the same
+// transaction as its rows. Thread-safe: each call takes its own session from a pool.
+#pragma once
+
+#include <soci/soci.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "source_types.hpp"
+
+namespace dango {
+
+struct WarehouseTable {
+  std::string name;    // within the layer
+  std::string schema;  // the layer: raw_<source>, staging or marts
+  int64_t row_count = 0;
+};
+
+struct LoadResult {
+  int64_t rows_inserted = 0;
+  int64_t rows_deleted = 0;
+  bool kept_old_rows = false;  // a full refresh that brought no row left the table alone
+};
+
+class Warehouse {
+ public:
+  // `url`: sqlite://path (relative to the working directory; parent folders are created) or
+  // postgresql://…  Throws std::runtime_error when it cannot connect. With `connect` false only
+  // the URL is checked (`plughost check`: no file is created, no server contacted).
+  Warehouse(const std::string& url, int pool_size, bool connect = true);
+
+  const std::string& dialect() const { return dialect_; }  // "sqlite" or "postgresql"
+  // The database file (SQLite), empty on PostgreSQL.
+  const std::string& file() const { return file_; }
+
+  // Writes every table of `batch` and the source's new state in one transaction: nothing is
+  // half-loaded. A replacing table without rows keeps the old rows unless `allow_empty_replace`.
+  // Throws on any database error (rolled back).
+  LoadResult load(const std::string& source, const SourceBatch& batch, bool allow_empty_replace);
+  // The state stored by the source's last load; empty when it never loaded.
+  std::string state(const std::string& source);
+  // Tables of the layer raw_<source> with their row counts.
+  std::vector<WarehouseTable> source_tables(const std::string& source);
+  // Deletes a source table's rows whose `column` equals `value`; 0 when the table is absent.
+  int64_t delete_rows(const std::string& source, const std::string& table,
+                      const std::string& column, const std::string& value);
+  // Distinct values of `column` in a source table with their row counts (absent table: none).
+  std::vector<std::pair<std::string, int64_t>> count_by(const std::string& source,
+                                                        const std::string& table,
+                                                        const std::string& column);
+  // One round trip; false (and `error`) when the database does not answer.
+  bool ping(std::string& error);
+
+  // The quoted SQL name of `table` in `layer` for this dialect.
+  std::string qualified(const std::string& layer, const std::string& table) const;
+
+ private:
+  bool table_exists(soci::session& sql, const std::string& layer, const std::string& table);
+  std::vector<Column> existing_columns(soci::session& sql, const std::string& layer,
+                                       const std::string& table);
+  void prepare_table(soci::session& sql, const std::string& layer, const TableLoad& load);
+  int64_t insert_rows(soci::session& sql, const std::string& layer, const TableLoad& load);
+  const char* sql_type(ColumnType t) const;
+
+  std::string dialect_;
+  std::string file_;
+  std::unique_ptr<soci::connection_pool> pool_;
+  size_t pool_size_;
+};
+
+// A double-quoted SQL identifier (quotes doubled).
+std::string quote_identifier(const std::string& name);
+
+}  // namespace dango

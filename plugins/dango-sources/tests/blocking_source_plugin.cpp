@@ -1,0 +1,92 @@
+// A third-party source type for the dango-sources tests, built only with them: connector
+// source/blocking, whose `read` waits until the test releases it, so a test can hold a sync open
+// for as long as it needs without relying on timing.
+//   GET  /api/test-source/state   {"entered": n, "released": n}
+//   POST /api/test-source/release lets one waiting (or the next) read finish
+//   GET  /api/test-source/events  the sync_* events seen on the host bus, as a JSON array of
+//                                 their payloads (subscribed in init, so none is missed)
+// A read answers table "items" with the rows of its source's `options.rows` (default 2 rows).
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <plughost/plugin.hpp>
+#include <string>
+
+namespace {
+
+class BlockingSource : public plughost::sdk::Plugin {
+  void init() override {
+    connector({"source", "blocking", "Waits for the test to release each read", {}},
+              [this](std::string_view op, std::string_view input) {
+                if (op != "read")
+                  throw plughost::sdk::Error(PH_ERR_UNSUPPORTED, "unknown operation");
+                return read(input);
+              });
+    route({"GET", "/api/test-source/state", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
+          [this](const plughost::sdk::Request&, plughost::sdk::Response& rs) {
+            std::lock_guard<std::mutex> lock(mu_);
+            rs.json_text("{\"entered\":" + std::to_string(entered_) +
+                         ",\"released\":" + std::to_string(released_) + "}");
+          });
+    subscribe("sync_*", [this](std::string_view, std::string_view payload) {
+      std::lock_guard<std::mutex> lock(mu_);
+      events_ += (events_.empty() ? "" : ",") + std::string(payload);
+    });
+    route({"GET", "/api/test-source/events", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
+          [this](const plughost::sdk::Request&, plughost::sdk::Response& rs) {
+            std::lock_guard<std::mutex> lock(mu_);
+            rs.json_text("[" + events_ + "]");
+          });
+    route({"POST", "/api/test-source/release", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
+          [this](const plughost::sdk::Request&, plughost::sdk::Response& rs) {
+            {
+              std::lock_guard<std::mutex> lock(mu_);
+              ++permits_;
+            }
+            cv_.notify_all();
+            rs.json_text("{}");
+          });
+  }
+
+  std::string read(std::string_view input) {
+    rapidjson::Document in;
+    std::string error;
+    plughost::sdk::parse_json(input, in, error);
+    int rows = 2;
+    if (in.IsObject() && in.HasMember("options") && in["options"].IsObject() &&
+        in["options"].HasMember("rows") && in["options"]["rows"].IsInt()) {
+      rows = in["options"]["rows"].GetInt();
+    }
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      ++entered_;
+      // The bound only keeps a broken test from hanging the host forever.
+      if (!cv_.wait_for(lock, std::chrono::seconds(60), [&] { return permits_ > 0; })) {
+        throw plughost::sdk::Error(PH_ERR_INTERNAL, "never released");
+      }
+      --permits_;
+      ++released_;
+    }
+    std::string out =
+        "{\"tables\":[{\"name\":\"items\",\"columns\":[{\"name\":\"id\",\"type\":"
+        "\"integer\"},{\"name\":\"label\",\"type\":\"text\"}],\"rows\":[";
+    for (int i = 0; i < rows; ++i) {
+      out += (i ? "," : "") + std::string("[") + std::to_string(i + 1) + ",\"item " +
+             std::to_string(i + 1) + "\"]";
+    }
+    out += "],\"mode\":\"replace\"}],\"state\":{}}";
+    return out;
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int entered_ = 0;
+  int released_ = 0;
+  int permits_ = 0;
+  std::string events_;
+};
+
+}  // namespace
+
+PLUGHOST_PLUGIN(BlockingSource, "dango_test_source", "1.0.0", "Test source type that blocks",
+                "experimental")

@@ -1,0 +1,69 @@
+// The plugin with host storage and the warehouse on PostgreSQL: layers as schemas, the run
+// history's migrations and unique index, a column widened and one added, a malformed file loading
+// nothing, file rows deleted. Runs under tests/scripts/with_postgres.sh, which provides a fresh
+// database in PLUGHOST_TEST_POSTGRES_URL; skipped without it (as accounts' PostgreSQL test).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "lab.hpp"
+
+namespace {
+
+using namespace dango_test;
+
+int64_t row_count(Lab& lab) {
+  return json(lab.get("/api/sources"))[0]["row_count"].GetInt64();
+}
+
+TEST(dango_postgres, SyncsIntoPostgresSchemas) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  if (!url || !*url) GTEST_SKIP() << "PLUGHOST_TEST_POSTGRES_URL is not set";
+  LabSetup setup("[{name: PgSales, type: csv}]", false,
+                 "warehouse: {url: \"" + std::string(url) + "\"}");
+  setup.storage_url = url;
+  Lab lab(setup);
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  const std::string f = lab.folder("pgsales");
+  write_text(f + "/a.csv", "id,amount,day\n1,2.5,2026-01-01\n2,3,2026-01-02\n");
+  ASSERT_EQ(lab.sync_and_wait("pgsales"), "success") << lab.host().output();
+  auto list = json(lab.get("/api/sources"));
+  EXPECT_EQ(list[0]["row_count"].GetInt64(), 2);
+  EXPECT_STREQ(list[0]["tables"][0]["schema"].GetString(), "raw_pgsales");
+  EXPECT_STREQ(list[0]["tables"][0]["name"].GetString(), "pgsales");
+  EXPECT_STREQ(json(lab.get("/api/status"))["warehouse"]["dialect"].GetString(), "postgresql");
+
+  // "id" was BIGINT; a code in it widens the column to TEXT, and a new column is added.
+  write_text(f + "/b.csv", "id,amount,day,region\nA-7,1,2026-01-03,north\n");
+  ASSERT_EQ(lab.sync_and_wait("pgsales"), "success")
+      << json(lab.get("/api/sources/pgsales/details"))["sync_history"][0]["error"].GetString();
+  EXPECT_EQ(row_count(lab), 3);
+
+  write_text(f + "/c.csv", "id,amount\n9,1,extra\n");
+  EXPECT_EQ(lab.sync_and_wait("pgsales"), "failed");
+  EXPECT_EQ(row_count(lab), 3);
+  fs::remove(f + "/c.csv");
+
+  auto files = json(lab.get("/api/sources/pgsales/csv-files"));
+  EXPECT_EQ(files["files"][0]["row_count"].GetInt64(), 2);
+  auto del = lab.del("/api/sources/pgsales/csv-files?file_path=a.csv");
+  ASSERT_EQ(del.status, 200) << del.body;
+  EXPECT_EQ(json(del)["rows_deleted"].GetInt64(), 2);
+  EXPECT_EQ(row_count(lab), 1);
+
+  // Full refresh through the job API on PostgreSQL storage.
+  auto job =
+      json(lab.post("/api/sync/trigger", "{\"sources\":[\"pgsales\"],\"full_refresh\":true}"));
+  std::string id = std::to_string(job["job_id"].GetInt64());
+  std::string status;
+  ASSERT_TRUE(eventually(
+      [&] {
+        status = json(lab.get("/api/sync/status/" + id))["status"].GetString();
+        return status != "running";
+      },
+      30));
+  EXPECT_EQ(status, "success");
+  EXPECT_EQ(row_count(lab), 1);
+}
+
+}  // namespace
