@@ -54,6 +54,7 @@ print(yaml.safe_dump(config, sort_keys=False))
 PY
 export PLUGHOST_SECRET_KEY="$(head -c 32 /dev/urandom | base64)"
 export PLUGHOST_ADMIN_PASSWORD="openapi-test-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')"
+export PLUGHOST_EMBED_KEY="dce_$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 export PLUGHOST_DEMO_WORKSPACE="$src/plugins/inspector/demo/workspace"
 
 "$bin" openapi --config "$work/plughost.yaml" >"$work/cli.json" 2>"$work/cli.log" || {

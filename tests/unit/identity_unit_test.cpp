@@ -1,5 +1,5 @@
-// Identity pieces without HTTP: the permission rule, the rate limiter's sliding window, constant-time
-// comparison and the auth/rate_limits config sections.
+// Identity pieces without HTTP: the permission rule, the rate limiter's sliding window,
+// constant-time comparison and the auth/rate_limits config sections.
 #include <gtest/gtest.h>
 
 #include "config/config.hpp"
@@ -62,7 +62,8 @@ TEST(RateLimiter, LongWindowsUseSixtyBucketsAndLargeLimitsCostNothingMore) {
   RateLimitConfig cfg;
   cfg.classes["hourly"] = RateClass{100000, 3600};  // buckets of 60 s
   RateLimiter limiter(cfg);
-  for (int i = 0; i < 100000; ++i) ASSERT_TRUE(limiter.hit("hourly", "k", 7200.0 + i * 0.01).allowed);
+  for (int i = 0; i < 100000; ++i)
+    ASSERT_TRUE(limiter.hit("hourly", "k", 7200.0 + i * 0.01).allowed);
   auto refused = limiter.hit("hourly", "k", 8300.0);
   EXPECT_FALSE(refused.allowed);
   EXPECT_EQ(refused.retry_after, 3600 - 1100);  // the bucket [7200, 7260) leaves at 10800

@@ -3,7 +3,6 @@
 #include <curl/curl.h>
 
 #include <cctype>
-
 #include <memory>
 #include <mutex>
 
@@ -82,7 +81,8 @@ HttpResult post_form(const std::string& url, const FormFields& fields, long time
   Easy curl(curl_easy_init(), &curl_easy_cleanup);
   if (!curl) return {false, 0, {}, "libcurl could not start"};
   std::string form;
-  for (const auto& [k, v] : fields) form += (form.empty() ? "" : "&") + url_encode(k) + "=" + url_encode(v);
+  for (const auto& [k, v] : fields)
+    form += (form.empty() ? "" : "&") + url_encode(k) + "=" + url_encode(v);
   Headers headers(nullptr, &curl_slist_free_all);
   add_header(headers, "Accept: application/json");
   add_header(headers, "Content-Type: application/x-www-form-urlencoded");

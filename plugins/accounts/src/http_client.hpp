@@ -9,10 +9,10 @@
 namespace accounts {
 
 struct HttpResult {
-  bool ok = false;     // a response arrived (any status)
-  long status = 0;     // HTTP status when ok
-  std::string body;    // at most kMaxResponseBytes
-  std::string error;   // transport failure when !ok (never contains request secrets)
+  bool ok = false;    // a response arrived (any status)
+  long status = 0;    // HTTP status when ok
+  std::string body;   // at most kMaxResponseBytes
+  std::string error;  // transport failure when !ok (never contains request secrets)
 };
 
 using FormFields = std::vector<std::pair<std::string, std::string>>;

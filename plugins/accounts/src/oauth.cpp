@@ -71,12 +71,15 @@ std::string redirect_uri(const Services& svc, const sdk::Request& rq, const OAut
       throw failure(400, "Cannot build the OAuth redirect URL: set accounts public_url");
     }
   }
-  if (host.empty()) throw failure(400, "Cannot build the OAuth redirect URL: set accounts public_url");
+  if (host.empty())
+    throw failure(400, "Cannot build the OAuth redirect URL: set accounts public_url");
   return std::string(secure_cookie(svc.settings, rq) ? "https://" : "http://") + host +
          callback_path;
 }
 
-std::string state_cookie_name(const Services& svc) { return svc.settings.cookie_name + "_oauth"; }
+std::string state_cookie_name(const Services& svc) {
+  return svc.settings.cookie_name + "_oauth";
+}
 
 std::string state_cookie(const Services& svc, const sdk::Request& rq, const std::string& value,
                          int64_t max_age) {
@@ -100,8 +103,9 @@ void start(const Services& svc, const Flow& flow, const sdk::Request& rq, sdk::R
   {
     auto tx = svc.db.transaction();
     tx.sql("DELETE FROM accounts_oauth_states WHERE expires_at <= :now").bind("now", now).exec();
-    tx.sql("INSERT INTO accounts_oauth_states (state_hash, purpose, app, verifier_sealed,"
-           " next_path, user_id, expires_at) VALUES (:h, :p, :a, :v, :n, :u, :e)")
+    tx.sql(
+          "INSERT INTO accounts_oauth_states (state_hash, purpose, app, verifier_sealed,"
+          " next_path, user_id, expires_at) VALUES (:h, :p, :a, :v, :n, :u, :e)")
         .bind("h", sha256_hex(state))
         .bind("p", flow.purpose)
         .bind("a", app.name)
@@ -112,12 +116,12 @@ void start(const Services& svc, const Flow& flow, const sdk::Request& rq, sdk::R
         .exec();
     tx.commit();
   }
-  std::string location = app.authorize_url +
-                         (app.authorize_url.find('?') == std::string::npos ? "?" : "&") +
-                         "response_type=code&client_id=" + url_encode(app.client_id) +
-                         "&redirect_uri=" + url_encode(redirect_uri(svc, rq, app, flow.callback_path)) +
-                         "&state=" + url_encode(state) + "&code_challenge=" +
-                         pkce_challenge(verifier) + "&code_challenge_method=S256";
+  std::string location =
+      app.authorize_url + (app.authorize_url.find('?') == std::string::npos ? "?" : "&") +
+      "response_type=code&client_id=" + url_encode(app.client_id) +
+      "&redirect_uri=" + url_encode(redirect_uri(svc, rq, app, flow.callback_path)) +
+      "&state=" + url_encode(state) + "&code_challenge=" + pkce_challenge(verifier) +
+      "&code_challenge_method=S256";
   if (!app.scopes.empty()) location += "&scope=" + url_encode(app.scopes);
   rs.header("Set-Cookie", state_cookie(svc, rq, state, svc.settings.oauth_state_seconds));
   rs.header("Location", location);
@@ -148,7 +152,9 @@ Granted finish(const Services& svc, const Flow& flow, const sdk::Request& rq, sd
   auto state = rq.query("state");
   auto cookie = rq.cookie(state_cookie_name(svc));
   if (!state || state->empty() || !cookie || !secure_equals(*state, *cookie)) {
-    svc.log(PH_LOG_WARN, "OAuth callback for " + app.name + " refused: state missing or not this browser's", &rq);
+    svc.log(PH_LOG_WARN,
+            "OAuth callback for " + app.name + " refused: state missing or not this browser's",
+            &rq);
     throw failure(400, kStateInvalid);
   }
   Granted g;
@@ -159,8 +165,9 @@ Granted finish(const Services& svc, const Flow& flow, const sdk::Request& rq, sd
     bool valid = false;
     std::optional<std::string> sealed;
     {
-      auto st = tx.sql("SELECT purpose, app, verifier_sealed, next_path, user_id, expires_at"
-                       " FROM accounts_oauth_states WHERE state_hash = :h");
+      auto st = tx.sql(
+          "SELECT purpose, app, verifier_sealed, next_path, user_id, expires_at"
+          " FROM accounts_oauth_states WHERE state_hash = :h");
       st.bind("h", hash);
       if (st.step()) {
         valid = st.text(0) == flow.purpose && st.text(1) == app.name && st.int64(5) > now_seconds();
@@ -170,11 +177,13 @@ Granted finish(const Services& svc, const Flow& flow, const sdk::Request& rq, sd
       }
     }
     bool spent =
-        tx.sql("DELETE FROM accounts_oauth_states WHERE state_hash = :h").bind("h", hash).exec() == 1;
+        tx.sql("DELETE FROM accounts_oauth_states WHERE state_hash = :h").bind("h", hash).exec() ==
+        1;
     tx.commit();
     std::optional<std::string> opened = sealed ? unseal(svc.settings.keys, *sealed) : std::nullopt;
     if (!valid || !spent || !opened) {
-      svc.log(PH_LOG_WARN, "OAuth callback for " + app.name + " refused: unknown, spent or expired state", &rq);
+      svc.log(PH_LOG_WARN,
+              "OAuth callback for " + app.name + " refused: unknown, spent or expired state", &rq);
       throw failure(400, kStateInvalid);
     }
     verifier = *opened;
@@ -199,8 +208,8 @@ Granted finish(const Services& svc, const Flow& flow, const sdk::Request& rq, sd
       !sdk::parse_json(r.body, g.tokens, parse_error) || !g.tokens.IsObject() ||
       !g.tokens.HasMember("access_token") || !g.tokens["access_token"].IsString()) {
     svc.log(PH_LOG_WARN,
-            "OAuth token exchange with " + app.name + " failed: " +
-                (r.ok ? "HTTP " + std::to_string(r.status) : r.error),
+            "OAuth token exchange with " + app.name +
+                " failed: " + (r.ok ? "HTTP " + std::to_string(r.status) : r.error),
             &rq);
     throw failure(502, "OAuth token exchange with " + app.name + " failed");
   }
@@ -216,8 +225,8 @@ std::optional<rapidjson::Document> user_info(const Services& svc, const sdk::Req
   if (!r.ok || r.status < 200 || r.status >= 300 || !sdk::parse_json(r.body, info, parse_error) ||
       !info.IsObject()) {
     svc.log(PH_LOG_WARN,
-            "OAuth user info from " + app.name + " failed: " +
-                (r.ok ? "HTTP " + std::to_string(r.status) : r.error),
+            "OAuth user info from " + app.name +
+                " failed: " + (r.ok ? "HTTP " + std::to_string(r.status) : r.error),
             &rq);
     return std::nullopt;
   }
@@ -244,9 +253,10 @@ User account_for(const Services& svc, const sdk::Request& rq, const OAuthApp& ap
                  const rapidjson::Value& info) {
   auto raw_email = text_member(info, app.email_field);
   auto verified = info.FindMember("email_verified");
-  bool unverified = verified != info.MemberEnd() &&
-                    ((verified->value.IsBool() && !verified->value.GetBool()) ||
-                     (verified->value.IsString() && std::string(verified->value.GetString()) == "false"));
+  bool unverified =
+      verified != info.MemberEnd() &&
+      ((verified->value.IsBool() && !verified->value.GetBool()) ||
+       (verified->value.IsString() && std::string(verified->value.GetString()) == "false"));
   if (!raw_email || !valid_email(normalize_email(*raw_email)) || unverified) {
     throw failure(403, "The OAuth provider did not confirm an e-mail address");
   }
@@ -262,7 +272,8 @@ User account_for(const Services& svc, const sdk::Request& rq, const OAuthApp& ap
     nu.role = app.signup_role;
     if (auto name = text_member(info, "name")) nu.display_name = name->substr(0, 128);
     if (auto id = insert_user(svc.db, nu)) {
-      svc.log(PH_LOG_INFO, "user " + std::to_string(*id) + " signed up with OAuth provider " + app.name, &rq);
+      svc.log(PH_LOG_INFO,
+              "user " + std::to_string(*id) + " signed up with OAuth provider " + app.name, &rq);
     }
     user = find_user_by_email(svc.db, email);  // also when a concurrent sign-up won the insert
   }
@@ -313,13 +324,15 @@ void oauth_callback(const Services& svc, const sdk::Request& rq, sdk::Response& 
     // The provider proved the e-mail; the second factor is still this account's to give.
     NewSession partial = create_session(svc, user.id, /*partial=*/true, rq.remote_address(),
                                         rq.header("User-Agent").value_or(""));
-    rs.header("Set-Cookie", session_cookie(svc.settings, rq, partial.token, partial.max_age_seconds));
+    rs.header("Set-Cookie",
+              session_cookie(svc.settings, rq, partial.token, partial.max_age_seconds));
     redirect(rs, with_query(g.next, "requires_2fa=true"));
     return;
   }
   open_session(svc, rq, rs, user);
   record_login(svc.db, user.id);
-  svc.log(PH_LOG_INFO, "user " + std::to_string(user.id) + " signed in with OAuth provider " + app.name, &rq);
+  svc.log(PH_LOG_INFO,
+          "user " + std::to_string(user.id) + " signed in with OAuth provider " + app.name, &rq);
   redirect(rs, g.next);
 }
 
@@ -332,7 +345,8 @@ void oauth_connect_callback(const Services& svc, const sdk::Request& rq, sdk::Re
   const OAuthApp& app = app_of(flow, rq);
   Granted g = finish(svc, flow, rq, rs);
   if (g.user_id != caller_of(rq).user_id) {
-    svc.log(PH_LOG_WARN, "OAuth connection of " + app.name + " refused: finished by another user", &rq);
+    svc.log(PH_LOG_WARN, "OAuth connection of " + app.name + " refused: finished by another user",
+            &rq);
     throw failure(400, kStateInvalid);
   }
   std::string access_token = g.tokens["access_token"].GetString();
@@ -350,11 +364,12 @@ void oauth_connect_callback(const Services& svc, const sdk::Request& rq, sdk::Re
     expires_at = now + expires_in->value.GetInt64();
   }
   svc.db
-      .sql("INSERT INTO accounts_oauth_credentials (source_type, provider, account, token_sealed,"
-           " connected_at, expires_at) VALUES (:s, :p, :a, :t, :c, :e)"
-           " ON CONFLICT (source_type) DO UPDATE SET provider = excluded.provider,"
-           " account = excluded.account, token_sealed = excluded.token_sealed,"
-           " connected_at = excluded.connected_at, expires_at = excluded.expires_at")
+      .sql(
+          "INSERT INTO accounts_oauth_credentials (source_type, provider, account, token_sealed,"
+          " connected_at, expires_at) VALUES (:s, :p, :a, :t, :c, :e)"
+          " ON CONFLICT (source_type) DO UPDATE SET provider = excluded.provider,"
+          " account = excluded.account, token_sealed = excluded.token_sealed,"
+          " connected_at = excluded.connected_at, expires_at = excluded.expires_at")
       .bind("s", app.name)
       .bind("p", app.name)
       .bind("a", account)

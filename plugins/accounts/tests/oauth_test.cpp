@@ -2,13 +2,12 @@
 // authorization-code + PKCE exchange over HTTP, state binding, sign-up rules and sealed storage.
 #include <sodium.h>
 
+#include <ctime>
 #include <mutex>
 
-#include <ctime>
-
 #include "crypto.hpp"
-#include "totp.hpp"
 #include "support.hpp"
+#include "totp.hpp"
 
 namespace accounts_test {
 namespace {
@@ -35,7 +34,8 @@ std::map<std::string, std::string> form_fields(const std::string& text) {
     size_t amp = text.find('&', at);
     std::string pair = text.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
     size_t eq = pair.find('=');
-    if (eq != std::string::npos) out[url_decode(pair.substr(0, eq))] = url_decode(pair.substr(eq + 1));
+    if (eq != std::string::npos)
+      out[url_decode(pair.substr(0, eq))] = url_decode(pair.substr(eq + 1));
     if (amp == std::string::npos) break;
     at = amp + 1;
   }
@@ -44,7 +44,8 @@ std::map<std::string, std::string> form_fields(const std::string& text) {
 
 std::map<std::string, std::string> query_of(const std::string& url) {
   size_t q = url.find('?');
-  return q == std::string::npos ? std::map<std::string, std::string>{} : form_fields(url.substr(q + 1));
+  return q == std::string::npos ? std::map<std::string, std::string>{}
+                                : form_fields(url.substr(q + 1));
 }
 
 std::string s256(const std::string& verifier) {
@@ -60,8 +61,7 @@ constexpr const char* kRefreshToken = "rt-refresh-secret-93ab";
 // verifier check out; /userinfo answers the e-mail the test sets.
 class Provider {
  public:
-  Provider()
-      : server_([this](const StubRequest& rq) { return answer(rq); }) {}
+  Provider() : server_([this](const StubRequest& rq) { return answer(rq); }) {}
 
   std::string url() const { return server_.url(); }
   void set_user(const std::string& email, bool verified = true) {
@@ -114,13 +114,19 @@ std::string app_yaml(const Provider& p, const std::string& extra) {
 
 HostSetup with_oauth(const Provider& p) {
   HostSetup s;
-  s.accounts = "      public_url: \"http://127.0.0.1:9\"\n"
-               "      oauth:\n"
-               "        providers:\n"
-               "          stub: " + app_yaml(p, "") + "\n"
-               "          open: " + app_yaml(p, ", allow_signup: true, allowed_domains: [example.org]") + "\n"
-               "        connections:\n"
-               "          github: " + app_yaml(p, "") + "\n";
+  s.accounts =
+      "      public_url: \"http://127.0.0.1:9\"\n"
+      "      oauth:\n"
+      "        providers:\n"
+      "          stub: " +
+      app_yaml(p, "") +
+      "\n"
+      "          open: " +
+      app_yaml(p, ", allow_signup: true, allowed_domains: [example.org]") +
+      "\n"
+      "        connections:\n"
+      "          github: " +
+      app_yaml(p, "") + "\n";
   return s;
 }
 
@@ -340,9 +346,10 @@ TEST(accounts_oauth, MisconfiguredProviderStopsThePlugin) {
   HostSetup s = with_oauth(p);
   s.required = true;
   // A sign-in provider without userinfo_url cannot name the account: refused at start.
-  s.accounts = "      oauth:\n"
-               "        providers:\n"
-               "          broken: {authorize_url: \"https://x\", token_url: \"https://y\", client_id: c}\n";
+  s.accounts =
+      "      oauth:\n"
+      "        providers:\n"
+      "          broken: {authorize_url: \"https://x\", token_url: \"https://y\", client_id: c}\n";
   Host host(config_yaml(s));
   EXPECT_NE(host.wait_exit(), 0);
   EXPECT_NE(host.output().find("oauth.providers.broken needs userinfo_url"), std::string::npos)

@@ -100,20 +100,22 @@ class AutomatePlugin : public plughost::sdk::Plugin {
 
     // The seed's schema paths: the host's own OpenAPI document (the whole host's, this API's
     // routes included) and its Swagger UI and ReDoc pages.
-    route(RouteSpec{"GET", "/api/schema/", "OpenAPI 3.0 document of the host", "public", {}, {},
-                    {}, 0},
-          [this](const Request&, Response& rs) {
-            rs.content_type("application/json");
-            rs.status(200).body(describe_host("openapi"));
-          });
+    route(
+        RouteSpec{
+            "GET", "/api/schema/", "OpenAPI 3.0 document of the host", "public", {}, {}, {}, 0},
+        [this](const Request&, Response& rs) {
+          rs.content_type("application/json");
+          rs.status(200).body(describe_host("openapi"));
+        });
     for (auto [path, target] : {std::pair{"/api/schema/swagger-ui/", "/api/docs"},
                                 std::pair{"/api/schema/redoc/", "/api/redoc"}}) {
-      route(RouteSpec{"GET", path, "Interactive API documentation (redirect)", "public", {}, {},
-                      {}, 0},
-            [target = std::string(target)](const Request&, Response& rs) {
-              rs.header("Location", target);
-              rs.status(302).body("");
-            });
+      route(
+          RouteSpec{
+              "GET", path, "Interactive API documentation (redirect)", "public", {}, {}, {}, 0},
+          [target = std::string(target)](const Request&, Response& rs) {
+            rs.header("Location", target);
+            rs.status(302).body("");
+          });
     }
   }
 

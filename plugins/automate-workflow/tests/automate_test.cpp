@@ -11,8 +11,8 @@
 namespace automate_test {
 namespace {
 
-using plughost::testing::json;
 using plughost::testing::http;
+using plughost::testing::json;
 
 const char* kOrderProcessor = R"({
   "name": "Order Processor", "description": "Process incoming orders", "enabled": true,

@@ -10,12 +10,13 @@ namespace {
 
 const std::unordered_set<std::string>& stop_words() {
   static const std::unordered_set<std::string> words = {
-      "a", "about", "an", "and", "are", "as", "at", "be", "by", "can", "could", "did", "do",
-      "does", "for", "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its",
-      "me", "my", "of", "on", "or", "our", "should", "so", "that", "the", "their", "them",
-      "then", "there", "these", "this", "to", "was", "we", "what", "when", "where", "which",
-      "who", "why", "will", "with", "would", "you", "your", "tell", "please", "get", "use",
-      "used", "using", "need", "want", "know", "explain", "show", "give", "any", "all"};
+      "a",     "about", "an",     "and",   "are",  "as",      "at",    "be",     "by",    "can",
+      "could", "did",   "do",     "does",  "for",  "from",    "has",   "have",   "how",   "i",
+      "if",    "in",    "into",   "is",    "it",   "its",     "me",    "my",     "of",    "on",
+      "or",    "our",   "should", "so",    "that", "the",     "their", "them",   "then",  "there",
+      "these", "this",  "to",     "was",   "we",   "what",    "when",  "where",  "which", "who",
+      "why",   "will",  "with",   "would", "you",  "your",    "tell",  "please", "get",   "use",
+      "used",  "using", "need",   "want",  "know", "explain", "show",  "give",   "any",   "all"};
   return words;
 }
 
@@ -142,7 +143,8 @@ ComposedAnswer compose_answer(const std::string& question, const std::vector<Pas
     bool terminated = !s.text.empty() && (s.text.back() == '.' || s.text.back() == '!' ||
                                           s.text.back() == '?' || s.text.back() == ':');
     if (!terminated) answer.text += '.';
-    if (std::find(answer.sources.begin(), answer.sources.end(), s.passage) == answer.sources.end()) {
+    if (std::find(answer.sources.begin(), answer.sources.end(), s.passage) ==
+        answer.sources.end()) {
       answer.sources.push_back(s.passage);
     }
   }

@@ -17,8 +17,8 @@ struct Passage {
 };
 
 struct ComposedAnswer {
-  std::string text;                  // the reply; empty when no passage answers the question
-  std::vector<size_t> sources;       // indexes of the passages the reply quotes, best first
+  std::string text;             // the reply; empty when no passage answers the question
+  std::vector<size_t> sources;  // indexes of the passages the reply quotes, best first
 };
 
 // At most `max_sentences` sentences (and about `max_chars` characters), each sharing at least

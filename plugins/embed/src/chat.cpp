@@ -43,9 +43,8 @@ rapidjson::Document parse(const std::string& text, const sdk::Services& services
   return d;
 }
 
-std::vector<Passage> retrieve(const sdk::Services& services, const sdk::Request& rq,
-                              const Embed& e, const std::string& question,
-                              const std::string& tenant) {
+std::vector<Passage> retrieve(const sdk::Services& services, const sdk::Request& rq, const Embed& e,
+                              const std::string& question, const std::string& tenant) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
@@ -58,15 +57,16 @@ std::vector<Passage> retrieve(const sdk::Services& services, const sdk::Request&
   w.Key("tenant");
   w.String(tenant.c_str());
   w.EndObject();
-  auto d = parse(call(services, rq, e, "retriever", "rag", "query", buf.GetString(), "knowledge base"),
-                 services, rq, e, "knowledge base");
+  auto d =
+      parse(call(services, rq, e, "retriever", "rag", "query", buf.GetString(), "knowledge base"),
+            services, rq, e, "knowledge base");
   std::vector<Passage> out;
   auto results = d.FindMember("results");
   if (results == d.MemberEnd() || !results->value.IsArray()) return out;
   for (const auto& r : results->value.GetArray()) {
     if (!r.IsObject()) continue;
     Passage p;
-    p.id = r.HasMember("id") && r["id"].IsString() ? r["id"].GetString()
+    p.id = r.HasMember("id") && r["id"].IsString()  ? r["id"].GetString()
            : r.HasMember("id") && r["id"].IsInt64() ? std::to_string(r["id"].GetInt64())
                                                     : "";
     p.content = member_text(r, "content");
@@ -129,24 +129,26 @@ Reply from_datachat(const sdk::Services& services, const SessionStore& sessions,
   w.Key("user");
   w.String(("embed:" + e.id).c_str());
   w.EndObject();
-  auto d = parse(call(services, rq, e, "datachat", "datachat", "ask", buf.GetString(), "data assistant"),
-                 services, rq, e, "data assistant");
+  auto d =
+      parse(call(services, rq, e, "datachat", "datachat", "ask", buf.GetString(), "data assistant"),
+            services, rq, e, "data assistant");
   std::string upstream = member_text(d, "session_id");
   if (!upstream.empty()) sessions.set_upstream(session_id, upstream);
   std::string answer = member_text(d, "answer");
   return {answer.empty() ? kNoAnswer : answer, "[]"};
 }
 
-Reply from_llm(const sdk::Services& services, const SessionStore& sessions,
-               const sdk::Request& rq, const Embed& e, const std::string& session_id,
-               const std::string& message, const std::string& tenant) {
+Reply from_llm(const sdk::Services& services, const SessionStore& sessions, const sdk::Request& rq,
+               const Embed& e, const std::string& session_id, const std::string& message,
+               const std::string& tenant) {
   std::vector<Passage> passages;
   if (!e.endpoint.empty()) passages = retrieve(services, rq, e, message, tenant);
   std::string system = e.system_prompt;
   if (!passages.empty()) {
     system += "\n\nContext:";
     for (size_t i = 0; i < passages.size(); ++i) {
-      system += "\n[" + std::to_string(i + 1) + "] " + passages[i].title + ": " + passages[i].content;
+      system +=
+          "\n[" + std::to_string(i + 1) + "] " + passages[i].title + ": " + passages[i].content;
     }
   }
   rapidjson::StringBuffer buf;
@@ -185,8 +187,7 @@ Reply answer_message(const sdk::Services& services, const SessionStore& sessions
       return from_datachat(services, sessions, rq, e, session_id, message, tenant);
     case AnswerSource::kLlm:
       return from_llm(services, sessions, rq, e, session_id, message, tenant);
-    case AnswerSource::kRag:
-      break;
+    case AnswerSource::kRag: break;
   }
   return from_rag(services, rq, e, message, tenant);
 }

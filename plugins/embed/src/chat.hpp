@@ -4,7 +4,6 @@
 #pragma once
 
 #include <plughost/plugin.hpp>
-
 #include <string>
 
 #include "embeds.hpp"

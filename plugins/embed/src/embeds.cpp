@@ -31,7 +31,9 @@ std::optional<std::string> from_hex(const std::string& hex) {
   return out;
 }
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 }  // namespace
 
@@ -68,12 +70,14 @@ std::map<std::string, Embed> parse_embeds(const rapidjson::Value& config) {
     auto demo = v.FindMember("demo_page");
     e.demo_page = demo != v.MemberEnd() && demo->value.IsBool() && demo->value.GetBool();
     if (!key.empty()) {
-      if (key.size() < 24) throw std::invalid_argument(where + ".api_key is too short (24+ characters)");
+      if (key.size() < 24)
+        throw std::invalid_argument(where + ".api_key is too short (24+ characters)");
       e.key_sha256 = sha256(key);
       if (e.demo_page) {
         for (char c : key) {
           if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
-            throw std::invalid_argument(where + ".demo_page needs a key of letters, digits, _ and -");
+            throw std::invalid_argument(where +
+                                        ".demo_page needs a key of letters, digits, _ and -");
           }
         }
         e.demo_key = key;
@@ -150,10 +154,10 @@ bool origin_allowed(const Embed& e, std::string_view origin) {
   size_t scheme = origin.find("://");
   std::string_view host_port =
       scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
-  std::string_view host = host_port.substr(0, host_port.rfind(':') == std::string_view::npos ||
-                                                      host_port.back() == ']'
-                                                  ? host_port.size()
-                                                  : host_port.rfind(':'));
+  std::string_view host =
+      host_port.substr(0, host_port.rfind(':') == std::string_view::npos || host_port.back() == ']'
+                              ? host_port.size()
+                              : host_port.rfind(':'));
   for (const auto& pattern : e.allowed_origins) {
     if (pattern == "*" || glob_match(pattern, origin) || glob_match(pattern, host_port) ||
         glob_match(pattern, host)) {

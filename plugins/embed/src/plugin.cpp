@@ -5,13 +5,13 @@
 //   chat.*      answering a message (RAG passages, datachat, an llm connector)
 //   answer.*    composing a reply from passages
 //   widget.js   the widget itself (served as is)
-#include <plughost/plugin.hpp>
-#include <plughost/rate_limit.hpp>
 #include <sodium.h>
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <plughost/plugin.hpp>
+#include <plughost/rate_limit.hpp>
 
 #include "chat.hpp"
 #include "embeds.hpp"
@@ -34,8 +34,7 @@ constexpr const char* kExposeHeaders =
     "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, X-Trace-ID";
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string trimmed(std::string_view s) {
@@ -56,29 +55,57 @@ class EmbedPlugin : public sdk::Plugin {
   void init() override {
     if (sodium_init() < 0) throw sdk::Error(PH_ERR_INTERNAL, "libsodium failed to start");
     embeds_ = parse_embeds(config());
-    SessionStore::register_migrations(
-        [this](const std::string& n, const std::string& s, const std::string& pg) {
-          migration(n, s, pg);
-        });
+    SessionStore::register_migrations([this](const std::string& n, const std::string& s,
+                                             const std::string& pg) { migration(n, s, pg); });
     sessions_ = std::make_unique<SessionStore>(services());
 
     // The widget and the endpoints carry their own credentials (the embed key) and their own
     // origin rules, so the host sees them as public and cookie-free.
-    route({"GET", "/api/embed/:id/widget.js", "The embeddable chat widget (JavaScript)",
-           PH_PERMISSION_PUBLIC, "standard", {}, {}, PH_ROUTE_CSRF_EXEMPT},
+    route({"GET",
+           "/api/embed/:id/widget.js",
+           "The embeddable chat widget (JavaScript)",
+           PH_PERMISSION_PUBLIC,
+           "standard",
+           {},
+           {},
+           PH_ROUTE_CSRF_EXEMPT},
           [this](const Request& rq, Response& rs) { widget(rq, rs); });
-    route({"GET", "/api/embed/:id/config/", "Widget configuration (X-API-Key, allowed Origin)",
-           PH_PERMISSION_PUBLIC, "standard", {}, {}, PH_ROUTE_CSRF_EXEMPT},
+    route({"GET",
+           "/api/embed/:id/config/",
+           "Widget configuration (X-API-Key, allowed Origin)",
+           PH_PERMISSION_PUBLIC,
+           "standard",
+           {},
+           {},
+           PH_ROUTE_CSRF_EXEMPT},
           [this](const Request& rq, Response& rs) { widget_config(rq, rs); });
-    route({"POST", "/api/embed/:id/chat/", "Send a chat message (X-API-Key, allowed Origin)",
-           PH_PERMISSION_PUBLIC, "none", {}, {}, PH_ROUTE_CSRF_EXEMPT},
+    route({"POST",
+           "/api/embed/:id/chat/",
+           "Send a chat message (X-API-Key, allowed Origin)",
+           PH_PERMISSION_PUBLIC,
+           "none",
+           {},
+           {},
+           PH_ROUTE_CSRF_EXEMPT},
           [this](const Request& rq, Response& rs) { chat(rq, rs); });
-    route({"GET", "/api/embed/:id/demo/", "A page with the widget, to try it (demo_page: true)",
-           PH_PERMISSION_PUBLIC, "standard", {}, {}, PH_ROUTE_CSRF_EXEMPT},
+    route({"GET",
+           "/api/embed/:id/demo/",
+           "A page with the widget, to try it (demo_page: true)",
+           PH_PERMISSION_PUBLIC,
+           "standard",
+           {},
+           {},
+           PH_ROUTE_CSRF_EXEMPT},
           [this](const Request& rq, Response& rs) { demo(rq, rs); });
     for (const char* path : {"/api/embed/:id/config/", "/api/embed/:id/chat/"}) {
-      route({"OPTIONS", path, "CORS preflight for the embed's sites", PH_PERMISSION_PUBLIC, "none",
-             {}, {}, PH_ROUTE_CSRF_EXEMPT},
+      route({"OPTIONS",
+             path,
+             "CORS preflight for the embed's sites",
+             PH_PERMISSION_PUBLIC,
+             "none",
+             {},
+             {},
+             PH_ROUTE_CSRF_EXEMPT},
             [this](const Request& rq, Response& rs) { preflight(rq, rs); });
     }
     info("embed: " + std::to_string(embeds_.size()) + " embed(s) configured");
@@ -105,7 +132,8 @@ class EmbedPlugin : public sdk::Plugin {
   void check_origin(const Embed& e, const Request& rq, Response& rs) const {
     std::string origin = origin_of(rq);
     if (!origin_allowed(e, origin)) {
-      log(PH_LOG_INFO, "embed " + e.id + ": site not allowed: " + (origin.empty() ? "(none)" : origin), &rq);
+      log(PH_LOG_INFO,
+          "embed " + e.id + ": site not allowed: " + (origin.empty() ? "(none)" : origin), &rq);
       throw HttpError(403, "FORBIDDEN", "This site may not use the embed");
     }
     if (auto o = rq.header("Origin")) {
@@ -147,10 +175,12 @@ class EmbedPlugin : public sdk::Plugin {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Embed demo: " + id +
         "</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;"
         "padding:0 1rem;color:#222}</style></head><body><h1>Embed demo</h1><p>This page includes "
-        "the <code>" + id + "</code> widget with one tag, as a customer's site would. Open the chat "
-        "with the button at the bottom right.</p><pre>&lt;script src=\"/api/embed/" + id +
-        "/widget.js\" data-key=\"…\" async&gt;&lt;/script&gt;</pre><script src=\"/api/embed/" + id +
-        "/widget.js\" data-key=\"" + e.demo_key + "\" async></script></body></html>";
+        "the <code>" +
+        id +
+        "</code> widget with one tag, as a customer's site would. Open the chat "
+        "with the button at the bottom right.</p><pre>&lt;script src=\"/api/embed/" +
+        id + "/widget.js\" data-key=\"…\" async&gt;&lt;/script&gt;</pre><script src=\"/api/embed/" +
+        id + "/widget.js\" data-key=\"" + e.demo_key + "\" async></script></body></html>";
     rs.content_type("text/html; charset=utf-8");
     rs.header("Cache-Control", "no-store");
     rs.status(200).body(page);
@@ -184,7 +214,8 @@ class EmbedPlugin : public sdk::Plugin {
     check_origin(e, rq, rs);
     check_key(e, rq);
     rapidjson::Document body = rq.json();
-    if (!body.IsObject()) throw HttpError(400, "VALIDATION_ERROR", "The body must be a JSON object");
+    if (!body.IsObject())
+      throw HttpError(400, "VALIDATION_ERROR", "The body must be a JSON object");
     auto text_of = [&](const char* k) -> std::optional<std::string> {
       auto it = body.FindMember(k);
       if (it == body.MemberEnd() || !it->value.IsString()) return std::nullopt;
@@ -194,11 +225,11 @@ class EmbedPlugin : public sdk::Plugin {
     if (!raw) raw = text_of("question");
     std::string message = trimmed(raw.value_or(""));
     if (message.empty() || message.size() > kMaxMessage) {
-      throw HttpError(400, "VALIDATION_ERROR",
-                      message.empty() ? "message is required"
-                                      : "message is longer than 1000 characters",
-                      {{"message", message.empty() ? "This field is required."
-                                                   : "Ensure this field has no more than 1000 characters."}});
+      throw HttpError(
+          400, "VALIDATION_ERROR",
+          message.empty() ? "message is required" : "message is longer than 1000 characters",
+          {{"message", message.empty() ? "This field is required."
+                                       : "Ensure this field has no more than 1000 characters."}});
     }
     std::string session = text_of("session_id").value_or("");
     if (session.empty()) session = std::string(rq.header("X-Session-Id").value_or(""));
@@ -206,16 +237,17 @@ class EmbedPlugin : public sdk::Plugin {
 
     // Per session once it exists; before that per client address, which also bounds how fast
     // one address can open sessions.
-    std::string counted = e.id + (known ? "\ns:" + session : "\nip:" + std::string(rq.remote_address()));
+    std::string counted =
+        e.id + (known ? "\ns:" + session : "\nip:" + std::string(rq.remote_address()));
     auto limit = limiter_.hit(counted, e.rate_limit, 60, unix_now());
     rs.header("X-RateLimit-Limit", std::to_string(limit.limit));
     rs.header("X-RateLimit-Remaining", std::to_string(limit.remaining));
     rs.header("X-RateLimit-Reset", std::to_string(limit.reset_epoch));
     if (!limit.allowed) {
       rs.header("Retry-After", std::to_string(limit.retry_after));
-      throw HttpError(429, "RATE_LIMITED",
-                      "Rate limit exceeded. Try again in " + std::to_string(limit.retry_after) +
-                          " seconds.");
+      throw HttpError(
+          429, "RATE_LIMITED",
+          "Rate limit exceeded. Try again in " + std::to_string(limit.retry_after) + " seconds.");
     }
     if (known) {
       std::optional<bool> claimed = sessions_->claim(e.id, session, e.max_queries_per_session);
@@ -227,8 +259,8 @@ class EmbedPlugin : public sdk::Plugin {
     }
     if (!known) session = sessions_->create(e.id);
 
-    Reply reply = answer_message(services(), *sessions_, e, session, message,
-                                 std::string(rq.tenant()), rq);
+    Reply reply =
+        answer_message(services(), *sessions_, e, session, message, std::string(rq.tenant()), rq);
     sessions_->append(session, "user", message);
     sessions_->append(session, "assistant", reply.text);
 

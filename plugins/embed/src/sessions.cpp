@@ -55,14 +55,16 @@ bool SessionStore::exists(const std::string& embed_id, const std::string& id) co
 
 std::optional<bool> SessionStore::claim(const std::string& embed_id, const std::string& id,
                                         int64_t max) const {
-  int64_t updated = services_
-                        .sql("UPDATE embed_sessions SET query_count = query_count + 1, last_at = :now"
-                             " WHERE id = :id AND embed_id = :e AND query_count < :max")
-                        .bind("now", now())
-                        .bind("id", id)
-                        .bind("e", embed_id)
-                        .bind("max", max)
-                        .exec();
+  int64_t updated =
+      services_
+          .sql(
+              "UPDATE embed_sessions SET query_count = query_count + 1, last_at = :now"
+              " WHERE id = :id AND embed_id = :e AND query_count < :max")
+          .bind("now", now())
+          .bind("id", id)
+          .bind("e", embed_id)
+          .bind("max", max)
+          .exec();
   if (updated == 1) return true;
   if (exists(embed_id, id)) return false;
   return std::nullopt;
@@ -74,8 +76,9 @@ std::string SessionStore::create(const std::string& embed_id) const {
   for (int i = 0; i < 32; ++i) id += alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
   int64_t t = now();
   services_
-      .sql("INSERT INTO embed_sessions (id, embed_id, query_count, created_at, last_at)"
-           " VALUES (:id, :e, 1, :t, :t2)")
+      .sql(
+          "INSERT INTO embed_sessions (id, embed_id, query_count, created_at, last_at)"
+          " VALUES (:id, :e, 1, :t, :t2)")
       .bind("id", id)
       .bind("e", embed_id)
       .bind("t", t)
@@ -87,8 +90,9 @@ std::string SessionStore::create(const std::string& embed_id) const {
 void SessionStore::append(const std::string& session_id, const std::string& role,
                           const std::string& content) const {
   services_
-      .sql("INSERT INTO embed_messages (session_id, role, content, created_at)"
-           " VALUES (:s, :r, :c, :t)")
+      .sql(
+          "INSERT INTO embed_messages (session_id, role, content, created_at)"
+          " VALUES (:s, :r, :c, :t)")
       .bind("s", session_id)
       .bind("r", role)
       .bind("c", content)

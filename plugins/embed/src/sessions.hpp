@@ -2,10 +2,9 @@
 // embed and may send max_queries_per_session messages.
 #pragma once
 
-#include <plughost/plugin.hpp>
-
 #include <cstdint>
 #include <optional>
+#include <plughost/plugin.hpp>
 #include <string>
 #include <vector>
 

@@ -26,21 +26,27 @@ class Site {
  public:
   explicit Site(const std::string& embeds) : dir_(make_temp_dir()) {
     fs::create_directories(dir_ + "/plugins");
-    fs::create_symlink(PLUGHOST_TEST_PLUGIN_DIR "/plughost_embed.so", dir_ + "/plugins/plughost_embed.so");
+    fs::create_symlink(PLUGHOST_TEST_PLUGIN_DIR "/plughost_embed.so",
+                       dir_ + "/plugins/plughost_embed.so");
     fs::create_symlink(EMBED_FAKE_SOURCES_DIR "/plughost_embed_fake_sources.so",
                        dir_ + "/plugins/plughost_embed_fake_sources.so");
     host_ = std::make_unique<Host>(
         "version: 1\n"
         "server: {listen: 127.0.0.1:0}\n"
         "log: {format: json}\n"
-        "storage: {url: \"sqlite://" + dir_ + "/embed.db\"}\n"
-        "plugins_dir: " + dir_ + "/plugins\n"
+        "storage: {url: \"sqlite://" +
+        dir_ +
+        "/embed.db\"}\n"
+        "plugins_dir: " +
+        dir_ +
+        "/plugins\n"
         "plugins:\n"
         "  embed_fake_sources: {}\n"
         "  embed:\n"
         "    required: true\n"
         "    config:\n"
-        "      embeds:\n" + embeds);
+        "      embeds:\n" +
+        embeds);
     ready_ = host_->wait_ready();
   }
   ~Site() {
@@ -66,16 +72,23 @@ class Site {
   bool ready_ = false;
 };
 
-std::string embed_yaml(const std::string& extra = "", const std::string& answer = "{source: rag, endpoint: docs}") {
-  return std::string("        - id: help\n"
-                     "          title: Help Desk\n"
-                     "          primary_color: \"#112233\"\n"
-                     "          api_key: \"") + kKey + "\"\n"
+std::string embed_yaml(const std::string& extra = "",
+                       const std::string& answer = "{source: rag, endpoint: docs}") {
+  return std::string(
+             "        - id: help\n"
+             "          title: Help Desk\n"
+             "          primary_color: \"#112233\"\n"
+             "          api_key: \"") +
+         kKey +
+         "\"\n"
          "          allowed_origins: [\"http://*.allowed.test:*\", \"partner.example\"]\n"
-         "          answer: " + answer + "\n" + extra +
+         "          answer: " +
+         answer + "\n" + extra +
          "        - id: off\n"
          "          enabled: false\n"
-         "          api_key: \"" + kKey + "\"\n"
+         "          api_key: \"" +
+         kKey +
+         "\"\n"
          "          answer: {source: rag, endpoint: docs}\n";
 }
 
@@ -93,7 +106,8 @@ TEST(embed_http, WidgetScriptIsServedAndUnknownEmbedsAre404) {
     EXPECT_EQ(missing.status, 404) << id;
     EXPECT_EQ(missing.body, "// Embed not found\n");
     EXPECT_EQ(http(site.port(), "GET", "/api/embed/" + id + "/config/",
-                   {{"X-API-Key", kKey}, {"Origin", kSite}}, "").status,
+                   {{"X-API-Key", kKey}, {"Origin", kSite}}, "")
+                  .status,
               404);
   }
 }
@@ -104,8 +118,10 @@ TEST(embed_http, DemoPageIncludesTheWidgetOnlyWhenAsked) {
   auto page = http(site.port(), "GET", "/api/embed/help/demo/", {}, "");
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
-  EXPECT_NE(page.body.find(std::string("<script src=\"/api/embed/help/widget.js\" data-key=\"") + kKey),
-            std::string::npos) << page.body;
+  EXPECT_NE(
+      page.body.find(std::string("<script src=\"/api/embed/help/widget.js\" data-key=\"") + kKey),
+      std::string::npos)
+      << page.body;
   Site plain(embed_yaml());
   ASSERT_TRUE(plain.ready());
   EXPECT_EQ(http(plain.port(), "GET", "/api/embed/help/demo/", {}, "").status, 404);
@@ -130,13 +146,16 @@ TEST(embed_http, ConfigNeedsTheKeyAndAnAllowedSite) {
   EXPECT_EQ(site.config({{"Origin", kSite}}).status, 401);
   EXPECT_EQ(site.config({{"X-Embed-Key", kKey}, {"Origin", kSite}}).status, 200);
   EXPECT_EQ(http(site.port(), "GET", std::string("/api/embed/help/config/?key=") + kKey,
-                 {{"Origin", kSite}}, "").status,
+                 {{"Origin", kSite}}, "")
+                .status,
             200);
 
   // The site: host glob, bare host, Referer when there is no Origin; refused otherwise, without
   // a CORS header, and a missing or opaque origin is refused too.
   EXPECT_EQ(site.config({{"X-API-Key", kKey}, {"Origin", "https://partner.example"}}).status, 200);
-  EXPECT_EQ(site.config({{"X-API-Key", kKey}, {"Referer", "http://a.allowed.test:1/page?x=1"}}).status, 200);
+  EXPECT_EQ(
+      site.config({{"X-API-Key", kKey}, {"Referer", "http://a.allowed.test:1/page?x=1"}}).status,
+      200);
   for (std::string origin : {"http://evil.test", "http://allowed.test.evil.net:80", "null"}) {
     auto refused = site.config({{"X-API-Key", kKey}, {"Origin", origin}});
     EXPECT_EQ(refused.status, 403) << origin;
@@ -149,7 +168,8 @@ TEST(embed_http, ConfigNeedsTheKeyAndAnAllowedSite) {
 TEST(embed_http, PreflightsAreAnsweredForAllowedSitesOnly) {
   Site site(embed_yaml());
   ASSERT_TRUE(site.ready()) << site.host().output();
-  Headers h = {{"Origin", kSite}, {"Access-Control-Request-Method", "POST"},
+  Headers h = {{"Origin", kSite},
+               {"Access-Control-Request-Method", "POST"},
                {"Access-Control-Request-Headers", "content-type, x-api-key"}};
   auto r = http(site.port(), "OPTIONS", "/api/embed/help/chat/", h, "");
   EXPECT_EQ(r.status, 204);
@@ -170,7 +190,8 @@ TEST(embed_http, ChatAnswersFromThePassagesAndCitesThem) {
   ASSERT_EQ(r.status, 200) << r.body;
   auto d = json(r);
   std::string answer = str(d, "response");
-  EXPECT_NE(answer.find("The signature is an HMAC-SHA256 of the raw body"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("The signature is an HMAC-SHA256 of the raw body"), std::string::npos)
+      << answer;
   EXPECT_EQ(str(d, "answer"), answer);
   ASSERT_TRUE(d["sources"].IsArray());
   ASSERT_GE(d["sources"].Size(), 1u);
@@ -182,12 +203,14 @@ TEST(embed_http, ChatAnswersFromThePassagesAndCitesThem) {
   EXPECT_EQ(r.header("x-ratelimit-limit"), "60");
 
   // The same conversation continues; `question` is accepted for `message`.
-  auto again = json(site.chat(R"({"question":"What happens over the rate limit?","session_id":")" + session + "\"}"));
+  auto again = json(site.chat(R"({"question":"What happens over the rate limit?","session_id":")" +
+                              session + "\"}"));
   EXPECT_EQ(str(again, "session_id"), session);
   EXPECT_NE(str(again, "response").find("429"), std::string::npos) << str(again, "response");
   EXPECT_EQ(str(again["sources"][0], "title"), "Rate limits");
   // A session id it never issued starts a new session.
-  auto forged = json(site.chat(R"({"message":"webhook","session_id":"emb_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})"));
+  auto forged = json(
+      site.chat(R"({"message":"webhook","session_id":"emb_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})"));
   EXPECT_NE(str(forged, "session_id"), "emb_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 
   // Nothing relevant: said plainly, no sources.
@@ -200,7 +223,7 @@ TEST(embed_http, BadMessagesAre400AndNothingIsCounted) {
   Site site(embed_yaml("          rate_limit: 2\n"));
   ASSERT_TRUE(site.ready()) << site.host().output();
   const std::vector<std::string> bad = {R"({})", R"({"message":"   "})", R"({"message":42})", "[1]",
-                                       "{\"message\":\"" + std::string(1001, 'x') + "\"}"};
+                                        "{\"message\":\"" + std::string(1001, 'x') + "\"}"};
   for (const std::string& body : bad) {
     auto r = site.chat(body);
     EXPECT_EQ(r.status, 400) << body;
@@ -248,14 +271,17 @@ TEST(embed_http, LlmAnswersSeeTheContextAndTheConversation) {
   EXPECT_EQ(str(one, "response"), "turns=2 context=yes last=webhook signature?");
   EXPECT_EQ(str(one["sources"][0], "title"), "Webhooks");
   // No passage shares a word with this one: no context, but the conversation so far.
-  auto two = json(site.chat(R"({"message":"zebra?","session_id":")" + str(one, "session_id") + "\"}"));
+  auto two =
+      json(site.chat(R"({"message":"zebra?","session_id":")" + str(one, "session_id") + "\"}"));
   EXPECT_EQ(str(two, "response"), "turns=4 context=no last=zebra?");  // system + 2 earlier + this
 }
 
 TEST(embed_http, UpstreamFailuresAre502AndTheHostStaysUp) {
   Site site(embed_yaml("", "{source: llm, llm: broken}") +
             "        - id: lost\n"
-            "          api_key: \"" + kKey + "\"\n"
+            "          api_key: \"" +
+            kKey +
+            "\"\n"
             "          answer: {source: rag, endpoint: no-such-endpoint}\n");
   ASSERT_TRUE(site.ready()) << site.host().output();
   auto r = site.chat(R"({"message":"hello there"})");

@@ -38,14 +38,16 @@ TEST(embed_units, OriginsMatchByOriginHostPortOrHost) {
 
 TEST(embed_units, KeysCompareByHash) {
   rapidjson::Document d;
-  d.Parse(R"({"embeds":[{"id":"a","api_key":"dce_aaaaaaaaaaaaaaaaaaaaaaaa","answer":{"endpoint":"x"}}]})");
+  d.Parse(
+      R"({"embeds":[{"id":"a","api_key":"dce_aaaaaaaaaaaaaaaaaaaaaaaa","answer":{"endpoint":"x"}}]})");
   auto embeds = parse_embeds(d);
   ASSERT_EQ(embeds.size(), 1u);
   EXPECT_TRUE(key_matches(embeds["a"], "dce_aaaaaaaaaaaaaaaaaaaaaaaa"));
   EXPECT_FALSE(key_matches(embeds["a"], "dce_aaaaaaaaaaaaaaaaaaaaaaab"));
   EXPECT_FALSE(key_matches(embeds["a"], ""));
   rapidjson::Document dup;
-  dup.Parse(R"({"embeds":[{"id":"a","api_key":"dce_aaaaaaaaaaaaaaaaaaaaaaaa","answer":{"endpoint":"x"}},
+  dup.Parse(
+      R"({"embeds":[{"id":"a","api_key":"dce_aaaaaaaaaaaaaaaaaaaaaaaa","answer":{"endpoint":"x"}},
                           {"id":"a","api_key":"dce_aaaaaaaaaaaaaaaaaaaaaaaa","answer":{"endpoint":"x"}}]})");
   EXPECT_THROW(parse_embeds(dup), std::invalid_argument);
 }
@@ -53,11 +55,14 @@ TEST(embed_units, KeysCompareByHash) {
 TEST(embed_units, AnswersQuoteTheSentencesThatShareTheQuestionsWords) {
   std::vector<Passage> passages = {
       {"1", "Install", "# Installing\nRun apt install. Then start the host.", 2},
-      {"2", "Webhooks", "Webhooks are signed. The signature uses HMAC-SHA256 over the body. Bad "
-                        "signatures get 401.", 1}};
+      {"2", "Webhooks",
+       "Webhooks are signed. The signature uses HMAC-SHA256 over the body. Bad "
+       "signatures get 401.",
+       1}};
   auto a = compose_answer("How are webhook signatures checked?", passages);
-  EXPECT_EQ(a.text,
-            "Webhooks are signed. The signature uses HMAC-SHA256 over the body. Bad signatures get 401.");
+  EXPECT_EQ(
+      a.text,
+      "Webhooks are signed. The signature uses HMAC-SHA256 over the body. Bad signatures get 401.");
   ASSERT_EQ(a.sources.size(), 1u);
   EXPECT_EQ(a.sources[0], 1u);
   EXPECT_TRUE(compose_answer("zebra?", passages).text.empty());

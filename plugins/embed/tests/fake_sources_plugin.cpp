@@ -1,10 +1,9 @@
 // Test double of the rag and llm plugins for the embed tests: `retriever/rag` searches three
 // fixed documents by shared words (endpoint "docs" only), `llm/echo` answers with what it was
 // given, `llm/broken` always fails.
-#include <plughost/plugin.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <plughost/plugin.hpp>
 #include <set>
 
 namespace {
@@ -91,9 +90,10 @@ class FakeSources : public sdk::Plugin {
                 const auto& messages = in["messages"];
                 std::string system = messages[0]["content"].GetString();
                 std::string last = messages[messages.Size() - 1]["content"].GetString();
-                std::string content = "turns=" + std::to_string(messages.Size()) + " context=" +
-                                      (system.find("Context:") != std::string::npos ? "yes" : "no") +
-                                      " last=" + last;
+                std::string content =
+                    "turns=" + std::to_string(messages.Size()) +
+                    " context=" + (system.find("Context:") != std::string::npos ? "yes" : "no") +
+                    " last=" + last;
                 rapidjson::Document out(rapidjson::kObjectType);
                 out.AddMember("content", rapidjson::Value(content.c_str(), out.GetAllocator()),
                               out.GetAllocator());
@@ -102,7 +102,8 @@ class FakeSources : public sdk::Plugin {
               });
     connector({"llm", "broken", "Always fails", {}},
               [](std::string_view, std::string_view) -> std::string {
-                throw sdk::Error(PH_ERR_INTERNAL, "model server unreachable at 10.0.0.9 (secret-ish detail)");
+                throw sdk::Error(PH_ERR_INTERNAL,
+                                 "model server unreachable at 10.0.0.9 (secret-ish detail)");
               });
   }
 };

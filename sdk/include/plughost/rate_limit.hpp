@@ -32,7 +32,8 @@ class SlidingWindowLimiter {
   // Counts one request of `key` at `now_seconds` (unix time), if it is allowed.
   Decision hit(const std::string& key, int64_t limit, int64_t window_seconds, double now_seconds) {
     const int buckets = static_cast<int>(std::clamp<int64_t>(window_seconds, 1, kMaxBuckets));
-    const double bucket_seconds = static_cast<double>(std::max<int64_t>(window_seconds, 1)) / buckets;
+    const double bucket_seconds =
+        static_cast<double>(std::max<int64_t>(window_seconds, 1)) / buckets;
     const auto now_index = static_cast<int64_t>(std::floor(now_seconds / bucket_seconds));
 
     Shard& shard = shards_[std::hash<std::string>{}(key) % kShards];

@@ -7,8 +7,8 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <rapidjson/document.h>
@@ -141,7 +141,7 @@ struct StubRequest {
   std::string method;
   std::string target;  // as sent: path plus query
   std::string path;
-  std::string query;  // without the '?'
+  std::string query;                           // without the '?'
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string header(const std::string& name) const {
@@ -151,8 +151,7 @@ struct StubRequest {
 };
 struct StubReply {
   StubReply() = default;
-  StubReply(int status_code, std::string reply_body,
-            std::string type = "application/json")
+  StubReply(int status_code, std::string reply_body, std::string type = "application/json")
       : status(status_code), body(std::move(reply_body)), content_type(std::move(type)) {}
   int status = 200;
   std::string body;
@@ -457,7 +456,8 @@ inline StubServer::StubServer(Handler handler) : handler_(std::move(handler)) {
 
 inline StubServer::~StubServer() {
   char c = 0;
-  if (::write(wake_[1], &c, 1) < 0) { /* the thread also stops on a closed listener */ }
+  if (::write(wake_[1], &c, 1) < 0) { /* the thread also stops on a closed listener */
+  }
   if (thread_.joinable()) thread_.join();
   ::close(listen_fd_);
   ::close(wake_[0]);
@@ -526,9 +526,9 @@ inline void StubServer::handle(int fd) {
     requests_.push_back(rq);
   }
   StubReply reply = handler_(rq);
-  std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " Stub\r\nContent-Type: " +
-                    reply.content_type + "\r\nContent-Length: " + std::to_string(reply.body.size()) +
-                    "\r\nConnection: close\r\n";
+  std::string out =
+      "HTTP/1.1 " + std::to_string(reply.status) + " Stub\r\nContent-Type: " + reply.content_type +
+      "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\nConnection: close\r\n";
   for (const auto& [k, v] : reply.headers) out += k + ": " + v + "\r\n";
   out += "\r\n" + reply.body;
   size_t sent = 0;
