@@ -73,6 +73,22 @@ TEST(RateLimiter, LongWindowsUseSixtyBucketsAndLargeLimitsCostNothingMore) {
   EXPECT_FALSE(limiter.hit("hourly", "k", 10800.0).allowed);
 }
 
+TEST(RateLimiter, SweepsKeepLiveCountersOfLongerWindows) {
+  plughost::sdk::SlidingWindowLimiter limiter;
+  ASSERT_TRUE(limiter.hit("login:ip", 1, 900, 1000.0).allowed);
+  // Enough short-window callers to make every shard sweep.
+  for (int i = 0; i < 70000; ++i) limiter.hit("std:" + std::to_string(i), 5, 60, 1010.0);
+  EXPECT_FALSE(limiter.hit("login:ip", 1, 900, 1020.0).allowed);  // still counted
+  EXPECT_TRUE(limiter.hit("login:ip", 1, 900, 1900.0).allowed);   // slid out
+}
+
+TEST(RateLimiter, FractionalWindowsAreNotTruncated) {
+  plughost::sdk::SlidingWindowLimiter limiter;
+  EXPECT_TRUE(limiter.hit("k", 1, 1.5, 100.0).allowed);
+  EXPECT_FALSE(limiter.hit("k", 1, 1.5, 101.2).allowed);  // a 1 s window would allow this
+  EXPECT_TRUE(limiter.hit("k", 1, 1.5, 101.6).allowed);
+}
+
 TEST(RateLimiter, UnknownClassUsesTheDefaultAndNoneIsUnlimited) {
   RateLimitConfig cfg;
   RateLimiter limiter(cfg);

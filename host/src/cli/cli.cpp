@@ -6,6 +6,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -477,20 +480,37 @@ int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& al
       std::_Exit(kExitFailed);
     }
   }
-  double bound = config.server.shutdown_timeout_seconds;
-  std::thread([&log, signals, bound] {
-    timespec limit{static_cast<time_t>(bound),
-                   static_cast<long>((bound - static_cast<time_t>(bound)) * 1e9)};
-    int s = sigtimedwait(&signals, nullptr, &limit);
-    log.error("host", s > 0 ? "second signal during shutdown; exiting now"
-                            : "shutdown exceeded shutdown_timeout_seconds; exiting now");
-    std::_Exit(kExitFailed);
-  }).detach();
+  // Watchdog: a second stop signal, or a shutdown overrunning its bound, ends the process at
+  // once. It waits in short slices (sigtimedwait also returns on EINTR, e.g. when a debugger or
+  // the leak checker stops the threads) and is joined before the logger it uses goes away.
+  std::atomic<bool> stopped{false};
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration<double>(config.server.shutdown_timeout_seconds);
+  std::thread watchdog([&log, &stopped, signals, deadline] {
+    while (!stopped.load()) {
+      auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) {
+        log.error("host", "shutdown exceeded shutdown_timeout_seconds; exiting now");
+        std::_Exit(kExitFailed);
+      }
+      auto slice = std::min<std::chrono::nanoseconds>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(left),
+          std::chrono::milliseconds(100));
+      timespec ts{static_cast<time_t>(slice.count() / 1000000000),
+                  static_cast<long>(slice.count() % 1000000000)};
+      if (sigtimedwait(&signals, nullptr, &ts) > 0) {
+        log.error("host", "second signal during shutdown; exiting now");
+        std::_Exit(kExitFailed);
+      }
+    }
+  });
   server.stop();
   loaded.scheduler->stop();
   loaded.tasks->stop();   // running tasks are asked to stop; interrupted ones are handed back
   loaded.events->stop();  // no plugin callback may run once plugins begin to shut down
   loaded.plugins->stop();
+  stopped.store(true);
+  watchdog.join();
   log.info("host", "stopped");
   return kExitOk;
 }

@@ -100,7 +100,7 @@ struct AuthConfig {
 
 struct RateClass {
   int64_t limit = 120;         // requests per window and caller
-  double window_seconds = 60;  // fixed windows aligned to the epoch
+  double window_seconds = 60;  // a sliding window (plughost/rate_limit.hpp)
 };
 
 struct RateLimitConfig {

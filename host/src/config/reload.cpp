@@ -20,6 +20,15 @@ auto auth_key(const AuthConfig& a) {
 auto schedule_key(const ScheduleConfig& s) {
   return std::tie(s.name, s.cron, s.timezone, s.task, s.payload_json);
 }
+const PluginConfig* find_plugin(const Config& c, const std::string& name) {
+  for (const auto& p : c.plugins) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 bool same_rate_limits(const RateLimitConfig& a, const RateLimitConfig& b) {
   if (std::tie(a.enabled, a.exempt_loopback, a.default_class) !=
           std::tie(b.enabled, b.exempt_loopback, b.default_class) ||
@@ -35,14 +44,6 @@ bool same_rate_limits(const RateLimitConfig& a, const RateLimitConfig& b) {
   }
   return true;
 }
-const PluginConfig* find_plugin(const Config& c, const std::string& name) {
-  for (const auto& p : c.plugins) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 std::vector<std::string> settings_needing_restart(const Config& running, const Config& next) {
   std::vector<std::string> out;

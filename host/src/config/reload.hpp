@@ -17,4 +17,7 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
 // "rate_limits").
 std::vector<std::string> live_settings_changed(const Config& applied, const Config& next);
 
+// Whether two rate-limit configs count the same way (a reload swaps the limiter only if not).
+bool same_rate_limits(const RateLimitConfig& a, const RateLimitConfig& b);
+
 }  // namespace plughost

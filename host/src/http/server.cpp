@@ -15,6 +15,7 @@
 #include <plughost/json.hpp>
 #include <random>
 
+#include "config/reload.hpp"
 #include "events/event_bus.hpp"
 #include "http/docs_ui.hpp"
 #include "http/exchange.hpp"
@@ -1025,7 +1026,11 @@ uint16_t HttpServer::start() {
 }
 
 void HttpServer::apply_reload(const Config& next, std::vector<std::string> restart_required) {
-  std::atomic_store(&state_->limits, std::make_shared<LiveLimits>(next.rate_limits));
+  // Only a real change restarts the counts (a routine SIGHUP, e.g. from logrotate, must not
+  // hand every caller a fresh allowance).
+  if (!same_rate_limits(std::atomic_load(&state_->limits)->config, next.rate_limits)) {
+    std::atomic_store(&state_->limits, std::make_shared<LiveLimits>(next.rate_limits));
+  }
   // The document shows what is in force: the running config with the new limits (an `auth`
   // change waits for a restart, so the security requirements stay as they are).
   Config in_force = state_->config;

@@ -252,11 +252,14 @@ bool domain_allowed(const OAuthApp& app, const std::string& email) {
 User account_for(const Services& svc, const sdk::Request& rq, const OAuthApp& app,
                  const rapidjson::Value& info) {
   auto raw_email = text_member(info, app.email_field);
+  // An e-mail signs into the account that has it, admins included: it must be one the provider
+  // vouches for (email_verified: true), unless the operator trusts every address it returns.
   auto verified = info.FindMember("email_verified");
-  bool unverified =
+  bool vouched =
       verified != info.MemberEnd() &&
-      ((verified->value.IsBool() && !verified->value.GetBool()) ||
-       (verified->value.IsString() && std::string(verified->value.GetString()) == "false"));
+      ((verified->value.IsBool() && verified->value.GetBool()) ||
+       (verified->value.IsString() && std::string(verified->value.GetString()) == "true"));
+  bool unverified = !vouched && !app.trust_email;
   if (!raw_email || !valid_email(normalize_email(*raw_email)) || unverified) {
     throw failure(403, "The OAuth provider did not confirm an e-mail address");
   }

@@ -56,6 +56,7 @@ std::map<std::string, OAuthApp> oauth_apps(const rapidjson::Value& oauth, const 
     a.redirect_url = text(v, "redirect_url", "");
     a.email_field = text(v, "email_field", a.email_field);
     a.allow_signup = flag(v, "allow_signup", a.allow_signup);
+    a.trust_email = flag(v, "trust_email", a.trust_email);
     a.signup_role = text(v, "signup_role", a.signup_role);
     a.timeout_seconds = static_cast<long>(number(v, "timeout_seconds", a.timeout_seconds));
     auto scopes = v.FindMember("scopes");

@@ -35,6 +35,7 @@ struct OAuthApp {
   std::string redirect_url;  // empty: public_url (or the request's Host) + the callback path
   std::string email_field = "email";
   bool allow_signup = false;
+  bool trust_email = false;  // accept an e-mail without email_verified: true
   std::string signup_role = "viewer";
   std::vector<std::string> allowed_domains;  // empty: any
   long timeout_seconds = 10;

@@ -64,7 +64,8 @@ class Provider {
   Provider() : server_([this](const StubRequest& rq) { return answer(rq); }) {}
 
   std::string url() const { return server_.url(); }
-  void set_user(const std::string& email, bool verified = true) {
+  // verified: "true", "false" or "" (the user info omits email_verified).
+  void set_user(const std::string& email, const std::string& verified = "true") {
     std::lock_guard<std::mutex> lock(mu_);
     email_ = email;
     verified_ = verified;
@@ -91,15 +92,16 @@ class Provider {
     }
     if (rq.method == "GET" && rq.path == "/userinfo") {
       if (rq.header("authorization").rfind("Bearer at-", 0) != 0) return {401, "{}"};
-      return {200, R"({"email":")" + email_ + R"(","email_verified":)" +
-                       (verified_ ? "true" : "false") + R"(,"name":"Stub User"})"};
+      return {200, R"({"email":")" + email_ + "\"" +
+                       (verified_.empty() ? "" : ",\"email_verified\":" + verified_) +
+                       R"(,"name":"Stub User"})"};
     }
     return {404, "{}"};
   }
 
   mutable std::mutex mu_;
   std::string email_ = kAdminEmail;
-  bool verified_ = true;
+  std::string verified_ = "true";
   std::string challenge_;
   int issued_ = 0;
   StubServer server_;  // last: stops before the members its handler reads go away
@@ -239,12 +241,35 @@ TEST(accounts_oauth, UnknownEmailsNeedSignUpAndAnAllowedDomain) {
   EXPECT_EQ(str(me["user"], "role"), "viewer");
   EXPECT_EQ(str(me["user"], "oauth_provider"), "open");
 
-  p.set_user(kAdminEmail, /*verified=*/false);
+  p.set_user(kAdminEmail, "false");
   Client d(host->port());
   q = begin(d, p, "/api/auth/oauth/stub/login");
   r = d.get("/api/auth/oauth/stub/callback?code=good-code&state=" + q["state"]);
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(str(json(r), "message"), "The OAuth provider did not confirm an e-mail address");
+
+  // Silence is not a confirmation: without email_verified the admin's address is refused too.
+  p.set_user(kAdminEmail, "");
+  Client e(host->port());
+  q = begin(e, p, "/api/auth/oauth/stub/login");
+  EXPECT_EQ(e.get("/api/auth/oauth/stub/callback?code=good-code&state=" + q["state"]).status, 403);
+}
+
+TEST(accounts_oauth, TrustEmailAcceptsProvidersThatNeverSayVerified) {
+  Provider p;
+  HostSetup s = with_oauth(p);
+  s.accounts =
+      "      public_url: \"http://127.0.0.1:9\"\n"
+      "      oauth:\n"
+      "        providers:\n"
+      "          trusting: " +
+      app_yaml(p, ", trust_email: true") + "\n";
+  auto host = start_host(s);
+  p.set_user(kAdminEmail, "");
+  Client c(host->port());
+  auto q = begin(c, p, "/api/auth/oauth/trusting/login");
+  auto r = c.get("/api/auth/oauth/trusting/callback?code=good-code&state=" + q["state"]);
+  EXPECT_EQ(r.status, 302) << r.body;
 }
 
 TEST(accounts_oauth, FailuresAreClearAndOpenRedirectsClosed) {

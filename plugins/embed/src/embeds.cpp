@@ -59,6 +59,7 @@ std::map<std::string, Embed> parse_embeds(const rapidjson::Value& config) {
     e.primary_color = text(v, "primary_color", e.primary_color);
     e.welcome_message = text(v, "welcome_message", e.welcome_message);
     e.placeholder = text(v, "placeholder", e.placeholder);
+    e.tenant = text(v, "tenant", e.tenant);
     auto origins = v.FindMember("allowed_origins");
     if (origins != v.MemberEnd() && origins->value.IsArray()) {
       for (const auto& o : origins->value.GetArray()) {

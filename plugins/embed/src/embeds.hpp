@@ -27,7 +27,8 @@ struct Embed {
   int64_t rate_limit = 60;                   // per minute per session
   int64_t max_queries_per_session = 100;
   AnswerSource source = AnswerSource::kRag;
-  std::string endpoint;  // RAG endpoint slug
+  std::string tenant = "default";  // never the caller's X-Tenant-ID: callers are anonymous
+  std::string endpoint;            // RAG endpoint slug
   int top_k = 4;
   std::string llm = "openai";
   std::string system_prompt;

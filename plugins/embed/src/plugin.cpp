@@ -259,8 +259,7 @@ class EmbedPlugin : public sdk::Plugin {
     }
     if (!known) session = sessions_->create(e.id);
 
-    Reply reply =
-        answer_message(services(), *sessions_, e, session, message, std::string(rq.tenant()), rq);
+    Reply reply = answer_message(services(), *sessions_, e, session, message, e.tenant, rq);
     sessions_->append(session, "user", message);
     sessions_->append(session, "assistant", reply.text);
 

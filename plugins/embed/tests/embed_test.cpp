@@ -213,6 +213,11 @@ TEST(embed_http, ChatAnswersFromThePassagesAndCitesThem) {
       site.chat(R"({"message":"webhook","session_id":"emb_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})"));
   EXPECT_NE(str(forged, "session_id"), "emb_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 
+  // The caller cannot pick another tenant's knowledge base: X-Tenant-ID is ignored (the fake
+  // retriever knows only tenant "default" passages; any other tenant would fail the call).
+  auto other_tenant = site.chat(R"({"message":"webhook signature"})", {{"X-Tenant-ID", "globex"}});
+  EXPECT_EQ(other_tenant.status, 200) << other_tenant.body;
+
   // Nothing relevant: said plainly, no sources.
   auto none = json(site.chat(R"({"message":"zebra quantum marmalade"})"));
   EXPECT_EQ(str(none, "response").rfind("I could not find anything", 0), 0u);

@@ -51,6 +51,9 @@ class FakeSources : public sdk::Plugin {
                 if (!sdk::parse_json(input, in, error) || !in.IsObject()) {
                   throw sdk::Error(PH_ERR_INVALID_ARGUMENT, "bad input");
                 }
+                if (!in.HasMember("tenant") || std::string(in["tenant"].GetString()) != "default") {
+                  throw sdk::Error(PH_ERR_NOT_FOUND, "no such endpoint in that tenant");
+                }
                 if (std::string(in["endpoint"].GetString()) != "docs") {
                   throw sdk::Error(PH_ERR_NOT_FOUND, "unknown endpoint");
                 }

@@ -30,10 +30,12 @@ class SlidingWindowLimiter {
   };
 
   // Counts one request of `key` at `now_seconds` (unix time), if it is allowed.
-  Decision hit(const std::string& key, int64_t limit, int64_t window_seconds, double now_seconds) {
-    const int buckets = static_cast<int>(std::clamp<int64_t>(window_seconds, 1, kMaxBuckets));
-    const double bucket_seconds =
-        static_cast<double>(std::max<int64_t>(window_seconds, 1)) / buckets;
+  // `window_seconds` > 0; keys of different windows may share one limiter.
+  Decision hit(const std::string& key, int64_t limit, double window_seconds, double now_seconds) {
+    const double window = window_seconds > 0 ? window_seconds : 1.0;
+    const int buckets = static_cast<int>(
+        std::clamp<int64_t>(static_cast<int64_t>(std::ceil(window)), 1, kMaxBuckets));
+    const double bucket_seconds = window / buckets;
     const auto now_index = static_cast<int64_t>(std::floor(now_seconds / bucket_seconds));
 
     Shard& shard = shards_[std::hash<std::string>{}(key) % kShards];
@@ -43,15 +45,17 @@ class SlidingWindowLimiter {
     {
       std::lock_guard<std::mutex> lock(shard.mu);
       if (shard.windows.size() > kSweepAbove) {
+        // By time, not bucket index: keys of other windows count in other bucket lengths.
         for (auto it = shard.windows.begin(); it != shard.windows.end();) {
-          it = now_index - it->second.head >= it->second.buckets ? shard.windows.erase(it)
-                                                                 : std::next(it);
+          it = it->second.empty_after <= now_seconds ? shard.windows.erase(it) : std::next(it);
         }
       }
       Window& w = shard.windows[key];
-      if (w.buckets != buckets || now_index - w.head >= buckets) {
+      if (w.buckets != buckets || w.bucket_seconds != bucket_seconds ||
+          now_index - w.head >= buckets) {
         w = Window{};
         w.buckets = buckets;
+        w.bucket_seconds = bucket_seconds;
       } else {
         for (int64_t i = w.head + 1; i <= now_index; ++i) {
           int32_t& slot = w.counts[static_cast<size_t>(i % buckets)];
@@ -60,6 +64,7 @@ class SlidingWindowLimiter {
         }
       }
       w.head = std::max(w.head, now_index);
+      w.empty_after = static_cast<double>(w.head + buckets) * bucket_seconds;
       d.allowed = w.total < limit;
       if (d.allowed) {
         ++w.counts[static_cast<size_t>(w.head % buckets)];
@@ -88,9 +93,11 @@ class SlidingWindowLimiter {
   static constexpr size_t kSweepAbove = 4096;  // keys per shard before emptied ones are dropped
 
   struct Window {
-    int buckets = 0;    // bucket count when this window started
-    int64_t head = 0;   // index (in bucket lengths since the epoch) of the newest bucket
-    int64_t total = 0;  // requests counted in the window
+    int buckets = 0;  // bucket count when this window started
+    double bucket_seconds = 0;
+    double empty_after = 0;  // unix seconds when everything counted has left the window
+    int64_t head = 0;        // index (in bucket lengths since the epoch) of the newest bucket
+    int64_t total = 0;       // requests counted in the window
     std::array<int32_t, kMaxBuckets> counts{};  // counts[index % buckets]
   };
   struct Shard {
