@@ -39,7 +39,7 @@ pid=$!
 fail() { echo "demo_smoke: $*" >&2; echo "--- host log" >&2; tail -50 host.log >&2; exit 1; }
 i=0
 until port=$(grep -m1 '"msg":"listening"' host.log | sed -E 's/.*"port":([0-9]+).*/\1/') && [ -n "$port" ]; do
-  i=$((i + 1)); [ $i -le 300 ] || fail "host did not start"
+  i=$((i + 1)); [ $i -le 1200 ] || fail "host did not start"
   kill -0 "$pid" 2>/dev/null || fail "host exited"
   sleep 0.1
 done
@@ -50,7 +50,7 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Every plugin up.
 i=0
 until curl -sf "$base/readyz" >/dev/null; do
-  i=$((i + 1)); [ $i -le 300 ] || fail "readyz never 200: $(curl -s "$base/readyz")"
+  i=$((i + 1)); [ $i -le 1200 ] || fail "readyz never 200: $(curl -s "$base/readyz")"
   sleep 0.1
 done
 
@@ -71,7 +71,7 @@ echo "$answer" | grep -q "customers" || fail "datachat answer: $answer"
 # RAG ingests at start as a host task: wait until the endpoint has documents.
 i=0
 until docs=$(curl -sf "$base/api/rag/endpoints/plughost-docs/health/" -H "$auth" | field 'd["document_count"]') && [ "${docs:-0}" -gt 0 ]; do
-  i=$((i + 1)); [ $i -le 600 ] || fail "rag never ingested the demo corpus"
+  i=$((i + 1)); [ $i -le 1200 ] || fail "rag never ingested the demo corpus"
   sleep 0.1
 done
 hits=$(curl -sf -X POST "$base/api/rag/endpoints/plughost-docs/query/" -H "$auth" \
@@ -85,11 +85,17 @@ reply=$(curl -sf -X POST "$base/api/embed/docs/chat/" -H "X-API-Key: $PLUGHOST_E
   -d '{"message":"How do I write a plugin?"}') || fail "embed chat"
 echo "$reply" | field 'len(d["sources"])' | grep -qv '^0$' || fail "embed: no sources in $reply"
 
-curl -sf -X POST "$base/api/sources/sales/sync" -H "$auth" -H 'Content-Type: application/json' \
-  -d '{}' | grep -q 'Sync started for sales' || fail "dango-sources: sync not started"
+# 200 "Sync started", or 409 when a sync of the source (e.g. a scheduled one) is already running.
+code=$(curl -s -o sync.json -w '%{http_code}' -X POST "$base/api/sources/sales/sync" -H "$auth" \
+  -H 'Content-Type: application/json' -d '{}')
+case "$code" in
+  200) grep -q 'Sync started for sales' sync.json || fail "dango-sources: $(cat sync.json)" ;;
+  409) ;;
+  *) fail "dango-sources: sync answered $code: $(cat sync.json)" ;;
+esac
 i=0
 until rows=$(curl -sf "$base/api/sources" -H "$auth" | field '[s["row_count"] for s in d if s["name"] == "sales" and s["status"] == "synced"][0]' 2>/dev/null) && [ "${rows:-0}" -eq 7 ]; do
-  i=$((i + 1)); [ $i -le 300 ] || fail "dango-sources: the sample CSV files never synced: $(curl -s "$base/api/sources" -H "$auth")"
+  i=$((i + 1)); [ $i -le 1200 ] || fail "dango-sources: the sample CSV files never synced: $(curl -s "$base/api/sources" -H "$auth")"
   sleep 0.1
 done
 
