@@ -183,6 +183,8 @@ TEST(ConfigReload, SighupAppliesLevelsAndRateLimitsAndReportsTheRest) {
   EXPECT_EQ(std::string((*cfg)["restart_required"][0].GetString()), "server");
   EXPECT_EQ((*cfg)["reloads"].GetInt(), 1);
   EXPECT_EQ(std::string(ready["status"].GetString()), "ready");
+  // Logged just after "config reloaded": wait for it rather than race the output reader.
+  ASSERT_TRUE(host.wait_for_output("take effect only after a restart")) << host.output();
   EXPECT_EQ(lines_with(host.output(), "take effect only after a restart").size(), 1u);
   // The OpenAPI document follows the new rate class.
   auto doc = http(host.port(), "GET", "/openapi.json");
