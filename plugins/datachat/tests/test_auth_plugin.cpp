@@ -2,22 +2,15 @@
 // (anything else is nobody), and POST /test/connectors/:kind/:name/:operation calls a connector
 // the way another plugin would, answering {"output": …} or {"code": n, "message": …}.
 #include <plughost/plugin.hpp>
+#include <plughost/testing_authenticator.hpp>
 
 namespace datachat_test {
 
 class TestAuth : public plughost::sdk::Plugin {
   void init() override {
     connector({"authenticator", "datachat_test_auth", "Bearer <role> for tests", {}},
-              [](std::string_view, std::string_view input) -> std::string {
-                rapidjson::Document in;
-                in.Parse(input.data(), input.size());
-                if (in.HasParseError() || !in.IsObject() || !in.HasMember("scheme") ||
-                    in["scheme"] != "bearer" || !in["credential"].IsString()) {
-                  return R"({"principal":null})";
-                }
-                std::string role = in["credential"].GetString();
-                return R"({"principal":{"kind":"user","id":")" + role + R"(","roles":[")" + role +
-                       R"("],"partial":false}})";
+              [](std::string_view, std::string_view input) {
+                return plughost::testing::role_bearer_principal(input);
               });
     route({"POST",
            "/test/connectors/:kind/:name/:operation",

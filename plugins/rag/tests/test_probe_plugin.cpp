@@ -1,22 +1,15 @@
 // Test-only plugin: an authenticator ("Authorization: Bearer <role>" is the user "<role>" with
 // that one role) and a route that calls the rag "retriever" connector as other plugins do.
 #include <plughost/plugin.hpp>
+#include <plughost/testing_authenticator.hpp>
 
 namespace rag_test {
 
 class Probe : public plughost::sdk::Plugin {
   void init() override {
     connector({"authenticator", "rag_test_probe", "Bearer <role> for tests", {}},
-              [](std::string_view, std::string_view input) -> std::string {
-                rapidjson::Document in;
-                in.Parse(input.data(), input.size());
-                if (in.HasParseError() || !in.IsObject() || !in.HasMember("scheme") ||
-                    in["scheme"] != "bearer" || !in["credential"].IsString()) {
-                  return R"({"principal":null})";
-                }
-                std::string role = in["credential"].GetString();
-                return R"({"principal":{"kind":"user","id":")" + role + R"(","roles":[")" + role +
-                       R"("],"partial":false}})";
+              [](std::string_view, std::string_view input) {
+                return plughost::testing::role_bearer_principal(input);
               });
     route({"POST", "/test/retrieve", "Calls retriever/rag", "public", {}, {}, {}, 0},
           [this](const plughost::sdk::Request& rq, plughost::sdk::Response& rs) {
