@@ -65,7 +65,8 @@ TEST(HttpClient, HttpErrorsAreAnswersNotTransportFailures) {
   EXPECT_EQ(r.status, 503);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.error, "");
-  EXPECT_EQ(http::describe_failure(r, "Upstream"), "Upstream answered HTTP 503: {\"error\":\"busy\"}");
+  EXPECT_EQ(http::describe_failure(r, "Upstream"),
+            "Upstream answered HTTP 503: {\"error\":\"busy\"}");
 }
 
 TEST(HttpClient, RedirectsAreFollowedOnlyWhenAsked) {

@@ -3,10 +3,10 @@
 #include <sodium.h>
 
 #include <cctype>
+#include <plughost/http_client.hpp>
 #include <stdexcept>
 
 #include "crypto.hpp"
-#include "http_client.hpp"
 #include "replies.hpp"
 #include "sessions.hpp"
 #include "sign_in.hpp"
@@ -91,7 +91,8 @@ std::string pkce_challenge(const std::string& verifier) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(verifier.data()),
                      verifier.size());
-  return base64url_encode(std::string(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return base64url_encode(
+      std::string(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 void start(const Services& svc, const Flow& flow, const sdk::Request& rq, sdk::Response& rs,
@@ -118,11 +119,12 @@ void start(const Services& svc, const Flow& flow, const sdk::Request& rq, sdk::R
   }
   std::string location =
       app.authorize_url + (app.authorize_url.find('?') == std::string::npos ? "?" : "&") +
-      "response_type=code&client_id=" + url_encode(app.client_id) +
-      "&redirect_uri=" + url_encode(redirect_uri(svc, rq, app, flow.callback_path)) +
-      "&state=" + url_encode(state) + "&code_challenge=" + pkce_challenge(verifier) +
-      "&code_challenge_method=S256";
-  if (!app.scopes.empty()) location += "&scope=" + url_encode(app.scopes);
+      "response_type=code&client_id=" + plughost::http::url_encode(app.client_id) +
+      "&redirect_uri=" +
+      plughost::http::url_encode(redirect_uri(svc, rq, app, flow.callback_path)) +
+      "&state=" + plughost::http::url_encode(state) +
+      "&code_challenge=" + pkce_challenge(verifier) + "&code_challenge_method=S256";
+  if (!app.scopes.empty()) location += "&scope=" + plughost::http::url_encode(app.scopes);
   rs.header("Set-Cookie", state_cookie(svc, rq, state, svc.settings.oauth_state_seconds));
   rs.header("Location", location);
   rs.header("Cache-Control", "no-store");
@@ -196,20 +198,27 @@ Granted finish(const Services& svc, const Flow& flow, const sdk::Request& rq, sd
   auto code = rq.query("code");
   if (!code || code->empty()) throw failure(400, "Invalid request: the callback has no code");
 
-  FormFields form = {{"grant_type", "authorization_code"},
-                     {"code", std::string(*code)},
-                     {"redirect_uri", redirect_uri(svc, rq, app, flow.callback_path)},
-                     {"client_id", app.client_id},
-                     {"code_verifier", verifier}};
+  std::vector<std::pair<std::string, std::string>> form = {
+      {"grant_type", "authorization_code"},
+      {"code", std::string(*code)},
+      {"redirect_uri", redirect_uri(svc, rq, app, flow.callback_path)},
+      {"client_id", app.client_id},
+      {"code_verifier", verifier}};
   if (!app.client_secret.empty()) form.emplace_back("client_secret", app.client_secret);
-  HttpResult r = post_form(app.token_url, form, app.timeout_seconds);
+  plughost::http::Request call;
+  call.method = "POST";
+  call.url = app.token_url;
+  call.headers = {{"Accept", "application/json"},
+                  {"Content-Type", "application/x-www-form-urlencoded"}};
+  call.body = plughost::http::form_encode(form);
+  call.timeout_seconds = static_cast<double>(app.timeout_seconds);
+  plughost::http::Response r = plughost::http::perform(call);
   std::string parse_error;
-  if (!r.ok || r.status < 200 || r.status >= 300 ||
-      !sdk::parse_json(r.body, g.tokens, parse_error) || !g.tokens.IsObject() ||
+  if (!r.ok() || !sdk::parse_json(r.body, g.tokens, parse_error) || !g.tokens.IsObject() ||
       !g.tokens.HasMember("access_token") || !g.tokens["access_token"].IsString()) {
     svc.log(PH_LOG_WARN,
             "OAuth token exchange with " + app.name +
-                " failed: " + (r.ok ? "HTTP " + std::to_string(r.status) : r.error),
+                " failed: " + (r.status ? "HTTP " + std::to_string(r.status) : r.error),
             &rq);
     throw failure(502, "OAuth token exchange with " + app.name + " failed");
   }
@@ -219,14 +228,17 @@ Granted finish(const Services& svc, const Flow& flow, const sdk::Request& rq, sd
 // The provider's user info for `access_token`; nullopt (logged) when it cannot be had.
 std::optional<rapidjson::Document> user_info(const Services& svc, const sdk::Request& rq,
                                              const OAuthApp& app, const std::string& token) {
-  HttpResult r = get_with_bearer(app.userinfo_url, token, app.timeout_seconds);
+  plughost::http::Request call;
+  call.url = app.userinfo_url;
+  call.headers = {{"Accept", "application/json"}, {"Authorization", "Bearer " + token}};
+  call.timeout_seconds = static_cast<double>(app.timeout_seconds);
+  plughost::http::Response r = plughost::http::perform(call);
   rapidjson::Document info;
   std::string parse_error;
-  if (!r.ok || r.status < 200 || r.status >= 300 || !sdk::parse_json(r.body, info, parse_error) ||
-      !info.IsObject()) {
+  if (!r.ok() || !sdk::parse_json(r.body, info, parse_error) || !info.IsObject()) {
     svc.log(PH_LOG_WARN,
             "OAuth user info from " + app.name +
-                " failed: " + (r.ok ? "HTTP " + std::to_string(r.status) : r.error),
+                " failed: " + (r.status ? "HTTP " + std::to_string(r.status) : r.error),
             &rq);
     return std::nullopt;
   }

@@ -7,7 +7,6 @@
 #include "auth_routes.hpp"
 #include "authenticator.hpp"
 #include "crypto.hpp"
-#include "http_client.hpp"
 #include "oauth.hpp"
 #include "replies.hpp"
 #include "schema.hpp"
@@ -41,7 +40,6 @@ class Accounts : public sdk::Plugin {
     services_->dummy_password_hash =
         hash_password(services_->settings.password_cost, random_token());
     check_oauth_settings(*services_);
-    init_http_client();
     // `plughost check` inits plugins without storage: nothing to seed then.
     if (!dialect().empty() && create_bootstrap_admin(*services_))
       info("created the bootstrap admin account");

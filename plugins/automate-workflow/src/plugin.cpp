@@ -1,7 +1,6 @@
 // The automate-workflow plugin: the automate API's workflows (CRUD, validated graphs, versions),
 // webhooks and events, executions, and the step connectors its engine runs. Every route, task
 // and connector it offers is listed here.
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include <plughost/plugin.hpp>
@@ -20,10 +19,6 @@ using plughost::sdk::RouteSpec;
 class AutomatePlugin : public plughost::sdk::Plugin {
   void init() override {
     if (sodium_init() < 0) throw plughost::sdk::Error(PH_ERR_INTERNAL, "libsodium failed to start");
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      throw plughost::sdk::Error(PH_ERR_INTERNAL, "libcurl failed to start");
-    }
-    curl_started_ = true;
     read_settings();
     migration("0001_initial", kSchemaV1);
     migration("0002_execution_inputs", kSchemaV2);
@@ -119,10 +114,6 @@ class AutomatePlugin : public plughost::sdk::Plugin {
     }
   }
 
-  void shutdown() override {
-    if (curl_started_) curl_global_cleanup();
-  }
-
   void read_settings() {
     const auto& c = config();
     events_.webhook_secrets = read_webhook_secrets(c);
@@ -178,7 +169,6 @@ class AutomatePlugin : public plughost::sdk::Plugin {
   IdempotencySettings idempotency_;
   std::string slack_url_;
   double slack_timeout_ = 10;
-  bool curl_started_ = false;
   std::set<std::string> own_steps_;
 };
 

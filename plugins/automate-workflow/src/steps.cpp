@@ -3,11 +3,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <plughost/http_client.hpp>
 #include <plughost/plugin.hpp>
 #include <thread>
 
 #include "expression.hpp"
-#include "http_client.hpp"
 
 namespace automate {
 
@@ -43,7 +43,7 @@ double number_in(const rapidjson::Value& in, const char* step, const char* key, 
   return in[key].GetDouble();
 }
 
-bool retryable(const HttpResult& r) {
+bool retryable(const plughost::http::Response& r) {
   return r.status == 0 || r.status >= 500 || r.status == 429;
 }
 
@@ -51,7 +51,8 @@ std::string first_chars(const std::string& s, size_t n) {
   return s.size() <= n ? s : s.substr(0, n);
 }
 
-rapidjson::Value body_value(const HttpResult& r, rapidjson::Document::AllocatorType& a) {
+rapidjson::Value body_value(const plughost::http::Response& r,
+                            rapidjson::Document::AllocatorType& a) {
   auto type = r.headers.find("content-type");
   if (type != r.headers.end() && type->second.find("json") != std::string::npos) {
     rapidjson::Document d;
@@ -121,7 +122,7 @@ std::string run_delay_step(std::string_view input_json) {
 
 std::string run_http_request_step(std::string_view input_json) {
   auto in = parse_input(input_json);
-  HttpCall call;
+  plughost::http::Request call;
   call.url = required_string(in, "http.request", "url");
   if (call.url.rfind("http://", 0) != 0 && call.url.rfind("https://", 0) != 0) {
     throw Error(PH_ERR_INVALID_ARGUMENT, "http.request: config.url must be http:// or https://");
@@ -169,11 +170,11 @@ std::string run_http_request_step(std::string_view input_json) {
   }
   call.timeout_seconds = number_in(in, "http.request", "timeout_seconds", 30, 0.1, 300);
   int retries = static_cast<int>(number_in(in, "http.request", "retries", 0, 0, 5));
-  HttpResult r;
+  plughost::http::Response r;
   int attempt = 0;
   for (;;) {
     ++attempt;
-    r = perform_http(call);
+    r = plughost::http::perform(call);
     if (!retryable(r) || attempt > retries) break;
     double wait = std::min(5.0, 0.5 * std::pow(2.0, attempt - 1));
     std::this_thread::sleep_for(std::chrono::duration<double>(wait));  // backoff, bounded
@@ -228,13 +229,13 @@ std::string run_slack_step(std::string_view input_json, const std::string& webho
     }
     payload.AddMember(rapidjson::StringRef(key), rapidjson::Value(in[key], a), a);
   }
-  HttpCall call;
+  plughost::http::Request call;
   call.method = "POST";
   call.url = webhook_url;
   call.headers.emplace_back("Content-Type", "application/json");
   call.body = plughost::sdk::to_json(payload);
   call.timeout_seconds = timeout_seconds;
-  HttpResult r = perform_http(call);
+  plughost::http::Response r = plughost::http::perform(call);
   // The webhook URL is a credential: errors name the step, never the URL.
   if (r.status == 0) throw Error(PH_ERR_INTERNAL, "slack.send_message: " + r.error);
   if (r.status < 200 || r.status >= 300) {

@@ -1,21 +1,15 @@
 #include "openai_client.hpp"
 
-#include <curl/curl.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <memory>
+#include <plughost/http_client.hpp>
 
 #include "sql_text.hpp"
 
 namespace datachat {
 
 namespace {
-
-size_t collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
 std::string member_text(const rapidjson::Value& o, const char* key) {
   if (!o.IsObject()) return "";
@@ -52,36 +46,21 @@ rapidjson::Document OpenAiClient::complete(const std::vector<ChatMessage>& messa
   w.Bool(false);
   w.EndObject();
 
-  std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) throw UpstreamError("cannot start an HTTP client");
-  std::string url = settings_.base_url;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  url += "/chat/completions";
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  plughost::http::Request req;
+  req.method = "POST";
+  req.url = settings_.base_url;
+  while (!req.url.empty() && req.url.back() == '/') req.url.pop_back();
+  req.url += "/chat/completions";
+  req.headers = {{"Content-Type", "application/json"}};
   if (!settings_.api_key.empty()) {
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + settings_.api_key).c_str());
+    req.headers.emplace_back("Authorization", "Bearer " + settings_.api_key);
   }
-  std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_list(headers, curl_slist_free_all);
-  std::string response;
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.GetString());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.GetSize()));
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.timeout_seconds * 1000));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) {
-    throw UpstreamError(std::string("LLM server unreachable: ") + curl_easy_strerror(rc));
-  }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  if (status < 200 || status >= 300) {
-    throw UpstreamError("HTTP " + std::to_string(status) + ": " + response.substr(0, 200));
-  }
+  req.body.assign(body.GetString(), body.GetSize());
+  req.timeout_seconds = settings_.timeout_seconds;
+  req.max_response_bytes = size_t{8} << 20;
+  plughost::http::Response r = plughost::http::perform(req);
+  if (!r.ok()) throw UpstreamError(plughost::http::describe_failure(r, "LLM server"));
+  const std::string& response = r.body;
   rapidjson::Document doc;
   doc.Parse(response.c_str(), response.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("choices") ||

@@ -2,16 +2,19 @@
 
 #include <cmath>
 #include <cstdint>
+#include <plughost/http_client.hpp>
 #include <plughost/json.hpp>
 #include <stdexcept>
 #include <unordered_map>
 
-#include "http_client.hpp"
 #include "text.hpp"
 
 namespace rag {
 
 namespace {
+
+// A batch of 1536-dimension vectors as JSON text is a few MiB.
+constexpr size_t kMaxProviderAnswerBytes = size_t{64} << 20;
 
 uint64_t fnv1a(std::string_view s, uint64_t seed) {
   uint64_t h = 1469598103934665603ULL ^ seed;
@@ -87,13 +90,18 @@ std::vector<Vector> OpenAIEmbedder::embed_batch(const std::vector<std::string>& 
   }
   req.AddMember("input", input, a);
   if (s_.dimensions > 0) req.AddMember("dimensions", s_.dimensions, a);
-  std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
-  if (!s_.api_key.empty()) headers["Authorization"] = "Bearer " + s_.api_key;
   std::string base = s_.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  HttpResult r = http_call("POST", base + "/embeddings", headers, plughost::sdk::to_json(req),
-                           s_.timeout_seconds);
-  require_2xx(r, "embeddings provider");
+  plughost::http::Request call;
+  call.method = "POST";
+  call.url = base + "/embeddings";
+  call.headers = {{"Content-Type", "application/json"}};
+  if (!s_.api_key.empty()) call.headers.emplace_back("Authorization", "Bearer " + s_.api_key);
+  call.body = plughost::sdk::to_json(req);
+  call.timeout_seconds = s_.timeout_seconds;
+  call.max_response_bytes = kMaxProviderAnswerBytes;
+  plughost::http::Response r = plughost::http::perform(call);
+  if (!r.ok()) throw std::runtime_error(plughost::http::describe_failure(r, "embeddings provider"));
   rapidjson::Document d;
   d.Parse(r.body.c_str());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("data") || !d["data"].IsArray()) {

@@ -1,25 +1,24 @@
 #include "external.hpp"
 
+#include <plughost/http_client.hpp>
 #include <plughost/json.hpp>
 #include <stdexcept>
-
-#include "http_client.hpp"
 
 namespace rag {
 
 namespace {
 
-std::map<std::string, std::string> headers(const ExternalProvider& p) {
-  std::map<std::string, std::string> h = {{"Content-Type", "application/json"},
-                                          {"Accept", "application/json"}};
-  if (!p.api_key.empty()) h["Authorization"] = "Bearer " + p.api_key;
-  return h;
-}
-
-std::string base(const ExternalProvider& p) {
+plughost::http::Request call(const ExternalProvider& p, const char* method, const char* path) {
   std::string b = p.base_url;
   while (!b.empty() && b.back() == '/') b.pop_back();
-  return b;
+  plughost::http::Request req;
+  req.method = method;
+  req.url = b + path;
+  req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+  if (!p.api_key.empty()) req.headers.emplace_back("Authorization", "Bearer " + p.api_key);
+  req.timeout_seconds = p.timeout_seconds;
+  req.max_response_bytes = size_t{16} << 20;
+  return req;
 }
 
 std::string text_member(const rapidjson::Value& o, const char* key) {
@@ -41,9 +40,10 @@ std::vector<SearchHit> external_query(const ExternalProvider& p, const std::stri
   req.AddMember("filters", rapidjson::Value(filters, a), a);
   req.AddMember("namespace", rapidjson::Value(p.namespace_name.c_str(), a), a);
   req.AddMember("trace_id", rapidjson::Value(trace_id.c_str(), a), a);
-  HttpResult r = http_call("POST", base(p) + "/query", headers(p), plughost::sdk::to_json(req),
-                           p.timeout_seconds);
-  require_2xx(r, "external provider");
+  plughost::http::Request q = call(p, "POST", "/query");
+  q.body = plughost::sdk::to_json(req);
+  plughost::http::Response r = plughost::http::perform(q);
+  if (!r.ok()) throw std::runtime_error(plughost::http::describe_failure(r, "external provider"));
   rapidjson::Document d;
   d.Parse(r.body.c_str());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("results") || !d["results"].IsArray()) {
@@ -69,7 +69,7 @@ std::vector<SearchHit> external_query(const ExternalProvider& p, const std::stri
 }
 
 bool external_health(const ExternalProvider& p, std::string& error) {
-  HttpResult r = http_call("GET", base(p) + "/health", headers(p), "", p.timeout_seconds);
+  plughost::http::Response r = plughost::http::perform(call(p, "GET", "/health"));
   if (r.status == 0) {
     error = "external provider unreachable: " + r.error;
     return false;

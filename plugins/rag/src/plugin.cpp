@@ -1,7 +1,6 @@
 // The rag plugin: the automate API's RAG endpoints (query, health) over configured document
 // sources, with ingestion as host tasks and connectors for retrievers, embedders and vector
 // stores. Every route, task and connector it offers is listed here.
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include <plughost/plugin.hpp>
@@ -18,7 +17,6 @@ using plughost::sdk::RouteSpec;
 class RagPlugin : public plughost::sdk::Plugin {
   void init() override {
     if (sodium_init() < 0) throw plughost::sdk::Error(PH_ERR_INTERNAL, "libsodium failed to start");
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     try {
       engine_ = std::make_unique<Engine>(services(), read_settings(config()));
     } catch (const std::invalid_argument& e) {

@@ -10,11 +10,11 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <plughost/http_client.hpp>
 #include <plughost/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
-#include "http_client.hpp"
 #include "text.hpp"
 
 namespace rag {
@@ -24,6 +24,9 @@ using plughost::sdk::to_json;
 using Alloc = rapidjson::Document::AllocatorType;
 
 namespace {
+
+// One fetched page; larger pages fail their sync with a clear error.
+constexpr size_t kMaxPageBytes = size_t{32} << 20;
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -223,8 +226,13 @@ SourceLoad load_sql(const SourceSpec& spec) {
 SourceLoad load_http(const SourceSpec& spec) {
   SourceLoad out;
   for (const auto& url : spec.urls) {
-    HttpResult r = http_call("GET", url, {{"Accept", "text/html, text/markdown, text/plain"}}, "",
-                             spec.timeout_seconds);
+    plughost::http::Request req;
+    req.url = url;
+    req.headers = {{"Accept", "text/html, text/markdown, text/plain"}};
+    req.timeout_seconds = spec.timeout_seconds;
+    req.max_response_bytes = kMaxPageBytes;
+    req.max_redirects = 5;
+    plughost::http::Response r = plughost::http::perform(req);
     if (r.status < 200 || r.status >= 300) {
       out.ok = false;
       out.error = url + ": " + (r.status == 0 ? r.error : "HTTP " + std::to_string(r.status));
@@ -233,7 +241,7 @@ SourceLoad load_http(const SourceSpec& spec) {
     }
     SourceDocument doc;
     doc.id = url;
-    std::string type = lower(r.content_type);
+    std::string type = lower(r.header("content-type"));
     if (type.find("html") != std::string::npos) {
       doc.text = html_to_text(r.body, &doc.title);
     } else {

@@ -33,9 +33,9 @@ struct Request {
   std::string method = "GET";  // any verb; HEAD sends no body and reads none
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;  // sent when non-empty, or always for POST/PUT/PATCH
-  double timeout_seconds = 30;         // the whole call
-  double connect_timeout_seconds = 10;  // TCP + TLS handshake, capped by timeout_seconds
+  std::string body;                             // sent when non-empty, or always for POST/PUT/PATCH
+  double timeout_seconds = 30;                  // the whole call
+  double connect_timeout_seconds = 10;          // TCP + TLS handshake, capped by timeout_seconds
   size_t max_response_bytes = size_t{1} << 20;  // a larger body fails the call
   long max_redirects = 0;                       // 0: a 3xx is returned as it is
 };
@@ -101,6 +101,12 @@ struct Sink {
   bool overflow = false;
 };
 
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return out;
+}
+
 inline size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<Sink*>(user);
   const size_t n = size * count;
@@ -123,8 +129,7 @@ inline size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos) return n;
-  std::string name(line.substr(0, colon));
-  for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  std::string name = lower(line.substr(0, colon));
   std::string_view value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
@@ -153,11 +158,13 @@ inline Response perform(const Request& request) {
     return response;
   }
   curl_slist* list = nullptr;
+  bool expect_set = false;
   for (const auto& [name, value] : request.headers) {
     list = curl_slist_append(list, (name + ": " + value).c_str());
+    expect_set = expect_set || detail::lower(name) == "expect";
   }
-  // Without an explicit "Expect:" libcurl waits for 100 Continue on large bodies.
-  list = curl_slist_append(list, "Expect:");
+  // Unless the caller says otherwise, no "Expect: 100-continue" wait on large bodies.
+  if (!expect_set) list = curl_slist_append(list, "Expect:");
   std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_list(list, curl_slist_free_all);
 
   CURL* h = handle.get();
