@@ -100,6 +100,67 @@ TEST(Tasks, SigkillLosesNoTaskOnSqlite) {
   ASSERT_TRUE(eventually([&] { return task_status(port, blocker) == "cancelled"; }, kPatience));
 }
 
+size_t count_lines(const std::string& out, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = out.find(needle); at != std::string::npos; at = out.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(Schedules, SighupReplacesTheConfigSchedulesOrRejectsTheFileWhole) {
+  std::string dir = make_temp_dir();
+  const std::string base = store_config("sqlite://" + dir + "/t.db", "solo", 1, 30);
+  Host host(base +
+            "schedules:\n"
+            "  - {name: nightly, cron: \"0 2 * * *\", task: fixture_store/count}\n");
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  auto nightly = http(host.port(), "GET", "/api/schedules/nightly");
+  ASSERT_EQ(nightly.status, 200) << nightly.body;
+  EXPECT_STREQ(json(nightly)["cron"].GetString(), "0 2 * * *");
+
+  write_file(host.dir() + "/plughost.yaml",
+             base +
+                 "schedules:\n"
+                 "  - {name: hourly, cron: \"15 * * * *\", timezone: Europe/Berlin,"
+                 " task: fixture_store/record, payload: {from: reload}}\n");
+  host.signal(SIGHUP);
+  ASSERT_TRUE(
+      eventually([&] { return count_lines(host.output(), "config reloaded") == 1; }, kPatience))
+      << host.output();
+  EXPECT_EQ(http(host.port(), "GET", "/api/schedules/nightly").status, 404);
+  auto hourly = http(host.port(), "GET", "/api/schedules/hourly");
+  ASSERT_EQ(hourly.status, 200) << hourly.body;
+  auto h = json(hourly);
+  EXPECT_STREQ(h["timezone"].GetString(), "Europe/Berlin");
+  EXPECT_STREQ(h["owner"].GetString(), "config");
+  ASSERT_TRUE(h["next_run"].IsString());
+  EXPECT_EQ(std::string(h["next_run"].GetString()).substr(13), ":15:00Z");
+  auto ready = json(http(host.port(), "GET", "/readyz"));
+  for (const auto& c : ready["checks"].GetArray()) {
+    if (std::string(c["name"].GetString()) != "config") continue;
+    EXPECT_STREQ(c["status"].GetString(), "ok");
+  }
+  EXPECT_EQ(count_lines(host.output(), "take effect only after a restart"), 0u);
+
+  // A task kind no plugin runs, then a bad cron: each file is rejected and "hourly" stays.
+  write_file(host.dir() + "/plughost.yaml",
+             base + "schedules:\n  - {name: x, cron: \"@daily\", task: fixture_store/nope}\n");
+  host.signal(SIGHUP);
+  ASSERT_TRUE(
+      eventually([&] { return count_lines(host.output(), "reload rejected") == 1; }, kPatience));
+  write_file(host.dir() + "/plughost.yaml",
+             base + "schedules:\n  - {name: x, cron: \"61 * * * *\", task: fixture_store/count}\n");
+  host.signal(SIGHUP);
+  ASSERT_TRUE(
+      eventually([&] { return count_lines(host.output(), "reload rejected") == 2; }, kPatience));
+  EXPECT_NE(host.output().find("no running plugin has task kind \\\"fixture_store/nope\\\""),
+            std::string::npos)
+      << host.output();
+  EXPECT_EQ(http(host.port(), "GET", "/api/schedules/hourly").status, 200);
+  EXPECT_EQ(http(host.port(), "GET", "/api/schedules/x").status, 404);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0);
+}
+
 TEST(Events, StreamDeliversMatchingEventsAsServerSentEvents) {
   std::string dir = make_temp_dir();
   Host host(store_config("sqlite://" + dir + "/e.db", "solo", 1, 30));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -595,13 +596,13 @@ TEST_P(SchedulerTest, SameDueTimeEnqueuesOnceAcrossHosts) {
   // Two schedulers on one database stand for two hosts with the same schedule.
   Scheduler host_a(*queue_, *db_, log_);
   Scheduler host_b(*queue_, *db_, log_);
-  for (Scheduler* s : {&host_a, &host_b}) {
-    ASSERT_EQ(s->add({"nightly", "0 2 * * *", "Europe/Berlin", "p/ok", "{\"x\":1}", "config"}), "");
-  }
+  const ScheduleSpec nightly{"nightly", "0 2 * * *", "Europe/Berlin",
+                             "p/ok",    "{\"x\":1}", "config"};
+  for (Scheduler* s : {&host_a, &host_b}) ASSERT_EQ(s->add(nightly), "");
   const int64_t due = 1795395600;  // 2026-11-23T01:00:00Z = 02:00 in Berlin
-  host_a.fire(0, due);
-  host_b.fire(0, due);
-  host_a.fire(0, due + 86400);
+  host_a.fire(nightly, due);
+  host_b.fire(nightly, due);
+  host_a.fire(nightly, due + 86400);
   rapidjson::Document list;
   list.Parse(queue_->list_json({}).c_str());
   ASSERT_EQ(list.Size(), 2u);
@@ -613,14 +614,15 @@ TEST_P(SchedulerTest, DescribesNextAndLastRun) {
   kinds_["p/ok"] = {succeed, nullptr};
   start(TaskSettings{0, 30, 0.01, 300, 3, 1, 1000});
   Scheduler s(*queue_, *db_, log_);
-  ASSERT_EQ(s.add({"hourly", "@hourly", "", "p/ok", "{}", "config"}), "");
+  const ScheduleSpec hourly{"hourly", "@hourly", "", "p/ok", "{}", "config"};
+  ASSERT_EQ(s.add(hourly), "");
   s.start();
   rapidjson::Document d;
   d.Parse(s.describe("hourly")->c_str());
   EXPECT_TRUE(d["last_run"].IsNull());
   std::string next = d["next_run"].GetString();
   EXPECT_EQ(next.substr(13), ":00:00Z");  // on the hour
-  s.fire(0, 1795395600);
+  s.fire(hourly, 1795395600);
   d.Parse(s.describe("hourly")->c_str());
   EXPECT_STREQ(d["last_run"].GetString(), "2026-11-23T01:00:00Z");
   EXPECT_STREQ(d["timezone"].GetString(), "UTC");
@@ -632,13 +634,14 @@ TEST_P(SchedulerTest, ReportsLagOfTheLastFire) {
   kinds_["p/ok"] = {succeed, nullptr};
   start(TaskSettings{0, 30, 0.01, 300, 3, 1, 1000});
   Scheduler s(*queue_, *db_, log_);
-  ASSERT_EQ(s.add({"hourly", "@hourly", "", "p/ok", "{}", "config"}), "");
+  const ScheduleSpec hourly{"hourly", "@hourly", "", "p/ok", "{}", "config"};
+  ASSERT_EQ(s.add(hourly), "");
   ASSERT_EQ(s.add({"daily", "@daily", "", "p/ok", "{}", "config"}), "");
   EXPECT_TRUE(s.lags().empty());
   double before =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   int64_t due = static_cast<int64_t>(before) - 90;  // fired 90 s late
-  s.fire(0, due);
+  s.fire(hourly, due);
   double after =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto lags = s.lags();
@@ -646,6 +649,54 @@ TEST_P(SchedulerTest, ReportsLagOfTheLastFire) {
   EXPECT_EQ(lags[0].first, "hourly");
   EXPECT_GE(lags[0].second, before - static_cast<double>(due));
   EXPECT_LE(lags[0].second, after - static_cast<double>(due));
+}
+
+TEST_P(SchedulerTest, ReplacesAnOwnersSchedulesWhileRunningAllOrNothing) {
+  kinds_["p/ok"] = {succeed, nullptr};
+  start(TaskSettings{0, 30, 0.01, 300, 3, 1, 1000});
+  Scheduler s(*queue_, *db_, log_);
+  ASSERT_EQ(s.add({"keep", "@hourly", "", "p/ok", "{}", "config"}), "");
+  ASSERT_EQ(s.add({"drop", "@daily", "", "p/ok", "{}", "config"}), "");
+  ASSERT_EQ(s.add({"plugin-owned", "@weekly", "", "p/ok", "{}", "plugin-x"}), "");
+  s.start();
+  rapidjson::Document d;
+  d.Parse(s.describe("keep")->c_str());
+  const std::string keep_next = d["next_run"].GetString();
+
+  // A bad spec, a duplicate, or a name another owner holds: nothing changes.
+  EXPECT_NE(s.replace_owned_by("config", {{"keep", "@hourly", "", "p/ok", "{}", ""},
+                                          {"new", "61 * * * *", "", "p/ok", "{}", ""}}),
+            "");
+  EXPECT_NE(s.replace_owned_by("config", {{"new", "@hourly", "", "p/ok", "{}", ""},
+                                          {"new", "@daily", "", "p/ok", "{}", ""}}),
+            "");
+  EXPECT_NE(s.replace_owned_by("config", {{"plugin-owned", "@hourly", "", "p/ok", "{}", ""}})
+                .find("already defined by plugin-x"),
+            std::string::npos);
+  EXPECT_NE(s.replace_owned_by("config", {{"tz", "@hourly", "Mars/Olympus", "p/ok", "{}", ""}}),
+            "");
+  auto names = s.names();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"drop", "keep", "plugin-owned"}));
+
+  // Unchanged "keep" keeps its due time, "drop" goes, "new" gets one in Berlin time.
+  ASSERT_EQ(
+      s.replace_owned_by("config", {{"keep", "@hourly", "", "p/ok", "{}", ""},
+                                    {"new", "30 4 * * *", "Europe/Berlin", "p/ok", "{}", ""}}),
+      "");
+  names = s.names();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"keep", "new", "plugin-owned"}));
+  d.Parse(s.describe("keep")->c_str());
+  EXPECT_EQ(d["next_run"].GetString(), keep_next);
+  d.Parse(s.describe("new")->c_str());
+  EXPECT_STREQ(d["owner"].GetString(), "config");
+  EXPECT_STREQ(d["timezone"].GetString(), "Europe/Berlin");
+  ASSERT_TRUE(d["next_run"].IsString());
+  const std::string next = d["next_run"].GetString();
+  // 04:30 in Berlin is 03:30Z in winter and 02:30Z in summer.
+  EXPECT_TRUE(next.substr(11) == "03:30:00Z" || next.substr(11) == "02:30:00Z") << next;
+  s.stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulerTest, ::testing::ValuesIn(backends()),

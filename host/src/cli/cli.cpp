@@ -405,9 +405,10 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// SIGHUP: re-reads the config file. A file with any problem (host keys or a running plugin's
-// config block) is rejected whole and the running config stays. Otherwise the live settings are
-// applied (log levels, rate limits) and the rest is reported as waiting for a restart.
+// SIGHUP: re-reads the config file. A file with any problem (host keys, a running plugin's config
+// block, a schedule) is rejected whole and the running config stays. Otherwise the live settings
+// are applied (log levels, rate limits, schedules) and the rest is reported as waiting for a
+// restart.
 void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, Config& applied) {
   Logger& log = *loaded.log;
   ConfigResult next = load_config_file(path, process_env());
@@ -430,6 +431,29 @@ void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, 
     return;
   }
   const Config& n = next.config;
+  // Schedules first: the one live change that can still fail (a task kind no plugin runs).
+  if (!same_schedules(applied.schedules, n.schedules) && loaded.scheduler) {
+    std::string problem;
+    std::vector<ScheduleSpec> specs;
+    for (const auto& sc : n.schedules) {
+      bool known = false;
+      for (const auto& t : loaded.plugins->registry().tasks()) {
+        known = known || sc.task == t.plugin + "/" + t.name;
+      }
+      if (!known && problem.empty()) {
+        problem = Diagnostic{n.file, sc.mark.line, sc.mark.column, "schedules." + sc.name,
+                             "no running plugin has task kind \"" + sc.task + "\""}
+                      .to_string();
+      }
+      specs.push_back({sc.name, sc.cron, sc.timezone, sc.task, sc.payload_json, "config"});
+    }
+    if (problem.empty()) problem = loaded.scheduler->replace_owned_by("config", specs);
+    if (!problem.empty()) {
+      log.error("config", "reload rejected; the running config stays", {{"error", problem}});
+      server.reject_reload(problem);
+      return;
+    }
+  }
   std::vector<std::string> live = live_settings_changed(applied, n);
   std::vector<std::string> restart = settings_needing_restart(loaded.config.config, n);
   log.set_level(parse_log_level(n.log.level).value_or(LogLevel::kInfo));

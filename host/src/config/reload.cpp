@@ -29,6 +29,14 @@ const PluginConfig* find_plugin(const Config& c, const std::string& name) {
 
 }  // namespace
 
+bool same_schedules(const std::vector<ScheduleConfig>& a, const std::vector<ScheduleConfig>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (schedule_key(a[i]) != schedule_key(b[i])) return false;
+  }
+  return true;
+}
+
 bool same_rate_limits(const RateLimitConfig& a, const RateLimitConfig& b) {
   if (std::tie(a.enabled, a.exempt_loopback, a.default_class) !=
           std::tie(b.enabled, b.exempt_loopback, b.default_class) ||
@@ -56,11 +64,6 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
   }
   if (tasks_key(running.tasks) != tasks_key(next.tasks)) out.push_back("tasks");
   if (auth_key(running.auth) != auth_key(next.auth)) out.push_back("auth");
-  bool schedules_same = running.schedules.size() == next.schedules.size();
-  for (size_t i = 0; schedules_same && i < running.schedules.size(); ++i) {
-    schedules_same = schedule_key(running.schedules[i]) == schedule_key(next.schedules[i]);
-  }
-  if (!schedules_same) out.push_back("schedules");
   if (running.plugins_dir != next.plugins_dir) out.push_back("plugins_dir");
   std::vector<std::string> order_a, order_b;
   for (const auto& p : running.plugins) order_a.push_back(p.name);
@@ -86,6 +89,7 @@ std::vector<std::string> live_settings_changed(const Config& applied, const Conf
     if (old && old->log_level != p.log_level) out.push_back("plugins." + p.name + ".log_level");
   }
   if (!same_rate_limits(applied.rate_limits, next.rate_limits)) out.push_back("rate_limits");
+  if (!same_schedules(applied.schedules, next.schedules)) out.push_back("schedules");
   return out;
 }
 

@@ -31,14 +31,9 @@ Scheduler::~Scheduler() {
   stop();
 }
 
-std::string Scheduler::add(const ScheduleSpec& spec) {
+std::string Scheduler::prepare(const ScheduleSpec& spec, std::optional<Entry>& out) {
   if (spec.name.empty() || spec.name.find(':') != std::string::npos) {
     return "schedule name must be non-empty and without ':'";
-  }
-  for (const auto& e : entries_) {
-    if (e.spec.name == spec.name) {
-      return "schedule \"" + spec.name + "\" is already defined by " + e.spec.owner;
-    }
   }
   std::string error;
   auto cron = CronExpression::parse(spec.cron, error);
@@ -50,8 +45,60 @@ std::string Scheduler::add(const ScheduleSpec& spec) {
   if (payload.Parse(spec.payload_json.c_str()).HasParseError()) {
     return "schedule \"" + spec.name + "\": payload is not valid JSON";
   }
+  out.emplace(Entry{spec, *cron, *tz, std::nullopt, std::nullopt});
+  return {};
+}
+
+std::string Scheduler::add(const ScheduleSpec& spec) {
+  std::optional<Entry> entry;
+  std::string problem = prepare(spec, entry);
+  if (!problem.empty()) return problem;
   std::lock_guard<std::mutex> lock(mu_);
-  entries_.push_back({spec, *cron, *tz, std::nullopt, std::nullopt});
+  for (const auto& e : entries_) {
+    if (e.spec.name == spec.name) {
+      return "schedule \"" + spec.name + "\" is already defined by " + e.spec.owner;
+    }
+  }
+  entries_.push_back(std::move(*entry));
+  return {};
+}
+
+std::string Scheduler::replace_owned_by(const std::string& owner,
+                                        const std::vector<ScheduleSpec>& specs) {
+  std::vector<Entry> fresh;
+  for (const auto& spec : specs) {
+    std::optional<Entry> entry;
+    std::string problem = prepare(spec, entry);
+    if (!problem.empty()) return problem;
+    for (const auto& e : fresh) {
+      if (e.spec.name == spec.name) return "schedule \"" + spec.name + "\" is defined twice";
+    }
+    entry->spec.owner = owner;
+    fresh.push_back(std::move(*entry));
+  }
+  const int64_t now = static_cast<int64_t>(std::floor(unix_now()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& f : fresh) {
+      for (const auto& e : entries_) {
+        if (e.spec.name != f.spec.name) continue;
+        if (e.spec.owner != owner) {
+          return "schedule \"" + f.spec.name + "\" is already defined by " + e.spec.owner;
+        }
+        if (e.spec.cron == f.spec.cron && e.spec.timezone == f.spec.timezone &&
+            e.spec.task == f.spec.task && e.spec.payload_json == f.spec.payload_json) {
+          f.next = e.next;
+          f.last_lag = e.last_lag;
+        }
+      }
+      if (started_ && !f.next) f.next = f.cron.next_after(now, f.tz);
+    }
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                  [&](const Entry& e) { return e.spec.owner == owner; }),
+                   entries_.end());
+    for (auto& f : fresh) entries_.push_back(std::move(f));
+  }
+  cv_.notify_all();  // the loop recomputes its earliest due time
   return {};
 }
 
@@ -67,6 +114,7 @@ void Scheduler::start() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& e : entries_) e.next = e.cron.next_after(now, e.tz);
+    started_ = true;
   }
   thread_ = std::thread([this] { loop(); });
 }
@@ -81,8 +129,7 @@ void Scheduler::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Scheduler::fire(size_t index, int64_t due) {
-  const ScheduleSpec& spec = entries_[index].spec;
+void Scheduler::fire(const ScheduleSpec& spec, int64_t due) {
   EnqueueRequest r;
   r.kind = spec.task;
   r.payload_json = spec.payload_json;
@@ -91,7 +138,9 @@ void Scheduler::fire(size_t index, int64_t due) {
     int64_t id = tasks_.enqueue(r);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      entries_[index].last_lag = unix_now() - static_cast<double>(due);
+      for (auto& e : entries_) {
+        if (e.spec.name == spec.name) e.last_lag = unix_now() - static_cast<double>(due);
+      }
     }
     log_.info("scheduler", "schedule fired",
               {{"schedule", spec.name}, {"due", iso(due)}, {"task_id", id}});
@@ -110,18 +159,20 @@ void Scheduler::loop() {
     }
     auto until = earliest ? std::chrono::system_clock::time_point(std::chrono::seconds(*earliest))
                           : std::chrono::system_clock::now() + std::chrono::hours(24);
-    cv_.wait_until(lock, until, [&] { return stopping_; });
+    // Woken early by stop() or by replace_owned_by() (the earliest due time may have moved).
+    cv_.wait_until(lock, until);
     if (stopping_) break;
     int64_t now = static_cast<int64_t>(std::floor(unix_now()));
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      auto& e = entries_[i];
+    std::vector<std::pair<ScheduleSpec, int64_t>> due_now;
+    for (auto& e : entries_) {
       if (!e.next || *e.next > now) continue;
-      int64_t due = *e.next;
-      e.next = e.cron.next_after(std::max(due, now), e.tz);
-      lock.unlock();
-      fire(i, due);  // a missed run while the host was down is not replayed; the next one is
-      lock.lock();
+      due_now.emplace_back(e.spec, *e.next);
+      e.next = e.cron.next_after(std::max(*e.next, now), e.tz);
     }
+    lock.unlock();
+    // A missed run while the host was down is not replayed; the next one is.
+    for (const auto& [spec, due] : due_now) fire(spec, due);
+    lock.lock();
   }
 }
 

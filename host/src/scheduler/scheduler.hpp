@@ -37,6 +37,10 @@ class Scheduler {
   std::string add(const ScheduleSpec& spec);
   // Drops the schedules a plugin registered (its init failed after registering). Before start().
   void remove_owned_by(const std::string& owner);
+  // Replaces every schedule of `owner` with `specs`, before or after start(), all or nothing:
+  // returns the first problem (and changes nothing) or "". A schedule whose spec is unchanged
+  // keeps its next due time; a due time already being enqueued still is.
+  std::string replace_owned_by(const std::string& owner, const std::vector<ScheduleSpec>& specs);
   void start();
   void stop();
 
@@ -47,7 +51,7 @@ class Scheduler {
   std::vector<std::pair<std::string, double>> lags() const;
 
   // The enqueue for one due time; public so tests can drive time without waiting for it.
-  void fire(size_t index, int64_t due);
+  void fire(const ScheduleSpec& spec, int64_t due);
 
  private:
   struct Entry {
@@ -57,6 +61,8 @@ class Scheduler {
     std::optional<int64_t> next;
     std::optional<double> last_lag;  // seconds, under mu_
   };
+  // A checked entry for `spec`, or the problem with it.
+  static std::string prepare(const ScheduleSpec& spec, std::optional<Entry>& out);
   void loop();
 
   TaskQueue& tasks_;
@@ -66,6 +72,7 @@ class Scheduler {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool started_ = false;
   std::thread thread_;
 };
 
