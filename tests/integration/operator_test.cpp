@@ -218,6 +218,47 @@ TEST(ConfigReload, SighupAppliesLevelsAndRateLimitsAndReportsTheRest) {
   EXPECT_EQ(host.wait_exit(), 0);
 }
 
+TEST(ConfigReload, ReconfigurablePluginTakesItsNewBlockLiveOrKeepsTheOld) {
+  Host host(config("info", ""));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  EXPECT_EQ(http(host.port(), "GET", "/api/good/hello", kAdmin).body, "hi");
+
+  std::string next = config("info", "");
+  next.replace(next.find("greeting: hi"), 12, "greeting: bonjour");
+  write_file(host.dir() + "/plughost.yaml", next);
+  host.signal(SIGHUP);
+  ASSERT_TRUE(host.wait_for_output("\"msg\":\"config reloaded\"")) << host.output();
+  EXPECT_EQ(http(host.port(), "GET", "/api/good/hello", kAdmin).body, "bonjour");
+  auto ready = readyz(host.port());
+  const rapidjson::Value* cfg = config_check(ready);
+  ASSERT_NE(cfg, nullptr);
+  EXPECT_STREQ((*cfg)["status"].GetString(), "ok");  // nothing waits for a restart
+  EXPECT_EQ((*cfg)["restart_required"].Size(), 0u);
+  EXPECT_NE(host.output().find("plugins.fixture_good.config"), std::string::npos);
+
+  // The plugin refuses a block: it keeps the old one, the refusal is reported, nothing else
+  // in that file is held back.
+  std::string refused = config("info", "");
+  refused.replace(refused.find("greeting: hi"), 12, "greeting: refuse");
+  write_file(host.dir() + "/plughost.yaml", refused);
+  host.signal(SIGHUP);
+  ASSERT_TRUE(host.wait_for_output("plugin refused its new config")) << host.output();
+  ASSERT_TRUE(
+      eventually([&] { return lines_with(host.output(), "config reloaded").size() == 2; }, 30));
+  EXPECT_EQ(http(host.port(), "GET", "/api/good/hello", kAdmin).body, "bonjour");
+  ready = readyz(host.port());
+  cfg = config_check(ready);
+  ASSERT_NE(cfg, nullptr);
+  EXPECT_NE(std::string((*cfg)["last_reload_error"].GetString())
+                .find("plugins.fixture_good.config: fixture_good refuses"),
+            std::string::npos)
+      << (*cfg)["last_reload_error"].GetString();
+  EXPECT_EQ((*cfg)["reloads"].GetInt(), 2);
+
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0);
+}
+
 TEST(OpenApi, ServedDocumentIsWhatPluginsGetFromHostDescribe) {
   Host host(config("info", ""));
   ASSERT_TRUE(host.wait_ready()) << host.output();

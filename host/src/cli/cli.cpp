@@ -409,7 +409,10 @@ std::string join(const std::vector<std::string>& items) {
 // block, a schedule) is rejected whole and the running config stays. Otherwise the live settings
 // are applied (log levels, rate limits, schedules) and the rest is reported as waiting for a
 // restart.
-void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, Config& applied) {
+// `running`: what is in force (the startup config with plugin blocks applied live since);
+// `applied`: the last file accepted.
+void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, Config& running,
+                   Config& applied) {
   Logger& log = *loaded.log;
   ConfigResult next = load_config_file(path, process_env());
   std::vector<Diagnostic> problems = next.diagnostics;
@@ -455,7 +458,44 @@ void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, 
     }
   }
   std::vector<std::string> live = live_settings_changed(applied, n);
-  std::vector<std::string> restart = settings_needing_restart(loaded.config.config, n);
+  // Plugins that take a new config block live (ABI 1.4) get it now; one that refuses keeps its
+  // old block, and the rest of the reload still applies.
+  Config accepted = n;
+  std::string plugin_error;
+  for (const auto& record : loaded.plugins->plugins()) {
+    if (record->status != PluginStatus::kRunning || !record->host || !record->host->reconfigure) {
+      continue;
+    }
+    auto find = [&](Config& c) -> PluginConfig* {
+      for (auto& pc : c.plugins) {
+        if (pc.name == record->name) return &pc;
+      }
+      return nullptr;
+    };
+    PluginConfig* now = find(running);
+    PluginConfig* next_block = find(accepted);
+    if (!now || !next_block || !next_block->enabled ||
+        now->config_json == next_block->config_json) {
+      continue;
+    }
+    auto checked = check_plugin_config(n, *next_block, record->config_schema);
+    char message[1024] = {0};
+    ph_error err{sizeof(ph_error), message, sizeof(message)};
+    int rc = record->host->reconfigure(record->host->reconfigure_data, checked.config_json.c_str(),
+                                       checked.config_json.size(), &err);
+    const std::string at = "plugins." + record->name + ".config";
+    if (rc == PH_OK) {
+      now->config_json = next_block->config_json;
+      live.push_back(at);
+    } else {
+      std::string why = message[0] ? message : "error code " + std::to_string(rc);
+      log.error("config", "plugin refused its new config; it keeps the old one",
+                {{"plugin", record->name}, {"error", why}});
+      if (plugin_error.empty()) plugin_error = at + ": " + why;
+      next_block->config_json = now->config_json;  // the next reload offers it again
+    }
+  }
+  std::vector<std::string> restart = settings_needing_restart(running, n);
   log.set_level(parse_log_level(n.log.level).value_or(LogLevel::kInfo));
   for (const auto& record : loaded.plugins->plugins()) {
     if (!record->host) continue;
@@ -468,7 +508,8 @@ void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, 
     record->host->log_level = level;
   }
   server.apply_reload(n, restart);
-  applied = n;
+  if (!plugin_error.empty()) server.reject_reload(plugin_error);
+  applied = accepted;
   log.info("config", "config reloaded",
            {{"file", path}, {"applied", join(live)}, {"restart_required", join(restart)}});
   if (!restart.empty()) {
@@ -486,11 +527,12 @@ int serve_until_signalled(Loaded& loaded, HttpServer& server, const sigset_t& al
   Logger& log = *loaded.log;
   sigset_t signals = all_signals;  // the stop signals
   sigdelset(&signals, SIGHUP);
+  Config running = config;
   Config applied = config;
   int sig = 0;
   while (sigwait(&all_signals, &sig) == 0 && sig == SIGHUP) {
     log.info("config", "SIGHUP: reloading the config", {{"file", config_path}});
-    reload_config(loaded, server, config_path, applied);
+    reload_config(loaded, server, config_path, running, applied);
   }
   server.begin_drain();  // before the log line, so whoever reads it sees /readyz at 503 already
   log.info("host", "shutting down", {{"signal", strsignal(sig)}});

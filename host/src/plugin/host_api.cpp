@@ -254,6 +254,22 @@ int register_error_formatter(ph_host* host, ph_error_formatter formatter, void* 
   return PH_OK;
 }
 
+int register_reconfigure_handler(ph_host* host, ph_reconfigure_handler handler, void* user_data,
+                                 ph_error* err) {
+  if (int rc = check_registering(host, err)) return rc;
+  if (!handler) {
+    set_error(err, "register_reconfigure_handler needs a function");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  if (host->reconfigure) {
+    set_error(err, "this plugin already registered a reconfigure handler");
+    return PH_ERR_CONFLICT;
+  }
+  host->reconfigure = handler;
+  host->reconfigure_data = user_data;
+  return PH_OK;
+}
+
 // ---- buffers and connectors ------------------------------------------------------------------
 
 void buffer_append(ph_buffer* b, const char* data, size_t len) {
@@ -352,6 +368,7 @@ ph_host_api make_table() {
   t.metric_add = PluginMetrics::add_to;
   t.metric_set = PluginMetrics::set;
   t.metric_observe = PluginMetrics::observe;
+  t.register_reconfigure_handler = register_reconfigure_handler;
   fill_service_api(t);
   fill_describe_api(t);
   return t;

@@ -135,6 +135,8 @@ struct ph_host {
   std::string auth_settings_json;
   ph_error_formatter error_formatter = nullptr;  // formats host-made errors on its routes
   void* error_formatter_data = nullptr;
+  ph_reconfigure_handler reconfigure = nullptr;  // since 1.4: takes a new config block live
+  void* reconfigure_data = nullptr;
   // The plugin's log threshold (a LogLevel), or -1 for the host's; swapped on SIGHUP reload.
   std::atomic<int> log_level{-1};
 };

@@ -535,6 +535,48 @@ TEST(studio_auth, BearerTokenIsRequiredWhenConfigured) {
   EXPECT_EQ(other.body, origin_refusal(kEvil));
 }
 
+TEST(studio_auth, SighupRotatesTheTokenAndProjectLiveButNotThePermission) {
+  Lab lab;
+  Host host(lab.config("  studio:\n    config: {auth_token: first-token, project_name: alpha}\n"));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  const Headers first = {{"Authorization", "Bearer first-token"}};
+  const Headers second = {{"Authorization", "Bearer second-token"}};
+  ASSERT_EQ(http(host.port(), "GET", "/studio/handshake", first).status, 200);
+
+  plughost::testing::write_file(
+      host.dir() + "/plughost.yaml",
+      lab.config("  studio:\n    config: {auth_token: second-token, project_name: beta}\n"));
+  host.signal(SIGHUP);
+  ASSERT_TRUE(host.wait_for_output("\"msg\":\"config reloaded\"")) << host.output();
+  EXPECT_EQ(http(host.port(), "GET", "/studio/handshake", first).status, 401);
+  auto now = http(host.port(), "GET", "/studio/handshake", second);
+  ASSERT_EQ(now.status, 200) << now.body;
+  EXPECT_NE(now.body.find("\"beta\""), std::string::npos) << now.body;
+  EXPECT_EQ(now.body.find("\"alpha\""), std::string::npos);
+  EXPECT_EQ(host.output().find("second-token"), std::string::npos);  // never logged
+
+  // The routes' permission is fixed at start: refused, and the token stays the second one.
+  plughost::testing::write_file(
+      host.dir() + "/plughost.yaml",
+      lab.config("  studio:\n    config: {auth_token: third-token, permission: studio.view}\n"));
+  host.signal(SIGHUP);
+  ASSERT_TRUE(host.wait_for_output("plugin refused its new config")) << host.output();
+  EXPECT_EQ(http(host.port(), "GET", "/studio/handshake", second).status, 200);
+  EXPECT_EQ(http(host.port(), "GET", "/studio/handshake", {{"Authorization", "Bearer third-token"}})
+                .status,
+            401);
+  auto ready = json(http(host.port(), "GET", "/readyz"));
+  bool reported = false;
+  for (const auto& c : ready["checks"].GetArray()) {
+    if (std::string(c["name"].GetString()) != "config") continue;
+    reported = std::string(c["last_reload_error"].GetString()).find("restart the host") !=
+               std::string::npos;
+  }
+  EXPECT_TRUE(reported);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0);
+}
+
 TEST(studio_auth, OpenWithoutAToken) {
   Lab lab;
   Host host(lab.config("  studio: {}\n"));

@@ -43,7 +43,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define PH_ABI_MAJOR 1
-#define PH_ABI_MINOR 3
+#define PH_ABI_MINOR 4
 
 /* The one symbol a plugin exports. Its type is `ph_entry_fn`. */
 #define PH_ENTRY_SYMBOL "plughost_plugin_entry"
@@ -304,6 +304,17 @@ typedef struct ph_metric {
 /* A registered metric; owned by the host, valid until the plugin's shutdown returns. */
 typedef struct ph_metric_handle ph_metric_handle;
 
+/* ---- Live config (since 1.4) ---------------------------------------------------------------- */
+
+/* Applies a new `config:` block while the plugin serves: on SIGHUP, when the plugin's block in the
+ * config file changed and is valid against its schema, the host calls this on its main thread
+ * with the block as JSON text (NUL-terminated, `len` bytes). Handlers, tasks and events keep
+ * running meanwhile, so the plugin swaps its settings in thread-safely. Return PH_OK once applied;
+ * an error code with a message keeps the old block (the host logs it and reports it in /readyz).
+ * Plugins that register none need a restart for a new block. */
+typedef int (*ph_reconfigure_handler)(void* user_data, const char* config_json, size_t len,
+                                      ph_error* err);
+
 /* ---- The host API table --------------------------------------------------------------------- */
 
 /* Handed to `init`; valid until `shutdown` returns. Every function pointer is non-NULL for the
@@ -469,6 +480,10 @@ typedef struct ph_host_api {
                      double value); /* gauge */
   void (*metric_observe)(ph_metric_handle* metric, const ph_str* label_values, size_t count,
                          double value); /* histogram */
+
+  /* since 1.4: live config. Only during init, once per plugin (PH_ERR_CONFLICT for a second). */
+  int (*register_reconfigure_handler)(ph_host* host, ph_reconfigure_handler handler,
+                                      void* user_data, ph_error* err);
 } ph_host_api;
 
 /* ---- The plugin descriptor ------------------------------------------------------------------ */

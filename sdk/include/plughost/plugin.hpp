@@ -385,6 +385,9 @@ struct TaskRequest {
 using TaskHandler = std::function<void(TaskContext&)>;
 
 using EventHandler = std::function<void(std::string_view type, std::string_view payload_json)>;
+// Applies a new `config:` block (valid against the plugin's schema, defaults filled in) while
+// the plugin serves; throw (Error, or any exception) to keep the old one.
+using ReconfigureHandler = std::function<void(const rapidjson::Value& config)>;
 
 struct ConnectorInfo {
   std::string kind;
@@ -672,6 +675,18 @@ class Plugin : public Services {
           "register_error_formatter");
   }
 
+  // ---- live config (ABI 1.4) ----
+  // Only inside init, once: the plugin takes a changed `config:` block on SIGHUP without a
+  // restart. `apply` runs on the host's main thread while handlers and tasks run, so it swaps
+  // settings in thread-safely (e.g. a std::shared_ptr<const Settings> with atomic load/store).
+  // config() keeps returning the block the plugin was initialised with.
+  void reconfigurable(ReconfigureHandler apply) {
+    reconfigure_ = std::make_unique<ReconfigureBinding>(ReconfigureBinding{std::move(apply)});
+    check(api_->register_reconfigure_handler(host_, &reconfigure_trampoline, reconfigure_.get(),
+                                             &scratch_.err),
+          "register_reconfigure_handler");
+  }
+
   // ---- events ----
   // Only inside init. The handler runs on the host's event thread.
   void subscribe(const std::string& pattern, EventHandler handler) {
@@ -721,6 +736,31 @@ class Plugin : public Services {
     const ph_host_api* api;
     ErrorFormatter fn;
   };
+  struct ReconfigureBinding {
+    ReconfigureHandler fn;
+  };
+
+  static int reconfigure_trampoline(void* user_data, const char* json, size_t len,
+                                    ph_error* err) noexcept {
+    try {
+      rapidjson::Document doc;
+      doc.Parse(json, len);
+      if (doc.HasParseError()) {
+        detail::set_error(err, "the new config block is not valid JSON");
+        return PH_ERR_INVALID_ARGUMENT;
+      }
+      static_cast<ReconfigureBinding*>(user_data)->fn(doc);
+      return PH_OK;
+    } catch (const Error& e) {
+      detail::set_error(err, e.what());
+      return e.code();
+    } catch (const std::exception& e) {
+      detail::set_error(err, e.what());
+    } catch (...) {
+      detail::set_error(err, "unknown exception");
+    }
+    return PH_ERR_INTERNAL;
+  }
 
   static int error_formatter_trampoline(void* user_data, int status, const char* code,
                                         ph_str message, ph_str detail_text, ph_str trace_id,
@@ -827,6 +867,7 @@ class Plugin : public Services {
   std::vector<std::unique_ptr<ConnectorBinding>> connectors_;
   std::vector<std::unique_ptr<EventBinding>> events_;
   std::unique_ptr<FormatterBinding> error_formatter_;
+  std::unique_ptr<ReconfigureBinding> reconfigure_;
 };
 
 namespace detail {
