@@ -93,13 +93,14 @@ TEST(dango_types, SqlSourceLoadsTypedTablesAndQueriesIncrementallyByCursor) {
   EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM raw_shopdb__customers"), "1");
   auto details = json(lab.get("/api/sources/shopdb/details"));
   EXPECT_EQ(details["sync_history"][0]["rows_loaded"].GetInt64(), 2 + 1 + 2);
-  EXPECT_NE(scalar(db, "SELECT state FROM _dango_state WHERE source = 'shopdb'").find(
-                "\"orders\":{\"value\":\"5\",\"type\":\"integer\"}"),
+  EXPECT_NE(scalar(db, "SELECT state FROM _dango_state WHERE source = 'shopdb'")
+                .find("\"orders\":{\"value\":\"5\",\"type\":\"integer\"}"),
             std::string::npos);
 
   // A date window re-reads that window (replacing rows by primary key), whatever the cursor.
-  ASSERT_EQ(lab.sync_and_wait("shopdb", R"({"start_date": "2026-01-01", "end_date": "2026-01-02"})"),
-            "success")
+  ASSERT_EQ(
+      lab.sync_and_wait("shopdb", R"({"start_date": "2026-01-01", "end_date": "2026-01-02"})"),
+      "success")
       << last_error(lab, "shopdb");
   EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM raw_shopdb__orders"), "5");
   EXPECT_EQ(scalar(db, "SELECT note FROM raw_shopdb__orders WHERE id = 1"), "changed");
@@ -163,9 +164,9 @@ struct StripeStub {
     for (; i < ids.size() && n < limit; ++i) {
       long created = 1700000000 + static_cast<long>(i);
       if (!gt.empty() && created <= std::stol(gt)) continue;
-      data += std::string(n ? "," : "") + "{\"id\": \"" + ids[i] + "\", \"amount\": " +
-              std::to_string(100 * (i + 1)) + ", \"created\": " + std::to_string(created) +
-              ", \"metadata\": {\"k\": \"v\"}}";
+      data += std::string(n ? "," : "") + "{\"id\": \"" + ids[i] +
+              "\", \"amount\": " + std::to_string(100 * (i + 1)) +
+              ", \"created\": " + std::to_string(created) + ", \"metadata\": {\"k\": \"v\"}}";
       ++n;
     }
     return StubReply(200, "{\"object\": \"list\", \"data\": [" + data +
@@ -215,8 +216,8 @@ TEST(dango_types, HttpJsonFollowsStripeStyleCursorPagesIncrementally) {
   EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM raw_stripe_charges__stripe_charges"), "6");
 
   // The token is in no answer, no log line, and nowhere in the host's output.
-  for (const char* path : {"/api/config", "/api/sources/stripe_charges/details", "/api/logs",
-                           "/api/sources"}) {
+  for (const char* path :
+       {"/api/config", "/api/sources/stripe_charges/details", "/api/logs", "/api/sources"}) {
     auto r = lab.get(path);
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body.find("SuperSecretToken"), std::string::npos) << path << ": " << r.body;
@@ -244,9 +245,8 @@ TEST(dango_types, HttpJsonRetries429AndFailsClearlyOnBadAnswers) {
   stub.throttle = 0;
 
   // A page that is not JSON.
-  StubServer html([](const StubRequest&) {
-    return StubReply(200, "<html>maintenance</html>", "text/html");
-  });
+  StubServer html(
+      [](const StubRequest&) { return StubReply(200, "<html>maintenance</html>", "text/html"); });
   Lab other(LabSetup("[{name: site, type: http_json, options: {url: \"" + html.url() +
                      "/items\", token: sk_other_token_value}}]"));
   ASSERT_TRUE(other.ready()) << other.host().output();
