@@ -30,31 +30,6 @@ constexpr const char* kLoadedColumn = "_dango_loaded_at";
 constexpr size_t kMaxErrorsPerFile = 20;
 constexpr size_t kPostgresChunk = 1000;
 
-constexpr int kBulkCacheKib = 64 * 1024;
-
-// Sets a SQLite connection's page cache size (KiB) for a scope, then puts the previous one back
-// (the connection returns to the warehouse's pool).
-class CacheSize {
- public:
-  CacheSize(soci::session& sql, int kib) : sql_(sql) {
-    sql_ << "PRAGMA cache_size", soci::into(previous_);
-    sql_ << "PRAGMA cache_size = " + std::to_string(-kib);
-  }
-  ~CacheSize() {
-    try {
-      sql_ << "PRAGMA cache_size = " + std::to_string(previous_);
-    } catch (...) {
-      // The connection is gone; the pool reopens nothing, but nothing depends on the size.
-    }
-  }
-  CacheSize(const CacheSize&) = delete;
-  CacheSize& operator=(const CacheSize&) = delete;
-
- private:
-  soci::session& sql_;
-  int previous_ = -2000;
-};
-
 // A read-only mapping of a whole file; the text is UTF-8 (a BOM dropped) or, when the file is not
 // valid UTF-8, a Latin-1 conversion held in memory.
 class FileText {
@@ -344,10 +319,6 @@ LoadResult Warehouse::load_csv(const std::string& source, const CsvLoadPlan& pla
   LoadResult result;
   const std::string layer = "raw_" + source;
   soci::session sql(*pool_);
-  // A bigger page cache for this one load: with SQLite's default 2 MB the transaction spills dirty
-  // pages to the WAL again and again (the same right-most pages rewritten at every spill).
-  std::optional<CacheSize> cache;
-  if (dialect_ == "sqlite") cache.emplace(sql, kBulkCacheKib);
   WriteTransaction tx(sql, dialect_ == "sqlite");
   for (const auto& load : plan.batch.tables) {
     if (!prepare_load(sql, layer, load, plan.rows(), allow_empty_replace, result)) continue;
