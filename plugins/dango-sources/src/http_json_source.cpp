@@ -7,17 +7,18 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <plughost/http_client.hpp>
 #include <plughost/json.hpp>
 #include <stdexcept>
 #include <thread>
-
-#include "http_client_shim.hpp"
 
 namespace dango {
 
 namespace http = plughost::http;
 
 namespace {
+
+constexpr size_t kMaxPageBytes = size_t{64} << 20;  // one page; a larger one fails the sync
 
 struct HttpOptions {
   std::string url;
@@ -171,6 +172,7 @@ rapidjson::Document fetch_page(const HttpOptions& h, const std::string& url,
   rq.headers.emplace_back("Accept", "application/json");
   rq.timeout_seconds = h.timeout_seconds;
   rq.connect_timeout_seconds = std::min(10.0, h.timeout_seconds);
+  rq.max_response_bytes = kMaxPageBytes;
   http::Response r;
   for (int64_t attempt = 0;; ++attempt) {
     r = http::perform(rq);
