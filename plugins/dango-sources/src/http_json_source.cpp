@@ -1,8 +1,5 @@
 #include "http_json_source.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,6 +8,8 @@
 #include <plughost/json.hpp>
 #include <stdexcept>
 #include <thread>
+
+#include "cursor_state.hpp"
 
 namespace dango {
 
@@ -200,52 +199,6 @@ rapidjson::Document fetch_page(const HttpOptions& h, const std::string& url,
   return d;
 }
 
-struct Cursor {
-  std::string value;
-  ColumnType type = ColumnType::kText;
-};
-
-Cursor state_cursor(const std::string& state_json) {
-  rapidjson::Document d;
-  std::string error;
-  Cursor c;
-  if (state_json.empty() || !plughost::sdk::parse_json(state_json, d, error) || !d.IsObject()) {
-    return c;
-  }
-  const auto* v = at_path(d, "cursor.value");
-  const auto* t = at_path(d, "cursor.type");
-  if (v && v->IsString()) c.value = v->GetString();
-  if (t && t->IsString()) c.type = parse_type_name(t->GetString()).value_or(ColumnType::kText);
-  return c;
-}
-
-std::string cursor_state(const Cursor& c) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  if (!c.value.empty()) {
-    w.Key("cursor");
-    w.StartObject();
-    w.Key("value");
-    w.String(c.value.c_str());
-    w.Key("type");
-    w.String(type_name(c.type));
-    w.EndObject();
-  }
-  w.EndObject();
-  return buf.GetString();
-}
-
-bool cursor_after(const std::string& a, const std::string& b, ColumnType t) {
-  try {
-    if (t == ColumnType::kInteger) return std::stoll(a) > std::stoll(b);
-    if (t == ColumnType::kReal) return std::stod(a) > std::stod(b);
-  } catch (const std::exception&) {
-    // Not a number after all: compare as text.
-  }
-  return a > b;
-}
-
 std::string scalar_text(const rapidjson::Value& v) {
   if (v.IsString()) return v.GetString();
   if (v.IsNull()) return "";
@@ -257,7 +210,8 @@ std::string scalar_text(const rapidjson::Value& v) {
 SourceBatch read_http_json_source(const ReadRequest& rq) {
   HttpOptions h = parse_options(rq);
   SourceBatch batch;
-  const Cursor previous = rq.full_refresh ? Cursor{} : state_cursor(rq.state_json);
+  auto cursors = rq.full_refresh ? std::map<std::string, Cursor>{} : state_cursors(rq.state_json);
+  const Cursor previous = cursors[h.table];
   // A date window (a backfill) reads what the window holds, whatever the cursor says.
   const bool window = !rq.start_date.empty() || !rq.end_date.empty();
   const bool incremental = !h.cursor_column.empty() && !previous.value.empty() && !window;
@@ -356,7 +310,8 @@ SourceBatch read_http_json_source(const ReadRequest& rq) {
   batch.notes.push_back(load.name + ": " + std::to_string(load.table.rows.size()) +
                         " records from " + std::to_string(pages) + " page(s)");
   batch.tables.push_back(std::move(load));
-  batch.state_json = cursor_state(next);
+  cursors[h.table] = next;
+  batch.state_json = cursors_state(cursors);
   return batch;
 }
 

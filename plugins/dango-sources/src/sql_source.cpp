@@ -1,7 +1,5 @@
 #include "sql_source.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <soci/soci.h>
 
 #include <cctype>
@@ -12,6 +10,7 @@
 #include <plughost/json.hpp>
 #include <stdexcept>
 
+#include "cursor_state.hpp"
 #include "time_text.hpp"
 #include "warehouse.hpp"
 
@@ -25,11 +24,6 @@ struct Stream {
   std::string cursor_column;
   std::string primary_key;
   std::string date_column;
-};
-
-struct Cursor {
-  std::string value;
-  ColumnType type = ColumnType::kText;
 };
 
 std::string string_option(const rapidjson::Value& o, const char* key, const std::string& fallback) {
@@ -117,45 +111,6 @@ std::vector<Stream> parse_streams(const rapidjson::Value& o) {
   return streams;
 }
 
-std::map<std::string, Cursor> state_cursors(const std::string& state_json) {
-  std::map<std::string, Cursor> out;
-  rapidjson::Document d;
-  std::string error;
-  if (state_json.empty() || !plughost::sdk::parse_json(state_json, d, error) || !d.IsObject()) {
-    return out;
-  }
-  auto it = d.FindMember("cursors");
-  if (it == d.MemberEnd() || !it->value.IsObject()) return out;
-  for (const auto& m : it->value.GetObject()) {
-    if (!m.value.IsObject()) continue;
-    Cursor c;
-    c.value = string_option(m.value, "value", "");
-    c.type = parse_type_name(string_option(m.value, "type", "text")).value_or(ColumnType::kText);
-    out[m.name.GetString()] = c;
-  }
-  return out;
-}
-
-std::string cursors_state(const std::map<std::string, Cursor>& cursors) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("cursors");
-  w.StartObject();
-  for (const auto& [name, c] : cursors) {
-    w.Key(name.c_str());
-    w.StartObject();
-    w.Key("value");
-    w.String(c.value.c_str());
-    w.Key("type");
-    w.String(type_name(c.type));
-    w.EndObject();
-  }
-  w.EndObject();
-  w.EndObject();
-  return buf.GetString();
-}
-
 // The day after a YYYY-MM-DD date (the end of an inclusive window).
 std::string next_day(const std::string& date) {
   std::tm tm{};
@@ -197,13 +152,6 @@ std::string cell_text(const soci::row& r, size_t i, bool& midnight) {
     }
     default: return r.get<std::string>(i);
   }
-}
-
-// Whether cursor value `a` is past `b` for a column of type `t`.
-bool cursor_after(const std::string& a, const std::string& b, ColumnType t) {
-  if (t == ColumnType::kInteger) return std::stoll(a) > std::stoll(b);
-  if (t == ColumnType::kReal) return std::stod(a) > std::stod(b);
-  return a > b;
 }
 
 // Reads one table or query; `cursors` gets its new cursor.
