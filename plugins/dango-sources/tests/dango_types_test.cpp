@@ -307,4 +307,31 @@ TEST(dango_types, ReadInputCarriesTheSyncsDateWindow) {
   EXPECT_EQ(back.end_date, "2026-01-31");
 }
 
+// The csv type's streamed load: CRLF lines, a quoted field spanning lines with a doubled quote,
+// Latin-1 bytes, codes with leading zeros kept as text, numbers bound as numbers.
+TEST(dango_types, StreamedCsvLoadKeepsQuotingEncodingAndTypes) {
+  Lab lab(LabSetup("[{name: stream, type: csv}]"));
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  write_text(lab.folder("stream") + "/a.csv",
+             "code,qty,price,city,note\r\n007,1,2.50,Caf\xE9,\"two\r\nlines, \"\"quoted\"\"\"\r\n"
+             "010,-3,1e3,Z\xFCrich,\r\n");
+  ASSERT_EQ(lab.sync_and_wait("stream"), "success") << last_error(lab, "stream");
+  const std::string db = lab.warehouse();
+  auto types = column_types(db, "raw_stream__stream");
+  EXPECT_EQ(types["code"], "TEXT");
+  EXPECT_EQ(types["qty"], "INTEGER");
+  EXPECT_EQ(types["price"], "REAL");
+  EXPECT_EQ(scalar(db, "SELECT code FROM raw_stream__stream WHERE qty = 1"), "007");
+  EXPECT_EQ(scalar(db,
+                   "SELECT typeof(qty) || typeof(price) FROM raw_stream__stream WHERE "
+                   "code = '010'"),
+            "integerreal");
+  EXPECT_EQ(scalar(db, "SELECT price FROM raw_stream__stream WHERE code = '010'"), "1000.0");
+  EXPECT_EQ(scalar(db, "SELECT city FROM raw_stream__stream WHERE code = '007'"), "Caf\xC3\xA9");
+  EXPECT_EQ(scalar(db, "SELECT note FROM raw_stream__stream WHERE code = '007'"),
+            "two\r\nlines, \"quoted\"");
+  EXPECT_EQ(scalar(db, "SELECT note FROM raw_stream__stream WHERE code = '010'"), "NULL");
+  EXPECT_EQ(scalar(db, "SELECT COUNT(DISTINCT _dango_loaded_at) FROM raw_stream__stream"), "1");
+}
+
 }  // namespace
