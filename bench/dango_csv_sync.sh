@@ -1,10 +1,15 @@
 #!/bin/sh
 # A 1,000,000-row CSV synced by the dango-sources plugin through the real host (SQLite warehouse)
-# vs. `sqlite3 .import --csv` of the same file, in one run: rows/s of both and their ratio, plus the
-# host's peak memory. Usage: bench/dango_csv_sync.sh [BUILD_DIR] [ROWS]
+# vs. `sqlite3 .import --csv` of the same file, in one run: rows/s of both and their ratio, in wall
+# and in CPU time, plus the host's peak memory. The two alternate ROUNDS times (each sync into a
+# source of its own, each import into a fresh database) and the best of each is compared, so that
+# a burst of load on a shared machine does not decide the ratio.
+# Usage: bench/dango_csv_sync.sh [BUILD_DIR] [ROWS] [ROUNDS]
+# DANGO_BENCH_PERF=file records a perf profile of the host over the syncs.
 set -eu
 build=${1:-build/release}
 rows=${2:-1000000}
+rounds=${3:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/plughost-dangobench-XXXXXX)
 pids=""
@@ -15,9 +20,9 @@ trap cleanup EXIT
 command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed"; exit 1; }
 plugin=$(find "$build" -name 'plughost_dango-sources.so' | head -n1)
 [ -n "$plugin" ] || { echo "no plughost_dango-sources.so under $build"; exit 1; }
-mkdir -p "$work/plugins" "$work/data/uploads/big"
+mkdir -p "$work/plugins" "$work/csv"
 ln -s "$(realpath "$plugin")" "$work/plugins/plughost_dango-sources.so"
-csv="$work/data/uploads/big/orders.csv"
+csv="$work/csv/orders.csv"
 
 # Orders: an integer id, text, a real, a date, a status and a note that is quoted (with the
 # delimiter inside) on every tenth row and empty on every fifth.
@@ -36,20 +41,12 @@ with open(path, "w") as f:
 PY
 size=$(du -m "$csv" | cut -f1)
 now_ms() { date +%s%3N; }
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"; }
 
-# sqlite3's own CSV import of the same file into a fresh database.
-# Wall and CPU (user + system) milliseconds: on a shared machine CPU time is the steadier measure.
-set -- $(python3 -c '
-import resource, subprocess, sys, time
-t = time.time()
-subprocess.run(sys.argv[1:], check=True)
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(int((time.time() - t) * 1000), int((r.ru_utime + r.ru_stime) * 1000))' \
-  sqlite3 "$work/import.db" ".import --csv $csv t")
-import_ms=$1
-import_cpu_ms=$2
-imported=$(sqlite3 "$work/import.db" "SELECT COUNT(*) FROM t")
-
+sources=""
+for r in $(seq "$rounds"); do
+  sources="$sources{name: big$r, type: csv, options: {folder: \"$work/csv\"}}, "
+done
 cat >"$work/host.yaml" <<YAML
 version: 1
 server: {listen: 127.0.0.1:0, threads: 2}
@@ -61,54 +58,84 @@ rate_limits: {enabled: false}
 plugins_dir: $work/plugins
 plugins:
   dango-sources:
-    config: {data_dir: "$work/data", sources: [{name: big, type: csv}]}
+    config: {data_dir: "$work/data", sources: [$sources]}
 YAML
 "$build/bin/plughost" run --config "$work/host.yaml" >"$work/host.log" 2>&1 &
 host_pid=$!
 pids="$pids $host_pid"
 port=$(port_from "$work/host.log" 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p')
+[ -z "${DANGO_BENCH_PERF:-}" ] || {
+  perf record -g -p "$host_pid" -o "$DANGO_BENCH_PERF" 2>/dev/null &
+  perf_pid=$!
+}
 
-# DANGO_BENCH_PERF=file: a perf profile of the host during the sync.
-[ -z "${DANGO_BENCH_PERF:-}" ] || { perf record -g -p "$host_pid" -o "$DANGO_BENCH_PERF" 2>/dev/null & perf_pid=$!; }
-[ -z "${DANGO_BENCH_STRACE:-}" ] || { strace -f -c -o "$DANGO_BENCH_STRACE" -p "$host_pid" 2>/dev/null & strace_pid=$!; sleep 0.5; }
-# One multi-source job of this one source, polled on the job status (cheap: no row counting).
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"; }
-cpu0=$(cpu_ms "$host_pid")
-t0=$(now_ms)
-job=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{"sources": ["big"]}' \
-  "http://127.0.0.1:$port/api/sync/trigger" | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')
-status=running
-# Polled twice a second with curl and sed only: the poller shares the CPU with the sync.
-while [ "$status" = running ]; do
-  sleep 0.5
-  status=$(curl -sf "http://127.0.0.1:$port/api/sync/status/$job" |
-    sed -n 's/^{[^{]*"status":"\([a-z]*\)".*/\1/p')
+# sqlite3's import into a fresh database: prints "wall_ms cpu_ms rows".
+import_once() {
+  python3 -c '
+import resource, subprocess, sys, time
+t = time.time()
+subprocess.run(sys.argv[1:], check=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(int((time.time() - t) * 1000), int((r.ru_utime + r.ru_stime) * 1000), end=" ")' \
+    sqlite3 "$work/import$1.db" ".import --csv $csv t"
+  sqlite3 "$work/import$1.db" "SELECT COUNT(*) FROM t"
+}
+
+# One sync as a job, polled twice a second with curl and sed only (the poller shares the CPU with
+# the sync): prints "task_ms cpu_ms rows wall_ms".
+sync_once() {
+  cpu0=$(cpu_ms "$host_pid")
+  t0=$(now_ms)
+  job=$(curl -sf -X POST -H 'Content-Type: application/json' -d "{\"sources\": [\"$1\"]}" \
+    "http://127.0.0.1:$port/api/sync/trigger" | sed -n 's/.*"job_id":\([0-9]*\).*/\1/p')
+  status=running
+  while [ "$status" = running ]; do
+    sleep 0.5
+    status=$(curl -sf "http://127.0.0.1:$port/api/sync/status/$job" |
+      sed -n 's/^{[^{]*"status":"\([a-z]*\)".*/\1/p')
+  done
+  t1=$(now_ms)
+  cpu1=$(cpu_ms "$host_pid")
+  [ "$status" = success ] || { echo "sync $status" >&2; exit 1; }
+  curl -sf "http://127.0.0.1:$port/api/sources/$1/details" | python3 -c '
+import json, sys
+run = json.load(sys.stdin)["sync_history"][0]
+print(run["duration_ms"], sys.argv[1], run["rows_loaded"], sys.argv[2])' \
+    "$((cpu1 - cpu0))" "$((t1 - t0))"
+}
+
+results=""
+for r in $(seq "$rounds"); do
+  results="$results
+import $(import_once "$r")
+sync $(sync_once "big$r")"
 done
-t1=$(now_ms)
-wall_ms=$((t1 - t0))
-sync_cpu_ms=$(($(cpu_ms "$host_pid") - cpu0))
-details=$(curl -sf "http://127.0.0.1:$port/api/sources/big/details")
-sync_ms=$(echo "$details" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sync_history"][0]["duration_ms"])')
-loaded=$(echo "$details" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sync_history"][0]["rows_loaded"])')
 peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$host_pid/status")
-[ "$status" = success ] || { echo "sync $status:"; echo "$details"; exit 1; }
 [ -z "${DANGO_BENCH_PERF:-}" ] || kill -INT "$perf_pid"
-[ -z "${DANGO_BENCH_STRACE:-}" ] || { kill -INT "$strace_pid"; sleep 1; }
 
-python3 - "$rows" "$size" "$import_ms" "$imported" "$sync_ms" "$wall_ms" "$loaded" "$peak_kb" \
-  "$import_cpu_ms" "$sync_cpu_ms" <<'PY'
+echo "$results" | python3 -c '
 import sys
-(rows, size, import_ms, imported, sync_ms, wall_ms, loaded, peak_kb, import_cpu,
- sync_cpu) = map(int, sys.argv[1:])
-print("dango-sources CSV sync vs sqlite3 .import: %d rows, %d MB CSV, one run" % (rows, size))
-print("%-44s %9s %12s" % ("", "ms", "rows/s"))
-print("%-44s %9d %12.0f" % ("sqlite3 .import --csv (%d rows)" % imported, import_ms, imported / import_ms * 1000))
-print("%-44s %9d %12.0f" % ("dango sync, task duration (%d rows)" % loaded, sync_ms, loaded / sync_ms * 1000))
-print("%-44s %9d %12.0f" % ("dango sync, POST to status polled done", wall_ms, loaded / wall_ms * 1000))
-print("%-44s %9d %12.0f" % ("sqlite3 .import, CPU time", import_cpu, imported / import_cpu * 1000))
-print("%-44s %9d %12.0f" % ("dango host process during the sync, CPU time", sync_cpu, loaded / sync_cpu * 1000))
-print("ratio dango/sqlite3 (task duration): %.2fx" % (import_ms / sync_ms))
-print("ratio dango/sqlite3 (CPU time): %.2fx" % (import_cpu / sync_cpu))
-print("ratio dango/sqlite3 (wall, incl. polling): %.2fx" % (import_ms / wall_ms))
-print("host peak RSS: %d MB" % (peak_kb // 1024))
-PY
+rows, size, peak_kb = map(int, sys.argv[1:4])
+imports, syncs = [], []
+for line in sys.stdin:
+    f = line.split()
+    if f and f[0] == "import": imports.append(tuple(map(int, f[1:4])))
+    if f and f[0] == "sync": syncs.append(tuple(map(int, f[1:5])))
+print("dango-sources CSV sync vs sqlite3 .import: %d rows, %d MB CSV, %d alternating rounds"
+      % (rows, size, len(syncs)))
+print("%-46s %s" % ("", "   ms (rows/s) per round"))
+def line(name, values, n):
+    print("%-46s %s" % (name, "  ".join("%6d (%7.0f)" % (v, n[i] / v * 1000)
+                                        for i, v in enumerate(values))))
+line("sqlite3 .import --csv, wall", [i[0] for i in imports], [i[2] for i in imports])
+line("dango sync, task duration", [s[0] for s in syncs], [s[2] for s in syncs])
+line("dango sync, POST to done seen by the poller", [s[3] for s in syncs], [s[2] for s in syncs])
+line("sqlite3 .import, CPU time", [i[1] for i in imports], [i[2] for i in imports])
+line("dango host process during the sync, CPU time", [s[1] for s in syncs], [s[2] for s in syncs])
+assert all(i[2] == rows for i in imports) and all(s[2] == rows for s in syncs), "row counts"
+best = lambda xs: min(xs)
+print("ratio dango/sqlite3, best wall (task duration): %.2fx"
+      % (best(i[0] for i in imports) / best(s[0] for s in syncs)))
+print("ratio dango/sqlite3, best CPU time: %.2fx"
+      % (best(i[1] for i in imports) / best(s[1] for s in syncs)))
+print("host peak RSS: %d MB" % (peak_kb // 1024))' "$rows" "$size" "$peak_kb"
