@@ -293,6 +293,29 @@ TEST(dango_types, HttpJsonOffsetPagingAndTheSyncsDateWindow) {
   EXPECT_EQ(lab.get("/api/config").body.find("plain-key-123"), std::string::npos);
 }
 
+TEST(dango_types, HttpJsonFollowsANextCursorField) {
+  // Pages chained by meta.next (absent on the last page), sent back as ?page_token=.
+  StubServer server([](const StubRequest& rq) {
+    std::string token = param(rq.query, "page_token");
+    if (token.empty())
+      return StubReply(200, R"({"items": [{"id": 1}, {"id": 2}], "meta": {"next": "p2"}})");
+    if (token == "p2") return StubReply(200, R"({"items": [{"id": 3}], "meta": {"next": "p3"}})");
+    return StubReply(200, R"({"items": [{"id": 4, "extra": true}], "meta": {}})");
+  });
+  Lab lab(LabSetup("[{name: chained, type: http_json, options: {url: \"" + server.url() +
+                   "/list\", records_path: items, paging: cursor, next_cursor_path: meta.next, "
+                   "cursor_param: page_token, limit_param: \"\"}}]"));
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  ASSERT_EQ(lab.sync_and_wait("chained"), "success") << last_error(lab, "chained");
+  EXPECT_EQ(scalar(lab.warehouse(), "SELECT group_concat(id) FROM raw_chained__chained"),
+            "1,2,3,4");
+  EXPECT_EQ(scalar(lab.warehouse(), "SELECT extra FROM raw_chained__chained WHERE id = 4"), "true");
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].query, "");
+  EXPECT_EQ(requests[2].query, "page_token=p3");
+}
+
 TEST(dango_types, ReadInputCarriesTheSyncsDateWindow) {
   dango::ReadRequest rq;
   rq.source = "s";
