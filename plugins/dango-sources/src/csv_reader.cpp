@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <set>
 
 namespace dango {
@@ -21,6 +23,13 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 
 bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
+    // Eight ASCII bytes at a time (the common case of a big file).
+    uint64_t word;
+    if (i + 8 <= s.size() &&
+        (std::memcpy(&word, s.data() + i, 8), word & 0x8080808080808080ULL) == 0) {
+      i += 8;
+      continue;
+    }
     size_t n = utf8_sequence(s, i);
     if (n == 0) return false;
     i += n;
@@ -80,108 +89,107 @@ char infer_quote(const std::vector<std::string_view>& lines, char delimiter) {
   return singles > doubles ? '\'' : '"';
 }
 
-struct Record {
-  size_t line = 0;  // where the record starts
-  std::vector<std::string> fields;
-};
+}  // namespace
 
-// RFC 4180 with a configurable delimiter and quote; CRLF or LF line ends. Blank lines are skipped.
-class CsvParser {
- public:
-  CsvParser(std::string_view text, char delimiter, char quote)
-      : text_(text), delimiter_(delimiter), quote_(quote) {}
+CsvStream::CsvStream(std::string_view text, char delimiter, char quote)
+    : text_(text), delimiter_(delimiter), quote_(quote) {}
 
-  // False at the end of input. On a malformed record `error` is set and the parser resumes on the
-  // next line.
-  bool next(Record& record, std::string& error) {
-    record.fields.clear();
-    error.clear();
-    while (at_ < text_.size() && (text_[at_] == '\n' || text_[at_] == '\r')) advance_line_end();
-    if (at_ >= text_.size()) return false;
-    record.line = line_;
-    std::string field;
-    for (;;) {
-      field.clear();
-      if (at_ < text_.size() && text_[at_] == quote_) {
-        size_t opened_line = line_;
-        ++at_;
-        bool closed = false;
-        while (at_ < text_.size()) {
-          char c = text_[at_];
-          if (c == quote_) {
-            if (at_ + 1 < text_.size() && text_[at_ + 1] == quote_) {
-              field += quote_;
-              at_ += 2;
-              continue;
-            }
-            ++at_;
-            closed = true;
-            break;
-          }
-          if (c == '\n') ++line_;
-          field += c;
+bool CsvStream::next(std::string& error) {
+  fields_.clear();
+  spans_.clear();
+  scratch_.clear();
+  error.clear();
+  while (at_ < text_.size() && (text_[at_] == '\n' || text_[at_] == '\r')) advance_line_end();
+  if (at_ >= text_.size()) return false;
+  record_line_ = line_;
+  for (;;) {
+    if (at_ < text_.size() && text_[at_] == quote_) {
+      // A quoted field is unescaped into scratch_; its span is resolved once the record is done
+      // (scratch_ may move while it grows).
+      size_t opened_line = line_;
+      size_t begin = scratch_.size();
+      ++at_;
+      bool closed = false;
+      while (at_ < text_.size()) {
+        size_t stop = at_;
+        while (stop < text_.size() && text_[stop] != quote_ && text_[stop] != '\n') ++stop;
+        scratch_.append(text_.data() + at_, stop - at_);
+        at_ = stop;
+        if (at_ >= text_.size()) break;
+        if (text_[at_] == '\n') {
+          ++line_;
+          scratch_ += '\n';
           ++at_;
+          continue;
         }
-        if (!closed) {
-          error = "unterminated quoted field opened on line " + std::to_string(opened_line);
-          return true;
+        if (at_ + 1 < text_.size() && text_[at_ + 1] == quote_) {
+          scratch_ += quote_;
+          at_ += 2;
+          continue;
         }
-        if (at_ < text_.size() && text_[at_] != delimiter_ && text_[at_] != '\n' &&
-            text_[at_] != '\r') {
-          error = std::string("unexpected character after closing quote ") + quote_;
+        ++at_;
+        closed = true;
+        break;
+      }
+      if (!closed) {
+        error = "unterminated quoted field opened on line " + std::to_string(opened_line);
+        return true;
+      }
+      if (at_ < text_.size() && text_[at_] != delimiter_ && text_[at_] != '\n' &&
+          text_[at_] != '\r') {
+        error = std::string("unexpected character after closing quote ") + quote_;
+        skip_rest_of_line();
+        return true;
+      }
+      spans_.push_back({true, begin, scratch_.size() - begin});
+    } else {
+      size_t start = at_;
+      while (at_ < text_.size() && text_[at_] != delimiter_ && text_[at_] != '\n' &&
+             text_[at_] != '\r') {
+        if (text_[at_] == quote_) {
+          error = std::string("quote ") + quote_ + " inside an unquoted field";
           skip_rest_of_line();
           return true;
         }
-      } else {
-        size_t start = at_;
-        while (at_ < text_.size() && text_[at_] != delimiter_ && text_[at_] != '\n' &&
-               text_[at_] != '\r') {
-          if (text_[at_] == quote_) {
-            error = std::string("quote ") + quote_ + " inside an unquoted field";
-            skip_rest_of_line();
-            return true;
-          }
-          ++at_;
-        }
-        field.assign(text_.substr(start, at_ - start));
-      }
-      record.fields.push_back(field);
-      if (at_ < text_.size() && text_[at_] == delimiter_) {
         ++at_;
-        continue;
       }
-      if (at_ < text_.size()) advance_line_end();
-      return true;
+      spans_.push_back({false, start, at_ - start});
     }
+    if (at_ < text_.size() && text_[at_] == delimiter_) {
+      ++at_;
+      continue;
+    }
+    if (at_ < text_.size()) advance_line_end();
+    break;
   }
+  for (const Span& s : spans_) {
+    fields_.emplace_back((s.scratch ? std::string_view(scratch_) : text_).substr(s.begin, s.size));
+  }
+  return true;
+}
 
- private:
-  void advance_line_end() {
-    if (text_[at_] == '\r' && at_ + 1 < text_.size() && text_[at_ + 1] == '\n') ++at_;
+void CsvStream::advance_line_end() {
+  if (text_[at_] == '\r' && at_ + 1 < text_.size() && text_[at_ + 1] == '\n') ++at_;
+  ++at_;
+  ++line_;
+}
+
+void CsvStream::skip_rest_of_line() {
+  while (at_ < text_.size() && text_[at_] != '\n') ++at_;
+  if (at_ < text_.size()) {
     ++at_;
     ++line_;
   }
-  void skip_rest_of_line() {
-    while (at_ < text_.size() && text_[at_] != '\n') ++at_;
-    if (at_ < text_.size()) {
-      ++at_;
-      ++line_;
-    }
-  }
+}
 
-  std::string_view text_;
-  char delimiter_;
-  char quote_;
-  size_t at_ = 0;
-  size_t line_ = 1;
-};
+namespace {
 
 // Header names: trimmed, empty ones named column_<n>, duplicates suffixed _2, _3…
-std::vector<Column> header_columns(const std::vector<std::string>& names) {
+std::vector<Column> header_columns(const std::vector<std::string_view>& names) {
   std::vector<Column> columns;
   std::set<std::string> seen;
   for (size_t i = 0; i < names.size(); ++i) {
-    std::string name = names[i];
+    std::string name(names[i]);
     name.erase(0, name.find_first_not_of(" \t"));
     name.erase(name.find_last_not_of(" \t") + 1);
     if (name.empty()) name = "column_" + std::to_string(i + 1);
@@ -194,6 +202,10 @@ std::vector<Column> header_columns(const std::vector<std::string>& names) {
 }
 
 }  // namespace
+
+bool is_utf8(std::string_view text) {
+  return valid_utf8(text);
+}
 
 std::string to_utf8(std::string_view text) {
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
@@ -212,14 +224,26 @@ std::string to_utf8(std::string_view text) {
   return out;
 }
 
+void csv_dialect(std::string_view text, const CsvOptions& options, char& delimiter, char& quote) {
+  auto lines = sample_lines(text, 20);
+  delimiter = options.delimiter.value_or(infer_delimiter(lines));
+  quote = options.quote.value_or(infer_quote(lines, delimiter));
+}
+
+std::vector<Column> csv_columns(const std::vector<std::string_view>& first_record, bool header) {
+  if (header) return header_columns(first_record);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < first_record.size(); ++i) {
+    names.push_back("column_" + std::to_string(i + 1));
+  }
+  return header_columns(std::vector<std::string_view>(names.begin(), names.end()));
+}
+
 CsvResult read_csv(std::string_view text, const CsvOptions& options, const std::string& file_name,
                    size_t max_errors) {
   CsvResult result;
-  auto lines = sample_lines(text, 20);
-  result.delimiter = options.delimiter.value_or(infer_delimiter(lines));
-  result.quote = options.quote.value_or(infer_quote(lines, result.delimiter));
-  CsvParser parser(text, result.delimiter, result.quote);
-  Record record;
+  csv_dialect(text, options, result.delimiter, result.quote);
+  CsvStream stream(text, result.delimiter, result.quote);
   std::string error;
   bool have_columns = false;
   auto report = [&](size_t line, std::string message) {
@@ -227,35 +251,29 @@ CsvResult read_csv(std::string_view text, const CsvOptions& options, const std::
       result.errors.push_back({file_name, line, std::move(message)});
     }
   };
-  while (parser.next(record, error)) {
+  while (stream.next(error)) {
     if (!error.empty()) {
-      report(record.line, error);
+      report(stream.line(), error);
       continue;
     }
+    const auto& fields = stream.fields();
     if (!have_columns) {
       have_columns = true;
-      if (options.header) {
-        result.table.columns = header_columns(record.fields);
-        continue;
-      }
-      std::vector<std::string> names;
-      for (size_t i = 0; i < record.fields.size(); ++i) {
-        names.push_back("column_" + std::to_string(i + 1));
-      }
-      result.table.columns = header_columns(names);
+      result.table.columns = csv_columns(fields, options.header);
+      if (options.header) continue;
     }
-    if (record.fields.size() != result.table.columns.size()) {
-      report(record.line, "expected " + std::to_string(result.table.columns.size()) +
-                              " fields, found " + std::to_string(record.fields.size()));
+    if (fields.size() != result.table.columns.size()) {
+      report(stream.line(), "expected " + std::to_string(result.table.columns.size()) +
+                                " fields, found " + std::to_string(fields.size()));
       continue;
     }
     std::vector<std::optional<std::string>> row;
-    row.reserve(record.fields.size());
-    for (auto& f : record.fields) {
+    row.reserve(fields.size());
+    for (auto f : fields) {
       if (f.empty()) {
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::move(f));
+        row.emplace_back(std::string(f));
       }
     }
     result.table.rows.push_back(std::move(row));

@@ -5,10 +5,12 @@
 #include <memory>
 #include <plughost/plugin.hpp>
 
+#include "http_json_source.hpp"
 #include "replies.hpp"
 #include "routes.hpp"
 #include "settings.hpp"
 #include "source_types.hpp"
+#include "sql_source.hpp"
 #include "sync.hpp"
 #include "warehouse.hpp"
 
@@ -40,6 +42,15 @@ class DangoSources : public sdk::Plugin {
     connector({"source", "json", "JSON arrays and NDJSON files of the source's upload folder", {}},
               [](std::string_view op, std::string_view input) {
                 return read_operation(op, input, read_json_source);
+              });
+    connector(
+        {"source", "sql", "Tables and queries of a SOCI database (sqlite://, postgresql://)", {}},
+        [](std::string_view op, std::string_view input) {
+          return read_operation(op, input, read_sql_source);
+        });
+    connector({"source", "http_json", "A paginated JSON REST endpoint", {}},
+              [](std::string_view op, std::string_view input) {
+                return read_operation(op, input, read_http_json_source);
               });
     task("sync_source", "Sync one Dango source into the warehouse",
          [this](sdk::TaskContext& t) { engine_->run_task(t); });

@@ -239,6 +239,8 @@ bool secret_key(std::string key) {
   return false;
 }
 
+std::string masked_url(const std::string& url);
+
 void mask_value(rapidjson::Value& v, bool secret, rapidjson::Document::AllocatorType& a) {
   if (v.IsObject()) {
     for (auto& m : v.GetObject()) mask_value(m.value, secret || secret_key(m.name.GetString()), a);
@@ -247,6 +249,12 @@ void mask_value(rapidjson::Value& v, bool secret, rapidjson::Document::Allocator
   } else if (secret && !v.IsNull()) {
     std::string masked = mask_secret(v.IsString() ? v.GetString() : sdk::to_json(v));
     v.SetString(masked.c_str(), static_cast<rapidjson::SizeType>(masked.size()), a);
+  } else if (v.IsString()) {
+    // A URL with a password in it (the sql type's `url`) whatever its key.
+    std::string masked = masked_url(v.GetString());
+    if (masked != v.GetString()) {
+      v.SetString(masked.c_str(), static_cast<rapidjson::SizeType>(masked.size()), a);
+    }
   }
 }
 

@@ -23,25 +23,6 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 namespace {
 
-constexpr const char* kFileColumn = "_dango_filename";
-constexpr const char* kMtimeColumn = "_dango_file_mtime";
-constexpr const char* kLoadedColumn = "_dango_loaded_at";
-
-struct ParsedFile {
-  Table table;
-  std::vector<InputError> errors;
-};
-using FileParser = std::function<ParsedFile(const std::string& text, const std::string& file,
-                                            const rapidjson::Value& options)>;
-
-std::string read_whole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // mtime in nanoseconds; lstat so that a symlink is seen as one (and skipped).
 bool regular_file_mtime(const fs::path& path, int64_t& mtime_ns) {
   struct stat st {};
@@ -50,7 +31,18 @@ bool regular_file_mtime(const fs::path& path, int64_t& mtime_ns) {
   return true;
 }
 
-std::map<std::string, int64_t> previous_files(const std::string& state_json) {
+std::optional<char> single_char_option(const rapidjson::Value& options, const char* key) {
+  auto it = options.FindMember(key);
+  if (it == options.MemberEnd() || !it->value.IsString()) return std::nullopt;
+  std::string v = it->value.GetString();
+  if (v == "\\t" || v == "tab") return '\t';
+  if (v.size() != 1) return std::nullopt;  // "auto" or empty: infer
+  return v[0];
+}
+
+}  // namespace
+
+std::map<std::string, int64_t> state_files(const std::string& state_json) {
   std::map<std::string, int64_t> files;
   rapidjson::Document d;
   std::string error;
@@ -78,6 +70,76 @@ std::string files_state(const std::map<std::string, int64_t>& files) {
   w.EndObject();
   w.EndObject();
   return buf.GetString();
+}
+
+std::map<std::string, int64_t> folder_files(const std::string& folder,
+                                            const std::vector<std::string>& extensions) {
+  std::map<std::string, int64_t> now;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    std::string ext = entry.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (std::find(extensions.begin(), extensions.end(), ext) == extensions.end()) continue;
+    int64_t mtime = 0;
+    if (!regular_file_mtime(entry.path(), mtime)) continue;
+    now[entry.path().filename().string()] = mtime;
+  }
+  return now;
+}
+
+CsvOptions csv_options(const rapidjson::Value& options) {
+  CsvOptions o;
+  if (!options.IsObject()) return o;
+  o.delimiter = single_char_option(options, "delimiter");
+  o.quote = single_char_option(options, "quote");
+  auto header = options.FindMember("header");
+  if (header != options.MemberEnd() && header->value.IsBool()) o.header = header->value.GetBool();
+  return o;
+}
+
+// A JSON value as a cell: strings as they are, numbers and booleans as their JSON text, objects
+// and arrays as JSON, null as NULL.
+std::optional<std::string> json_cell(const rapidjson::Value& v) {
+  if (v.IsNull()) return std::nullopt;
+  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+  return plughost::sdk::to_json(v);
+}
+
+void add_json_record(Table& table, std::map<std::string, size_t>& index,
+                     const rapidjson::Value& record) {
+  std::vector<std::optional<std::string>> row(table.columns.size());
+  for (const auto& m : record.GetObject()) {
+    std::string key(m.name.GetString(), m.name.GetStringLength());
+    auto it = index.find(key);
+    if (it == index.end()) {
+      it = index.emplace(key, table.columns.size()).first;
+      table.columns.push_back({key, ColumnType::kText});
+      for (auto& r : table.rows) r.emplace_back(std::nullopt);
+      row.emplace_back(std::nullopt);
+    }
+    row[it->second] = json_cell(m.value);
+  }
+  table.rows.push_back(std::move(row));
+}
+
+namespace {
+
+constexpr const char* kFileColumn = "_dango_filename";
+constexpr const char* kMtimeColumn = "_dango_file_mtime";
+constexpr const char* kLoadedColumn = "_dango_loaded_at";
+
+struct ParsedFile {
+  Table table;
+  std::vector<InputError> errors;
+};
+using FileParser = std::function<ParsedFile(const std::string& text, const std::string& file,
+                                            const rapidjson::Value& options)>;
+
+std::string read_whole(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 // Appends `part` to `into` by column name: the union of columns, types widened, gaps NULL.
@@ -115,17 +177,8 @@ SourceBatch read_file_source(const ReadRequest& rq, const std::vector<std::strin
   SourceBatch batch;
   std::error_code ec;
   fs::create_directories(rq.folder, ec);
-  auto before = previous_files(rq.state_json);
-  std::map<std::string, int64_t> now;
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(rq.folder)) {
-    std::string ext = entry.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    if (std::find(extensions.begin(), extensions.end(), ext) == extensions.end()) continue;
-    int64_t mtime = 0;
-    if (!regular_file_mtime(entry.path(), mtime)) continue;
-    now[entry.path().filename().string()] = mtime;
-  }
+  auto before = state_files(rq.state_json);
+  std::map<std::string, int64_t> now = folder_files(rq.folder, extensions);
   TableLoad load;
   load.name = rq.source;
   load.replace = rq.full_refresh;
@@ -171,49 +224,10 @@ SourceBatch read_file_source(const ReadRequest& rq, const std::vector<std::strin
   return batch;
 }
 
-std::optional<char> single_char_option(const rapidjson::Value& options, const char* key) {
-  auto it = options.FindMember(key);
-  if (it == options.MemberEnd() || !it->value.IsString()) return std::nullopt;
-  std::string v = it->value.GetString();
-  if (v == "\\t" || v == "tab") return '\t';
-  if (v.size() != 1) return std::nullopt;  // "auto" or empty: infer
-  return v[0];
-}
-
 ParsedFile parse_csv_file(const std::string& text, const std::string& file,
                           const rapidjson::Value& options) {
-  CsvOptions o;
-  o.delimiter = single_char_option(options, "delimiter");
-  o.quote = single_char_option(options, "quote");
-  auto header = options.FindMember("header");
-  if (header != options.MemberEnd() && header->value.IsBool()) o.header = header->value.GetBool();
-  CsvResult r = read_csv(text, o, file);
+  CsvResult r = read_csv(text, csv_options(options), file);
   return {std::move(r.table), std::move(r.errors)};
-}
-
-// A JSON value as a cell: strings as they are, numbers and booleans as their JSON text, objects
-// and arrays as JSON, null as NULL.
-std::optional<std::string> json_cell(const rapidjson::Value& v) {
-  if (v.IsNull()) return std::nullopt;
-  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
-  return plughost::sdk::to_json(v);
-}
-
-void add_json_record(Table& table, std::map<std::string, size_t>& index,
-                     const rapidjson::Value& record) {
-  std::vector<std::optional<std::string>> row(table.columns.size());
-  for (const auto& m : record.GetObject()) {
-    std::string key(m.name.GetString(), m.name.GetStringLength());
-    auto it = index.find(key);
-    if (it == index.end()) {
-      it = index.emplace(key, table.columns.size()).first;
-      table.columns.push_back({key, ColumnType::kText});
-      for (auto& r : table.rows) r.emplace_back(std::nullopt);
-      row.emplace_back(std::nullopt);
-    }
-    row[it->second] = json_cell(m.value);
-  }
-  table.rows.push_back(std::move(row));
 }
 
 ParsedFile parse_json_file(const std::string& text, const std::string& file,
@@ -358,6 +372,17 @@ std::string read_request_json(const ReadRequest& rq) {
   w.Bool(rq.full_refresh);
   w.Key("loaded_at");
   w.String(rq.loaded_at.c_str());
+  // The sync's optional date window: null when not asked.
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string*>{"start_date", &rq.start_date},
+        {"end_date", &rq.end_date}}) {
+    w.Key(key);
+    if (value->empty()) {
+      w.Null();
+    } else {
+      w.String(value->c_str());
+    }
+  }
   w.EndObject();
   return buf.GetString();
 }
@@ -380,6 +405,8 @@ ReadRequest parse_read_request(std::string_view json) {
     rq.state_json = plughost::sdk::to_json(*s);
   }
   if (const auto* f = member(d, "full_refresh"); f && f->IsBool()) rq.full_refresh = f->GetBool();
+  rq.start_date = str_member(d, "start_date");
+  rq.end_date = str_member(d, "end_date");
   if (rq.source.empty() || rq.folder.empty()) {
     throw std::invalid_argument("read input needs source and folder");
   }

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "bulk_load.hpp"
+#include "http_json_source.hpp"
 #include "replies.hpp"
+#include "sql_source.hpp"
 #include "time_text.hpp"
 
 namespace dango {
@@ -238,11 +241,21 @@ void SyncEngine::execute(SyncRun& run, const SyncOptions& options) {
   rq.full_refresh = options.full_refresh || source->sync_mode == "full_refresh";
   rq.loaded_at = iso_utc_now();
   if (!rq.full_refresh) rq.state_json = warehouse_.state(source->name);
+  rq.start_date = options.start_date;
+  rq.end_date = options.end_date;
   SourceBatch batch;
+  // The built-in csv type streams its files into the warehouse (bulk_load.hpp): `batch` then
+  // carries the table's columns, notes, errors and state, without rows.
+  std::optional<CsvLoadPlan> csv_plan;
   if (source->type == "csv") {
-    batch = read_csv_source(rq);
+    csv_plan = plan_csv_load(rq);
+    batch = csv_plan->batch;
   } else if (source->type == "json") {
     batch = read_json_source(rq);
+  } else if (source->type == "sql") {
+    batch = read_sql_source(rq);
+  } else if (source->type == "http_json") {
+    batch = read_http_json_source(rq);
   } else {
     batch =
         parse_batch(host_.invoke_connector("source", source->type, "read", read_request_json(rq)));
@@ -255,7 +268,9 @@ void SyncEngine::execute(SyncRun& run, const SyncOptions& options) {
     }
     throw std::runtime_error(describe_errors(batch.errors));
   }
-  LoadResult result = warehouse_.load(source->name, batch, options.allow_empty_replace);
+  LoadResult result =
+      csv_plan ? warehouse_.load_csv(source->name, *csv_plan, options.allow_empty_replace)
+               : warehouse_.load(source->name, batch, options.allow_empty_replace);
   run.rows_loaded = result.rows_inserted;
   run.rows_deleted = result.rows_deleted;
   if (result.kept_old_rows) {

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 
 namespace dango {
@@ -45,27 +47,27 @@ bool is_integer(std::string_view s) {
   size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
   if (i == s.size() || s.size() - i > 19) return false;
   if (!digits(s, i, s.size() - i) || leading_zero(s)) return false;
-  std::string copy(s);
-  errno = 0;
-  (void)std::strtoll(copy.c_str(), nullptr, 10);
-  return errno != ERANGE;
+  if (s.size() - i < 19) return true;  // fewer than 19 digits always fit in 64 bits
+  int64_t value = 0;
+  std::string_view magnitude = s.substr(s[0] == '+' ? 1 : 0);
+  auto r = std::from_chars(magnitude.data(), magnitude.data() + magnitude.size(), value);
+  return r.ec == std::errc();
 }
 
 bool is_real(std::string_view s) {
   if (leading_zero(s)) return false;
-  std::string copy(s);
-  char* end = nullptr;
-  errno = 0;
-  (void)std::strtod(copy.c_str(), &end);
-  if (errno == ERANGE || end != copy.c_str() + copy.size()) return false;
-  // strtod also takes "inf", "nan" and hex; a data file means a decimal number.
+  // strtod also takes "inf", "nan", hex and spaces; a data file means a decimal number.
   for (char c : s) {
     if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' ||
           c == 'e' || c == 'E')) {
       return false;
     }
   }
-  return true;
+  if (s[0] == '+' && s.size() > 1 && s[1] == '-') return false;
+  std::string_view number = s.substr(s[0] == '+' ? 1 : 0);
+  double value = 0;
+  auto r = std::from_chars(number.data(), number.data() + number.size(), value);
+  return r.ec == std::errc() && r.ptr == number.data() + number.size();
 }
 
 bool is_date(std::string_view s) {

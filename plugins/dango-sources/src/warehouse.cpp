@@ -81,39 +81,17 @@ std::string postgres_conninfo(const std::string& url) {
   return out;
 }
 
-// One write transaction. On SQLite it starts IMMEDIATE: it takes the write lock first (waiting up
-// to the busy timeout), because a deferred transaction that read first cannot upgrade while
-// another connection writes — SQLite answers SQLITE_BUSY at once instead of waiting.
-class WriteTransaction {
- public:
-  WriteTransaction(soci::session& sql, bool sqlite) : sql_(sql) {
-    if (sqlite) {
-      sql_ << "BEGIN IMMEDIATE";
-    } else {
-      sql_.begin();
-    }
-  }
-  WriteTransaction(const WriteTransaction&) = delete;
-  WriteTransaction& operator=(const WriteTransaction&) = delete;
-  ~WriteTransaction() {
-    if (done_) return;
-    try {
-      sql_.rollback();
-    } catch (...) {
-      // The connection is gone; nothing was committed.
-    }
-  }
-  void commit() {
-    sql_.commit();
-    done_ = true;
-  }
-
- private:
-  soci::session& sql_;
-  bool done_ = false;
-};
-
 }  // namespace
+
+void open_database(soci::session& session, const std::string& url) {
+  if (starts_with(url, "sqlite://")) {
+    session.open(*soci::factory_sqlite3(), "db=" + sqlite_path(url) + " timeout=30");
+  } else if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
+    session.open(*soci::factory_postgresql(), postgres_conninfo(url));
+  } else {
+    throw std::runtime_error("the URL must start with sqlite:// or postgresql://");
+  }
+}
 
 std::string quote_identifier(const std::string& name) {
   std::string out = "\"";
@@ -285,40 +263,51 @@ LoadResult Warehouse::load(const std::string& source, const SourceBatch& batch,
   soci::session sql(*pool_);
   WriteTransaction tx(sql, dialect_ == "sqlite");
   for (const auto& load : batch.tables) {
-    bool exists = table_exists(sql, layer, load.name);
-    if (load.replace && load.table.rows.empty() && !allow_empty_replace) {
-      result.kept_old_rows = exists;
+    if (!prepare_load(sql, layer, load, load.table.rows.size(), allow_empty_replace, result)) {
       continue;
-    }
-    if (!load.table.columns.empty()) prepare_table(sql, layer, load);
-    if (!exists && load.table.columns.empty()) continue;
-    const std::string name = qualified(layer, load.name);
-    if (load.replace) {
-      soci::statement st = (sql.prepare << "DELETE FROM " + name);
-      st.execute(true);
-      result.rows_deleted += st.get_affected_rows();
-    } else if (!load.delete_column.empty() && !load.delete_values.empty()) {
-      std::string value;
-      soci::statement st = (sql.prepare << "DELETE FROM " + name + " WHERE " +
-                                               quote_identifier(load.delete_column) + " = :v",
-                            soci::use(value));
-      for (const auto& v : load.delete_values) {
-        value = v;
-        st.execute(true);
-        result.rows_deleted += st.get_affected_rows();
-      }
     }
     result.rows_inserted += insert_rows(sql, layer, load);
   }
-  if (!result.kept_old_rows) {
-    std::string now = iso_utc_now();
-    sql << "INSERT INTO _dango_state (source, state, updated_at) VALUES (:s, :st, :u) "
-           "ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = "
-           "excluded.updated_at",
-        soci::use(source), soci::use(batch.state_json), soci::use(now);
-  }
+  if (!result.kept_old_rows) write_state(sql, source, batch.state_json);
   tx.commit();
   return result;
+}
+
+bool Warehouse::prepare_load(soci::session& sql, const std::string& layer, const TableLoad& load,
+                             size_t incoming_rows, bool allow_empty_replace, LoadResult& result) {
+  bool exists = table_exists(sql, layer, load.name);
+  if (load.replace && incoming_rows == 0 && !allow_empty_replace) {
+    result.kept_old_rows = exists;
+    return false;
+  }
+  if (!load.table.columns.empty()) prepare_table(sql, layer, load);
+  if (!exists && load.table.columns.empty()) return false;
+  const std::string name = qualified(layer, load.name);
+  if (load.replace) {
+    soci::statement st = (sql.prepare << "DELETE FROM " + name);
+    st.execute(true);
+    result.rows_deleted += st.get_affected_rows();
+  } else if (!load.delete_column.empty() && !load.delete_values.empty()) {
+    std::string value;
+    soci::statement st = (sql.prepare << "DELETE FROM " + name + " WHERE " +
+                                             quote_identifier(load.delete_column) + " = :v",
+                          soci::use(value));
+    for (const auto& v : load.delete_values) {
+      value = v;
+      st.execute(true);
+      result.rows_deleted += st.get_affected_rows();
+    }
+  }
+  return true;
+}
+
+void Warehouse::write_state(soci::session& sql, const std::string& source,
+                            const std::string& state_json) {
+  std::string now = iso_utc_now();
+  sql << "INSERT INTO _dango_state (source, state, updated_at) VALUES (:s, :st, :u) "
+         "ON CONFLICT (source) DO UPDATE SET state = excluded.state, updated_at = "
+         "excluded.updated_at",
+      soci::use(source), soci::use(state_json), soci::use(now);
 }
 
 std::string Warehouse::state(const std::string& source) {

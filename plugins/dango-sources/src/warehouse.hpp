@@ -20,6 +20,8 @@
 
 namespace dango {
 
+struct CsvLoadPlan;
+
 struct WarehouseTable {
   std::string name;    // within the layer
   std::string schema;  // the layer: raw_<source>, staging or marts
@@ -47,6 +49,10 @@ class Warehouse {
   // half-loaded. A replacing table without rows keeps the old rows unless `allow_empty_replace`.
   // Throws on any database error (rolled back).
   LoadResult load(const std::string& source, const SourceBatch& batch, bool allow_empty_replace);
+  // The built-in csv type's fast path (bulk_load.hpp): streams the planned files into table
+  // raw_<source>.<source> and writes the plan's state, in one transaction, with the same rules as
+  // load(). Throws on any database error or a file changed since planning (rolled back).
+  LoadResult load_csv(const std::string& source, const CsvLoadPlan& plan, bool allow_empty_replace);
   // The state stored by the source's last load; empty when it never loaded.
   std::string state(const std::string& source);
   // Tables of the layer raw_<source> with their row counts.
@@ -70,6 +76,11 @@ class Warehouse {
                                        const std::string& table);
   void prepare_table(soci::session& sql, const std::string& layer, const TableLoad& load);
   int64_t insert_rows(soci::session& sql, const std::string& layer, const TableLoad& load);
+  // Before a table's rows go in: creates or widens it and deletes what the load replaces. False
+  // when the table is left alone (an empty replace keeping old rows, or nothing to create).
+  bool prepare_load(soci::session& sql, const std::string& layer, const TableLoad& load,
+                    size_t incoming_rows, bool allow_empty_replace, LoadResult& result);
+  void write_state(soci::session& sql, const std::string& source, const std::string& state_json);
   const char* sql_type(ColumnType t) const;
 
   std::string dialect_;
@@ -77,6 +88,42 @@ class Warehouse {
   std::unique_ptr<soci::connection_pool> pool_;
   size_t pool_size_;
 };
+
+// One write transaction, rolled back unless committed. On SQLite it starts IMMEDIATE: it takes the
+// write lock first (waiting up to the busy timeout), because a deferred transaction that read first
+// cannot upgrade while another connection writes — SQLite answers SQLITE_BUSY at once instead.
+class WriteTransaction {
+ public:
+  WriteTransaction(soci::session& sql, bool sqlite) : sql_(sql) {
+    if (sqlite) {
+      sql_ << "BEGIN IMMEDIATE";
+    } else {
+      sql_.begin();
+    }
+  }
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  ~WriteTransaction() {
+    if (done_) return;
+    try {
+      sql_.rollback();
+    } catch (...) {
+      // The connection is gone; nothing was committed.
+    }
+  }
+  void commit() {
+    sql_.commit();
+    done_ = true;
+  }
+
+ private:
+  soci::session& sql_;
+  bool done_ = false;
+};
+
+// Opens `session` on a SOCI URL the way the warehouse does: sqlite://path (relative to the working
+// directory) or postgresql://… (parsed by libpq). Throws on a bad URL or a failed connection.
+void open_database(soci::session& session, const std::string& url);
 
 // A double-quoted SQL identifier (quotes doubled).
 std::string quote_identifier(const std::string& name);

@@ -66,4 +66,36 @@ TEST(dango_postgres, SyncsIntoPostgresSchemas) {
   EXPECT_EQ(row_count(lab), 1);
 }
 
+// The sql source type reading PostgreSQL (here the warehouse's own raw table of a csv source),
+// typed from PostgreSQL's column types and incremental by cursor column.
+TEST(dango_postgres, SqlSourceReadsPostgresIncrementally) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  if (!url || !*url) GTEST_SKIP() << "PLUGHOST_TEST_POSTGRES_URL is not set";
+  LabSetup setup("[{name: pgsrc, type: csv}, {name: pgcopy, type: sql, options: {url: \"" +
+                     std::string(url) +
+                     "\", tables: [{name: raw_pgsrc.pgsrc, cursor_column: id}]}}]",
+                 false, "warehouse: {url: \"" + std::string(url) + "\"}");
+  setup.storage_url = url;
+  Lab lab(setup);
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  auto copied = [&] {
+    auto list = json(lab.get("/api/sources"));
+    for (const auto& s : list.GetArray()) {
+      if (std::string(s["name"].GetString()) == "pgcopy") return s["row_count"].GetInt64();
+    }
+    return int64_t{-1};
+  };
+  write_text(lab.folder("pgsrc") + "/a.csv", "id,amount,day\n1,2.5,2026-01-01\n2,3,2026-01-02\n");
+  ASSERT_EQ(lab.sync_and_wait("pgsrc"), "success");
+  ASSERT_EQ(lab.sync_and_wait("pgcopy"), "success")
+      << json(lab.get("/api/sources/pgcopy/details"))["sync_history"][0]["error"].GetString();
+  EXPECT_EQ(copied(), 2);
+  write_text(lab.folder("pgsrc") + "/b.csv", "id,amount,day\n3,4,2026-01-03\n");
+  ASSERT_EQ(lab.sync_and_wait("pgsrc"), "success");
+  ASSERT_EQ(lab.sync_and_wait("pgcopy"), "success");
+  EXPECT_EQ(copied(), 3);
+  auto details = json(lab.get("/api/sources/pgcopy/details"));
+  EXPECT_EQ(details["sync_history"][0]["rows_loaded"].GetInt64(), 1);
+}
+
 }  // namespace
