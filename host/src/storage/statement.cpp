@@ -85,26 +85,70 @@ std::string to_postgres_placeholders(std::string_view sql, std::vector<std::stri
   return out;
 }
 
+namespace {
+thread_local const char* last_storage_fault = nullptr;
+}  // namespace
+
+StorageUnavailable::StorageUnavailable(const char* reason, const std::string& message)
+    : std::runtime_error(message), reason_(reason) {
+  last_storage_fault = reason;
+}
+
+const char* take_storage_fault() {
+  const char* r = last_storage_fault;
+  last_storage_fault = nullptr;
+  return r;
+}
+
 // ---- Transaction -------------------------------------------------------------------------------
 
 namespace {
 
+// SQLite's primary result code says whether the environment or the statement is at fault.
+[[noreturn]] void throw_sqlite(int rc, const std::string& message) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL: throw StorageUnavailable("full", message);
+    case SQLITE_READONLY: throw StorageUnavailable("read_only", message);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: throw StorageUnavailable("io_error", message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: throw StorageUnavailable("busy", message);
+    default: throw std::runtime_error(message);
+  }
+}
+
+// libpq: a lost connection, an administrator shutdown or a full disk is the environment
+// (SQLSTATE classes 08 and 57P, 53100, 25006); anything else is the statement.
+[[noreturn]] void throw_postgres(PGconn* conn, const PGresult* result, const std::string& message) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string code = state ? state : "";
+  if (PQstatus(conn) == CONNECTION_BAD || code.empty() || code.rfind("08", 0) == 0 ||
+      code.rfind("57P", 0) == 0 || code == "53300") {
+    throw StorageUnavailable("unreachable", message);
+  }
+  if (code == "53100") throw StorageUnavailable("full", message);
+  if (code == "25006") throw StorageUnavailable("read_only", message);
+  throw std::runtime_error(message);
+}
+
 void exec_native(Database::Lease& lease, Dialect dialect, const char* sql) {
   if (dialect == Dialect::kSqlite) {
     char* err = nullptr;
-    if (sqlite3_exec(static_cast<sqlite3*>(lease.native_handle()), sql, nullptr, nullptr, &err) !=
-        SQLITE_OK) {
+    int rc = sqlite3_exec(static_cast<sqlite3*>(lease.native_handle()), sql, nullptr, nullptr,
+                          &err);
+    if (rc != SQLITE_OK) {
       std::string msg = err ? err : "sqlite error";
       sqlite3_free(err);
-      throw std::runtime_error(msg);
+      throw_sqlite(rc, msg);
     }
     return;
   }
-  PGresult* r = PQexec(static_cast<PGconn*>(lease.native_handle()), sql);
-  ExecStatusType st = PQresultStatus(r);
-  std::string msg = PQresultErrorMessage(r);
-  PQclear(r);
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(msg);
+  auto* conn = static_cast<PGconn*>(lease.native_handle());
+  std::unique_ptr<PGresult, void (*)(PGresult*)> r(PQexec(conn, sql), PQclear);
+  ExecStatusType st = PQresultStatus(r.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    throw_postgres(conn, r.get(), r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn));
+  }
 }
 
 }  // namespace
@@ -181,10 +225,9 @@ Statement::~Statement() {
 void Statement::prepare(std::string_view sql) {
   if (dialect_ == Dialect::kSqlite) {
     auto* db = static_cast<sqlite3*>(lease_->native_handle());
-    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &native_->sqlite,
-                           nullptr) != SQLITE_OK) {
-      throw std::runtime_error(sqlite3_errmsg(db));
-    }
+    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &native_->sqlite,
+                                nullptr);
+    if (rc != SQLITE_OK) throw_sqlite(rc, sqlite3_errmsg(db));
     return;
   }
   pg_sql_ = to_postgres_placeholders(sql, pg_names_);
@@ -234,7 +277,7 @@ bool Statement::step_sqlite() {
     changes_ = sqlite3_changes(db);
     return false;
   }
-  throw std::runtime_error(sqlite3_errmsg(db));
+  throw_sqlite(rc, sqlite3_errmsg(db));
 }
 
 bool Statement::step_postgres() {
@@ -269,7 +312,8 @@ bool Statement::step_postgres() {
                                values.data(), lengths.data(), formats.data(), 0);
     ExecStatusType st = PQresultStatus(native_->pg);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      throw std::runtime_error(PQresultErrorMessage(native_->pg));
+      throw_postgres(conn, native_->pg,
+                     native_->pg ? PQresultErrorMessage(native_->pg) : PQerrorMessage(conn));
     }
     const char* affected = PQcmdTuples(native_->pg);
     changes_ = (affected && *affected) ? std::atoll(affected) : 0;
