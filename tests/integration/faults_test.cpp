@@ -1,8 +1,8 @@
 // Faults the host must survive while serving: handlers that hang, slow clients, a full or
 // read-only database. The real binary with the fixture_faults / fixture_store plugins.
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 #include <poll.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -96,8 +96,7 @@ TEST(RequestTimeout, SeveralHungHandlersEachGet504AndShutdownWaitsForThem) {
   ASSERT_TRUE(host.wait_ready()) << host.output();
   int port = host.port();
   for (int i = 0; i < 3; ++i) {
-    expect_envelope(http(port, "POST", "/api/faults/block/n" + std::to_string(i)), 504,
-                    "TIMEOUT");
+    expect_envelope(http(port, "POST", "/api/faults/block/n" + std::to_string(i)), 504, "TIMEOUT");
   }
   EXPECT_EQ(field(http(port, "GET", "/api/faults/state"), "blocked"), 3);
   EXPECT_EQ(http(port, "GET", "/api/faults/quick").status, 200);
@@ -128,7 +127,8 @@ class SlowClient {
 
   bool connected() const { return connected_; }
   bool send(const std::string& bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
   }
   // Everything the server sent before closing, once it has closed within `ms`; nullopt while
   // the connection is still open.
@@ -209,8 +209,7 @@ TEST(SlowClients, ConnectionsOverTheBoundAreRefusedWith503AndServedAgainOnceClos
   EXPECT_EQ(refused.header("connection"), "close");
   held.clear();
   EXPECT_TRUE(eventually([&] { return http(host.port(), "GET", "/healthz").status == 200; }, 30));
-  EXPECT_GE(metric(http(host.port(), "GET", "/metrics"),
-                   "plughost_http_connections_refused_total"),
+  EXPECT_GE(metric(http(host.port(), "GET", "/metrics"), "plughost_http_connections_refused_total"),
             1);
 }
 

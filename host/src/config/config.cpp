@@ -395,10 +395,16 @@ bool parse_listen(const std::string& listen, ServerConfig& server, std::string& 
 std::optional<std::vector<std::string>> read_string_list(Walk& walk, const Field& f);
 
 void load_server(Walk& walk, const Field& f, ServerConfig& server) {
-  const std::vector<std::string> keys = {
-      "listen",         "threads", "max_body_bytes", "drain_seconds", "shutdown_timeout_seconds",
-      "trusted_proxies", "request_timeout_seconds", "header_timeout_seconds",
-      "body_timeout_seconds", "max_connections"};
+  const std::vector<std::string> keys = {"listen",
+                                         "threads",
+                                         "max_body_bytes",
+                                         "drain_seconds",
+                                         "shutdown_timeout_seconds",
+                                         "trusted_proxies",
+                                         "request_timeout_seconds",
+                                         "header_timeout_seconds",
+                                         "body_timeout_seconds",
+                                         "max_connections"};
   each_entry(walk, f, keys, [&](const Field& v, const std::string& key, Mark) {
     if (key == "listen") {
       std::string error;

@@ -168,7 +168,7 @@ struct ServerState {
   std::vector<std::shared_ptr<SseClient>> sse_clients;
   // Runs plugin handlers when server.request_timeout_seconds > 0; null otherwise.
   std::unique_ptr<HandlerPool> handlers;
-  std::atomic<int64_t> connections{0};        // open client connections
+  std::atomic<int64_t> connections{0};           // open client connections
   std::atomic<uint64_t> refused_connections{0};  // closed at once: over server.max_connections
 
   void drop_client(const std::shared_ptr<SseClient>& c) {

@@ -134,8 +134,8 @@ namespace {
 void exec_native(Database::Lease& lease, Dialect dialect, const char* sql) {
   if (dialect == Dialect::kSqlite) {
     char* err = nullptr;
-    int rc = sqlite3_exec(static_cast<sqlite3*>(lease.native_handle()), sql, nullptr, nullptr,
-                          &err);
+    int rc =
+        sqlite3_exec(static_cast<sqlite3*>(lease.native_handle()), sql, nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : "sqlite error";
       sqlite3_free(err);
@@ -225,8 +225,8 @@ Statement::~Statement() {
 void Statement::prepare(std::string_view sql) {
   if (dialect_ == Dialect::kSqlite) {
     auto* db = static_cast<sqlite3*>(lease_->native_handle());
-    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &native_->sqlite,
-                                nullptr);
+    int rc =
+        sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &native_->sqlite, nullptr);
     if (rc != SQLITE_OK) throw_sqlite(rc, sqlite3_errmsg(db));
     return;
   }
