@@ -7,11 +7,16 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support.hpp"
@@ -273,6 +278,59 @@ TEST(StorageFaults, FullStorageAnswers503KeepsServingReadsAndLosesNothingAcknowl
   EXPECT_EQ(http(host.port(), "POST", "/api/faults/blobs", {}, "more").status, 201);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+// ---- PostgreSQL restarted under load (run by tests/scripts/with_postgres.sh) --------------------
+
+TEST(PostgresRestart, WritesFailCleanlyDuringARestartResumeAfterAndNothingAcknowledgedIsLost) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  const char* restart = std::getenv("PLUGHOST_TEST_POSTGRES_RESTART");
+  ASSERT_TRUE(url && restart) << "run via tests/scripts/with_postgres.sh";
+  Host host(config("  threads: 2\n", "  fixture_faults: {}\n", url));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  int port = host.port();
+  std::mutex mu;
+  std::vector<int64_t> acknowledged;
+  std::vector<std::string> unexpected;
+  int refused = 0;
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop) {
+      HttpResponse r = http(port, "POST", "/api/faults/blobs", {}, "row");
+      std::lock_guard<std::mutex> lock(mu);
+      if (r.status == 201) {
+        acknowledged.push_back(field(r, "id"));
+      } else if (r.status == 503 && r.body.find("\"UNAVAILABLE\"") != std::string::npos &&
+                 r.body.find("unreachable") != std::string::npos) {
+        ++refused;
+      } else {
+        unexpected.push_back(std::to_string(r.status) + " " + r.body);
+      }
+    }
+  });
+  auto count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return acknowledged.size();
+  };
+  EXPECT_TRUE(eventually([&] { return count() >= 50; }, 60));
+  EXPECT_EQ(std::system(restart), 0);
+  size_t before_restart_done = count();
+  EXPECT_TRUE(eventually([&] { return count() >= before_restart_done + 50; }, 60))
+      << "writes never resumed after the restart";
+  stop = true;
+  writer.join();
+  EXPECT_TRUE(unexpected.empty()) << unexpected.size() << " unexpected answers, first: "
+                                  << (unexpected.empty() ? "" : unexpected.front());
+  // Every session the restart cut fails once, cleanly, then reconnects.
+  EXPECT_GE(refused, 1);
+  rapidjson::Document ids = json(http(port, "GET", "/api/faults/blobs/ids"));
+  ASSERT_TRUE(ids.IsObject() && ids.HasMember("ids") && ids["ids"].IsArray());
+  std::set<int64_t> stored;
+  for (const auto& id : ids["ids"].GetArray()) stored.insert(id.GetInt64());
+  for (int64_t id : acknowledged)
+    EXPECT_TRUE(stored.count(id)) << "acknowledged row " << id << " lost";
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0) << host.output();
 }
 
 }  // namespace
