@@ -28,6 +28,7 @@ std::string config(const std::string& server_extra, const std::string& plugins,
                    const std::string& storage = "sqlite://plughost.db") {
   return "version: 1\n"
          "auth: {enabled: false}\n"
+         "rate_limits: {exempt_loopback: true}\n"
          "server:\n"
          "  listen: 127.0.0.1:0\n" +
          server_extra +

@@ -98,6 +98,9 @@ class Statement {
  private:
   void prepare(std::string_view sql);
   bool step_sqlite();
+  // The current row's column `i` when the rows were read ahead (SQLite writes that return
+  // rows); null otherwise.
+  const Value* buffered_value(int i) const;
   bool step_postgres();
   bool pg_row_valid() const;  // after PH_DONE (or before the first row) there is no row
 
