@@ -70,6 +70,22 @@ int64_t metric(const HttpResponse& r, const std::string& name) {
   return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + name.size() + 2);
 }
 
+TEST(FaultSettings, CheckReportsEveryOutOfRangeBoundWithItsPath) {
+  std::string dir = make_temp_dir();
+  write_file(dir + "/plughost.yaml",
+             config("  request_timeout_seconds: -1\n  header_timeout_seconds: 0\n"
+                    "  body_timeout_seconds: x\n  max_connections: 0\n",
+                    "  fixture_faults: {}\n"));
+  CommandResult r = run_plughost({"check", "--config", dir + "/plughost.yaml"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  std::string all = r.out + r.err;
+  for (const char* key : {"server.request_timeout_seconds", "server.header_timeout_seconds",
+                          "server.body_timeout_seconds", "server.max_connections"}) {
+    EXPECT_NE(all.find(key), std::string::npos) << key << " not reported:\n" << all;
+  }
+  EXPECT_NE(all.find("check: 4 errors"), std::string::npos) << all;
+}
+
 // ---- a handler that hangs ---------------------------------------------------------------------
 
 TEST(RequestTimeout, HungHandlerIsAnswered504AndTheWorkerServesTheNextRequests) {
