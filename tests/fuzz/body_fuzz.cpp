@@ -3,6 +3,8 @@
 // request body handed to the handler through the host API table (request_body, path params,
 // the SDK's JSON parsing and error envelope). Every answer must be 201 or a 4xx envelope, and
 // valid JSON either way.
+#include <rapidjson/document.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
