@@ -33,4 +33,13 @@ for attempt in 1 2 3 4 5; do
 done
 as_pg "$bindir/createdb" -h 127.0.0.1 -p "$port" -U plughost plughost_test
 export PLUGHOST_TEST_POSTGRES_URL="postgresql://plughost@127.0.0.1:$port/plughost_test"
+# For tests that restart the server under load: a fast restart drops every open connection.
+restart="$dir/restart.sh"
+{
+  echo '#!/bin/sh'
+  if [ "$(id -u)" -eq 0 ]; then printf 'exec runuser -u postgres -- '; else printf 'exec '; fi
+  echo "'$bindir/pg_ctl' -D '$dir/data' -w -t 30 -m fast -l '$dir/log' -o '-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200' restart >/dev/null"
+} >"$restart"
+chmod 755 "$restart"
+export PLUGHOST_TEST_POSTGRES_RESTART="$restart"
 "$@"

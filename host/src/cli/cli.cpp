@@ -591,6 +591,9 @@ int cmd_run(const Options& opt) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) must fail the write (SQLite reports an I/O error and the
+  // request answers 503), not kill the server.
+  signal(SIGXFSZ, SIG_IGN);
 
   Loaded loaded;
   if (!load_everything(opt.config, stdout, loaded, false, /*run_mode=*/true)) {

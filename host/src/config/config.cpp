@@ -395,9 +395,16 @@ bool parse_listen(const std::string& listen, ServerConfig& server, std::string& 
 std::optional<std::vector<std::string>> read_string_list(Walk& walk, const Field& f);
 
 void load_server(Walk& walk, const Field& f, ServerConfig& server) {
-  const std::vector<std::string> keys = {
-      "listen",         "threads", "max_body_bytes", "drain_seconds", "shutdown_timeout_seconds",
-      "trusted_proxies"};
+  const std::vector<std::string> keys = {"listen",
+                                         "threads",
+                                         "max_body_bytes",
+                                         "drain_seconds",
+                                         "shutdown_timeout_seconds",
+                                         "trusted_proxies",
+                                         "request_timeout_seconds",
+                                         "header_timeout_seconds",
+                                         "body_timeout_seconds",
+                                         "max_connections"};
   each_entry(walk, f, keys, [&](const Field& v, const std::string& key, Mark) {
     if (key == "listen") {
       std::string error;
@@ -414,6 +421,14 @@ void load_server(Walk& walk, const Field& f, ServerConfig& server) {
       if (auto d = read_number(walk, v, 0, true)) server.shutdown_timeout_seconds = *d;
     } else if (key == "trusted_proxies") {
       if (auto list = read_string_list(walk, v)) server.trusted_proxies = *list;
+    } else if (key == "request_timeout_seconds") {
+      if (auto d = read_number(walk, v, 0, false)) server.request_timeout_seconds = *d;
+    } else if (key == "header_timeout_seconds") {
+      if (auto d = read_number(walk, v, 0, true)) server.header_timeout_seconds = *d;
+    } else if (key == "body_timeout_seconds") {
+      if (auto d = read_number(walk, v, 0, true)) server.body_timeout_seconds = *d;
+    } else if (key == "max_connections") {
+      if (auto n = read_int(walk, v, 1, 1000000)) server.max_connections = *n;
     }
   });
 }

@@ -58,6 +58,15 @@ struct ServerConfig {
   uint64_t max_body_bytes = 10 * 1024 * 1024;
   double drain_seconds = 0;  // after SIGTERM: /readyz is 503 this long before accept stops
   double shutdown_timeout_seconds = 10;  // bound on finishing in-flight requests
+  // A plugin handler still running after this long gets its request answered 504 TIMEOUT; its
+  // late result is dropped. 0: no bound (handlers then run on the reactor threads themselves).
+  double request_timeout_seconds = 60;
+  // Slow clients: a request's headers (and then its body) must arrive within these bounds, or the
+  // connection is answered 408 and closed. Open connections beyond max_connections are answered
+  // 503 and closed at once.
+  double header_timeout_seconds = 10;
+  double body_timeout_seconds = 60;
+  int64_t max_connections = 10000;
   // Peers (IP literals) whose X-Forwarded-For is believed: a request from one of them is taken to
   // come from the last address in that header not itself a trusted proxy.
   std::vector<std::string> trusted_proxies;

@@ -7,7 +7,8 @@ namespace {
 
 auto server_key(const ServerConfig& s) {
   return std::tie(s.host, s.port, s.threads, s.max_body_bytes, s.drain_seconds,
-                  s.shutdown_timeout_seconds, s.trusted_proxies);
+                  s.shutdown_timeout_seconds, s.trusted_proxies, s.request_timeout_seconds,
+                  s.header_timeout_seconds, s.body_timeout_seconds, s.max_connections);
 }
 auto tasks_key(const TasksConfig& t) {
   return std::tie(t.workers, t.lease_seconds, t.poll_interval_seconds, t.default_timeout_seconds,

@@ -13,8 +13,12 @@
 #include "http/router.hpp"
 
 struct ph_request {
+  // Null once the request was handed to a handler thread (see server.cpp, invoke_plugin): from
+  // then on only the members below are read, which own or outlive what they refer to.
   const Pistache::Http::Request* http = nullptr;
   std::string_view method;
+  std::string_view body;  // Pistache's copy, or `owned_body` on a handler thread
+  std::string owned_body;
   std::string path;             // percent-decoded
   plughost::PathParams params;  // views into `path` and the route's parameter names
   std::string trace_id;
@@ -52,6 +56,8 @@ std::vector<std::pair<std::string, std::string>> collect_headers(
 // keeping our own lets views outlive the call.
 const std::vector<std::pair<std::string, std::string>>& request_headers(const ph_request& rq);
 const std::vector<std::pair<std::string, std::string>>& request_cookies(const ph_request& rq);
+// The query parameters, percent-decoded ('+' is a space), collected on first use.
+const std::vector<std::pair<std::string, std::string>>& request_query(const ph_request& rq);
 // A header by case-insensitive name, or a cookie by exact name; nullptr when absent.
 const std::string* find_header(const ph_request& rq, std::string_view name);
 const std::string* find_cookie(const ph_request& rq, std::string_view name);

@@ -19,6 +19,7 @@
 #include "events/event_bus.hpp"
 #include "http/docs_ui.hpp"
 #include "http/exchange.hpp"
+#include "http/handler_pool.hpp"
 #include "identity/identity.hpp"
 #include "identity/rate_limiter.hpp"
 #include "metrics/metrics.hpp"
@@ -86,6 +87,25 @@ struct LiveLimits {
   RateLimiter limiter;
 };
 
+// One plugin handler call, shared by the reactor thread that waits for it and the handler thread
+// that runs it: whichever finishes last frees it, so a handler that outlives its request's
+// timeout still writes into memory that is alive.
+struct HandlerCall {
+  ph_request rq;
+  ph_response rs;
+  int rc = PH_OK;
+  char message[1024] = {0};
+  const char* storage_fault = nullptr;  // see take_storage_fault(): why the storage refused
+  std::mutex mu;
+  std::condition_variable finished;
+  bool done = false;       // under mu
+  bool abandoned = false;  // under mu: the request was answered 504; the result goes nowhere
+};
+
+// Handler threads a request timeout lets pile up beyond one per reactor: past it, requests on
+// plugin routes answer 503 until the overdue handlers return.
+constexpr size_t kMaxOverdueHandlers = 64;
+
 struct ServerState {
   ServerState(Logger& l, const Config& c, const PluginSet& p, EventBus* e, Database* d)
       : log(l),
@@ -114,6 +134,10 @@ struct ServerState {
     }
     openapi = std::make_shared<const std::string>(
         openapi_document(p, c, OpenApiHostRoutes{docs_ui.has_value()}));
+    if (c.server.request_timeout_seconds > 0) {
+      handlers = std::make_unique<HandlerPool>(static_cast<size_t>(c.server.threads) +
+                                               kMaxOverdueHandlers);
+    }
     for (const auto& route : p.registry().routes()) {
       const std::string& cls = route.rate_class;
       if (!cls.empty() && cls != "none" && !c.rate_limits.classes.count(cls)) {
@@ -142,6 +166,10 @@ struct ServerState {
   std::mutex sse_mu;
   std::condition_variable sse_cv;
   std::vector<std::shared_ptr<SseClient>> sse_clients;
+  // Runs plugin handlers when server.request_timeout_seconds > 0; null otherwise.
+  std::unique_ptr<HandlerPool> handlers;
+  std::atomic<int64_t> connections{0};           // open client connections
+  std::atomic<uint64_t> refused_connections{0};  // closed at once: over server.max_connections
 
   void drop_client(const std::shared_ptr<SseClient>& c) {
     std::vector<uint64_t> ids;
@@ -322,6 +350,31 @@ class RequestHandler : public Http::Handler {
 
   explicit RequestHandler(std::shared_ptr<ServerState> state) : state_(std::move(state)) {}
 
+  // Bounds open connections: one over server.max_connections is answered 503 and closed before
+  // it can hold a parser (slow clients opening thousands of sockets). Runs on the reactor thread
+  // that owns the connection; the count is shared by all of them.
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    // What Http::Handler::onConnection does in 0.0.5 (it is private there, so it cannot be
+    // called): give the connection its request parser.
+    peer->putData(ParserData, std::make_shared<Http::RequestParser>(getMaxRequestSize()));
+    if (state_->connections.fetch_add(1) + 1 <= state_->config.server.max_connections) return;
+    state_->refused_connections.fetch_add(1);
+    static const std::string kRefusal = [] {
+      std::string body = sdk::error_envelope("UNAVAILABLE", "too many open connections", "");
+      return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+             "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    // Best effort, never blocking the reactor: a client that cannot take it just sees the close.
+    (void)!::send(peer->fd(), kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(peer->fd(), SHUT_RDWR);  // the reactor sees the hang-up and disconnects it
+  }
+
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    state_->connections.fetch_sub(1);
+    Pistache::Tcp::Handler::onDisconnection(peer);
+  }
+
   void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
     auto started = std::chrono::steady_clock::now();
     state_->metrics.in_flight(1);
@@ -488,8 +541,10 @@ class RequestHandler : public Http::Handler {
   }
 
   void dispatch(const Http::Request& request, Http::ResponseWriter& response, Outcome& out) {
-    ph_request rq;
+    auto call = std::make_shared<HandlerCall>();
+    ph_request& rq = call->rq;  // stays put: params are views into rq.path
     rq.http = &request;
+    rq.body = request.body();
     rq.method = Http::methodString(request.method());
     rq.path = percent_decode(request.resource(), false);
     rq.trace_id = out.trace_id;
@@ -619,7 +674,7 @@ class RequestHandler : public Http::Handler {
     rq.principal_json = std::move(principal.json);
     rq.permissions = std::move(principal.permissions);
     rq.params = std::move(match.params);  // views into rq.path, which stays put from here on
-    invoke_plugin(request, response, out, route, rq);
+    invoke_plugin(request, response, out, route, call);
   }
 
   // Counts the request against its route's class; answers 429 and returns false when over.
@@ -682,19 +737,92 @@ class RequestHandler : public Http::Handler {
   }
 
   void invoke_plugin(const Http::Request& request, Http::ResponseWriter& response, Outcome& out,
-                     const RouteEntry& route, ph_request& rq) {
+                     const RouteEntry& route, const std::shared_ptr<HandlerCall>& call) {
     const RouteTarget& target = state_->plugins.registry().target(route.target);
-    ph_response rs;
-    char message[1024] = {0};
-    ph_error err{sizeof(ph_error), message, sizeof(message)};
-    int rc = target.handler(target.user_data, &rq, &rs, &err);
-    if (rc != PH_OK) {
+    if (!state_->handlers) {
+      ph_error err{sizeof(ph_error), call->message, sizeof(call->message)};
+      take_storage_fault();
+      call->rc = target.handler(target.user_data, &call->rq, &call->rs, &err);
+      call->storage_fault = take_storage_fault();
+      return answer_plugin_result(request, response, out, route, *call);
+    }
+    detach_from_pistache(request, call->rq);
+    Logger* log = &state_->log;
+    bool queued = state_->handlers->submit([call, target, log, plugin = route.plugin] {
+      ph_error err{sizeof(ph_error), call->message, sizeof(call->message)};
+      take_storage_fault();
+      int rc = target.handler(target.user_data, &call->rq, &call->rs, &err);
+      const char* storage_fault = take_storage_fault();
+      std::lock_guard<std::mutex> lock(call->mu);
+      call->rc = rc;
+      call->storage_fault = storage_fault;
+      call->done = true;
+      if (call->abandoned) {
+        log->warn("http", "dropped the late result of a handler that timed out",
+                  {{"request_id", call->rq.trace_id}, {"plugin", plugin}});
+      }
+      call->finished.notify_one();
+    });
+    if (!queued) {
+      state_->log.error("http", "too many plugin handlers still running past the request timeout",
+                        {{"request_id", out.trace_id}, {"plugin", route.plugin}});
+      return respond_route_error(response, out, &route, 503, "UNAVAILABLE",
+                                 "the server is overloaded; retry later");
+    }
+    auto timeout = std::chrono::duration<double>(state_->config.server.request_timeout_seconds);
+    std::unique_lock<std::mutex> lock(call->mu);
+    if (!call->finished.wait_for(lock, timeout, [&] { return call->done; })) {
+      call->abandoned = true;  // from here the handler thread alone owns rq/rs
+      lock.unlock();
+      state_->log.error("http", "plugin handler exceeded server.request_timeout_seconds",
+                        {{"request_id", out.trace_id},
+                         {"plugin", route.plugin},
+                         {"route", route.pattern},
+                         {"timeout_s", state_->config.server.request_timeout_seconds}});
+      return respond_route_error(response, out, &route, 504, "TIMEOUT",
+                                 "the request timed out in plugin " + route.plugin);
+    }
+    lock.unlock();
+    answer_plugin_result(request, response, out, route, *call);
+  }
+
+  // Before a handler runs on another thread, which may outlive this request: everything it can
+  // read is copied or moved into `rq`, and the Pistache request is cut off. The body is moved,
+  // not copied: Pistache discards the request once onRequest returns and never reads it again.
+  static void detach_from_pistache(const Http::Request& request, ph_request& rq) {
+    request_headers(rq);
+    request_cookies(rq);
+    request_query(rq);
+    rq.owned_body = std::move(const_cast<std::string&>(request.body()));
+    rq.body = rq.owned_body;
+    rq.http = nullptr;
+  }
+
+  void answer_plugin_result(const Http::Request& request, Http::ResponseWriter& response,
+                            Outcome& out, const RouteEntry& route, HandlerCall& call) {
+    ph_response& rs = call.rs;
+    if (call.storage_fault && (call.rc != PH_OK || rs.status == 500)) {
+      // The handler failed because the database could not take the work: say so, and that a
+      // retry may succeed, rather than report a bug.
+      state_->log.warn("http", "plugin handler failed: storage unavailable",
+                       {{"request_id", out.trace_id},
+                        {"plugin", route.plugin},
+                        {"route", route.pattern},
+                        {"reason", call.storage_fault},
+                        {"error", call.rc != PH_OK ? call.message : ""}});
+      add_header(response, "Retry-After", "5");
+      return respond_route_error(
+          response, out, &route, 503, "UNAVAILABLE",
+          std::string("storage is unavailable (") + call.storage_fault + "); try again later",
+          call.storage_fault);
+    }
+    if (call.rc != PH_OK) {
       state_->log.error("http", "plugin handler failed",
                         {{"request_id", out.trace_id},
                          {"plugin", route.plugin},
                          {"route", route.pattern},
-                         {"code", rc},
-                         {"error", message}});
+                         {"code", call.rc},
+                         {"error", call.message}});
       return respond_route_error(response, out, &route, 500, "INTERNAL_ERROR",
                                  "internal error in plugin " + route.plugin);
     }
@@ -783,6 +911,15 @@ class RequestHandler : public Http::Handler {
       g += "plughost_plugin_up{plugin=\"" + prometheus_label(record->name) + "\"} " +
            (record->status == PluginStatus::kRunning ? "1" : "0") + "\n";
     }
+    g += "# HELP plughost_http_connections_open Open client connections.\n"
+         "# TYPE plughost_http_connections_open gauge\n"
+         "plughost_http_connections_open " +
+         std::to_string(state_->connections.load()) + "\n";
+    g += "# HELP plughost_http_connections_refused_total Connections closed at once because "
+         "server.max_connections were open.\n"
+         "# TYPE plughost_http_connections_refused_total counter\n"
+         "plughost_http_connections_refused_total " +
+         std::to_string(state_->refused_connections.load()) + "\n";
     Services* services = state_->plugins.services();
     if (services && services->scheduler) {
       g += "# HELP plughost_scheduler_lag_seconds Delay between a schedule's due time and its "
@@ -944,6 +1081,17 @@ const std::vector<std::pair<std::string, std::string>>& request_headers(const ph
   return *rq.headers;
 }
 
+const std::vector<std::pair<std::string, std::string>>& request_query(const ph_request& rq) {
+  if (!rq.query) {
+    rq.query.emplace();
+    const auto& q = rq.http->query();
+    for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
+      rq.query->emplace_back(percent_decode(it->first, true), percent_decode(it->second, true));
+    }
+  }
+  return *rq.query;
+}
+
 const std::vector<std::pair<std::string, std::string>>& request_cookies(const ph_request& rq) {
   if (!rq.cookies) {
     rq.cookies.emplace();
@@ -983,6 +1131,8 @@ uint16_t HttpServer::start() {
                      .threads(sc.threads)
                      .flags(Pistache::Tcp::Options::ReuseAddr)
                      .maxRequestSize(sc.max_body_bytes + kHeaderAllowance)
+                     .headerTimeout(std::chrono::duration<double>(sc.header_timeout_seconds))
+                     .bodyTimeout(std::chrono::duration<double>(sc.body_timeout_seconds))
                      .maxResponseSize(std::max<size_t>(sc.max_body_bytes, 64 * 1024 * 1024));
   endpoint_->init(options);
   endpoint_->setHandler(std::make_shared<RequestHandler>(state_));
@@ -1072,6 +1222,9 @@ void HttpServer::stop() {
     state_->events->unsubscribe(state_->task_subscription);
   }
   endpoint_->shutdown();
+  // After the reactors: no new call can come. Waits for overdue handlers (the shutdown
+  // watchdog bounds that), since plugins are unloaded next.
+  if (state_->handlers) state_->handlers->stop();
 }
 
 }  // namespace plughost

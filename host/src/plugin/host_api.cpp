@@ -153,7 +153,7 @@ ph_str request_path(const ph_request* r) {
   return view(r->path);
 }
 ph_str request_body(const ph_request* r) {
-  return view(r->http->body());
+  return view(r->body);
 }
 ph_str request_remote_address(const ph_request* r) {
   return view(r->remote);
@@ -171,14 +171,7 @@ ph_str request_path_param(const ph_request* r, const char* name, size_t len) {
 }
 
 const std::vector<std::pair<std::string, std::string>>& query_of(const ph_request* r) {
-  if (!r->query) {
-    r->query.emplace();
-    const auto& q = r->http->query();
-    for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
-      r->query->emplace_back(percent_decode(it->first, true), percent_decode(it->second, true));
-    }
-  }
-  return *r->query;
+  return request_query(*r);
 }
 
 ph_str request_header(const ph_request* r, const char* name, size_t len) {

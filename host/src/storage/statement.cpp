@@ -85,26 +85,70 @@ std::string to_postgres_placeholders(std::string_view sql, std::vector<std::stri
   return out;
 }
 
+namespace {
+thread_local const char* last_storage_fault = nullptr;
+}  // namespace
+
+StorageUnavailable::StorageUnavailable(const char* reason, const std::string& message)
+    : std::runtime_error(message), reason_(reason) {
+  last_storage_fault = reason;
+}
+
+const char* take_storage_fault() {
+  const char* r = last_storage_fault;
+  last_storage_fault = nullptr;
+  return r;
+}
+
 // ---- Transaction -------------------------------------------------------------------------------
 
 namespace {
 
+// SQLite's primary result code says whether the environment or the statement is at fault.
+[[noreturn]] void throw_sqlite(int rc, const std::string& message) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL: throw StorageUnavailable("full", message);
+    case SQLITE_READONLY: throw StorageUnavailable("read_only", message);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: throw StorageUnavailable("io_error", message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: throw StorageUnavailable("busy", message);
+    default: throw std::runtime_error(message);
+  }
+}
+
+// libpq: a lost connection, an administrator shutdown or a full disk is the environment
+// (SQLSTATE classes 08 and 57P, 53100, 25006); anything else is the statement.
+[[noreturn]] void throw_postgres(PGconn* conn, const PGresult* result, const std::string& message) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string code = state ? state : "";
+  if (PQstatus(conn) == CONNECTION_BAD || code.empty() || code.rfind("08", 0) == 0 ||
+      code.rfind("57P", 0) == 0 || code == "53300") {
+    throw StorageUnavailable("unreachable", message);
+  }
+  if (code == "53100") throw StorageUnavailable("full", message);
+  if (code == "25006") throw StorageUnavailable("read_only", message);
+  throw std::runtime_error(message);
+}
+
 void exec_native(Database::Lease& lease, Dialect dialect, const char* sql) {
   if (dialect == Dialect::kSqlite) {
     char* err = nullptr;
-    if (sqlite3_exec(static_cast<sqlite3*>(lease.native_handle()), sql, nullptr, nullptr, &err) !=
-        SQLITE_OK) {
+    int rc =
+        sqlite3_exec(static_cast<sqlite3*>(lease.native_handle()), sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
       std::string msg = err ? err : "sqlite error";
       sqlite3_free(err);
-      throw std::runtime_error(msg);
+      throw_sqlite(rc, msg);
     }
     return;
   }
-  PGresult* r = PQexec(static_cast<PGconn*>(lease.native_handle()), sql);
-  ExecStatusType st = PQresultStatus(r);
-  std::string msg = PQresultErrorMessage(r);
-  PQclear(r);
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(msg);
+  auto* conn = static_cast<PGconn*>(lease.native_handle());
+  std::unique_ptr<PGresult, void (*)(PGresult*)> r(PQexec(conn, sql), PQclear);
+  ExecStatusType st = PQresultStatus(r.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    throw_postgres(conn, r.get(), r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn));
+  }
 }
 
 }  // namespace
@@ -153,6 +197,9 @@ struct Statement::Native {
   PGresult* pg = nullptr;
   int row = -1;
   bool executed = false;
+  // SQLite rows of an autocommit write read in full at the first step (see step_sqlite).
+  bool buffered = false;
+  std::vector<std::vector<Value>> rows;
   std::vector<std::string> names;
   mutable std::string scratch;
   ~Native() {
@@ -181,10 +228,9 @@ Statement::~Statement() {
 void Statement::prepare(std::string_view sql) {
   if (dialect_ == Dialect::kSqlite) {
     auto* db = static_cast<sqlite3*>(lease_->native_handle());
-    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &native_->sqlite,
-                           nullptr) != SQLITE_OK) {
-      throw std::runtime_error(sqlite3_errmsg(db));
-    }
+    int rc =
+        sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &native_->sqlite, nullptr);
+    if (rc != SQLITE_OK) throw_sqlite(rc, sqlite3_errmsg(db));
     return;
   }
   pg_sql_ = to_postgres_placeholders(sql, pg_names_);
@@ -201,6 +247,26 @@ void Statement::bind(const std::string& name, Value value) {
   if (!known) throw std::runtime_error("statement has no parameter :" + name);
   binds_[name] = std::move(value);
 }
+
+namespace {
+
+Value sqlite_value(sqlite3_stmt* st, int c) {
+  switch (sqlite3_column_type(st, c)) {
+    case SQLITE_INTEGER: return Value::integer(sqlite3_column_int64(st, c));
+    case SQLITE_FLOAT: return Value::real(sqlite3_column_double(st, c));
+    case SQLITE_NULL: return Value::null();
+    case SQLITE_BLOB: {
+      const char* p = static_cast<const char*>(sqlite3_column_blob(st, c));
+      return Value::blob(std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, c))));
+    }
+    default: {
+      const char* p = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+      return Value::text(std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, c))));
+    }
+  }
+}
+
+}  // namespace
 
 bool Statement::step() {
   return dialect_ == Dialect::kSqlite ? step_sqlite() : step_postgres();
@@ -228,13 +294,31 @@ bool Statement::step_sqlite() {
       }
     }
   }
+  if (native_->buffered) return ++native_->row < static_cast<int>(native_->rows.size());
+  bool first = native_->row < 0;
+  native_->row = 0;
   int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && first && !sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(db)) {
+    // A write that returns rows (INSERT … RETURNING) outside a transaction commits only when it
+    // runs to its end. Left half-read, it would commit at finalize, where a failure (disk full)
+    // can no longer reach the caller, who has already acknowledged the write. So it runs to
+    // its end now and its rows are kept.
+    native_->buffered = true;
+    int columns = sqlite3_column_count(st);
+    do {
+      std::vector<Value>& row = native_->rows.emplace_back();
+      for (int c = 0; c < columns; ++c) row.push_back(sqlite_value(st, c));
+    } while ((rc = sqlite3_step(st)) == SQLITE_ROW);
+    if (rc != SQLITE_DONE) throw_sqlite(rc, sqlite3_errmsg(db));
+    changes_ = sqlite3_changes(db);
+    return true;
+  }
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) {
     changes_ = sqlite3_changes(db);
     return false;
   }
-  throw std::runtime_error(sqlite3_errmsg(db));
+  throw_sqlite(rc, sqlite3_errmsg(db));
 }
 
 bool Statement::step_postgres() {
@@ -269,7 +353,8 @@ bool Statement::step_postgres() {
                                values.data(), lengths.data(), formats.data(), 0);
     ExecStatusType st = PQresultStatus(native_->pg);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      throw std::runtime_error(PQresultErrorMessage(native_->pg));
+      throw_postgres(conn, native_->pg,
+                     native_->pg ? PQresultErrorMessage(native_->pg) : PQerrorMessage(conn));
     }
     const char* affected = PQcmdTuples(native_->pg);
     changes_ = (affected && *affected) ? std::atoll(affected) : 0;
@@ -294,7 +379,18 @@ const std::string& Statement::column_name(int i) const {
   return native_->names.at(static_cast<size_t>(i));
 }
 
+const Value* Statement::buffered_value(int i) const {
+  if (!native_->buffered) return nullptr;
+  static const Value kNull;
+  size_t row = static_cast<size_t>(native_->row);
+  if (row >= native_->rows.size() || i < 0 || static_cast<size_t>(i) >= native_->rows[row].size()) {
+    return &kNull;
+  }
+  return &native_->rows[row][static_cast<size_t>(i)];
+}
+
 ValueType Statement::column_type(int i) const {
+  if (const Value* v = buffered_value(i)) return v->type;
   if (dialect_ == Dialect::kSqlite) {
     switch (sqlite3_column_type(native_->sqlite, i)) {
       case SQLITE_INTEGER: return ValueType::kInt64;
@@ -324,6 +420,11 @@ bool Statement::pg_row_valid() const {
 }
 
 int64_t Statement::column_int64(int i) const {
+  if (const Value* v = buffered_value(i)) {
+    return v->type == ValueType::kDouble  ? static_cast<int64_t>(v->d)
+           : v->type == ValueType::kInt64 ? v->i
+                                          : std::atoll(v->bytes.c_str());
+  }
   if (dialect_ == Dialect::kSqlite) return sqlite3_column_int64(native_->sqlite, i);
   if (!pg_row_valid()) return 0;
   const char* v = PQgetvalue(native_->pg, native_->row, i);
@@ -332,12 +433,24 @@ int64_t Statement::column_int64(int i) const {
 }
 
 double Statement::column_double(int i) const {
+  if (const Value* v = buffered_value(i)) {
+    return v->type == ValueType::kDouble  ? v->d
+           : v->type == ValueType::kInt64 ? static_cast<double>(v->i)
+                                          : std::strtod(v->bytes.c_str(), nullptr);
+  }
   if (dialect_ == Dialect::kSqlite) return sqlite3_column_double(native_->sqlite, i);
   if (!pg_row_valid()) return 0;
   return std::strtod(PQgetvalue(native_->pg, native_->row, i), nullptr);
 }
 
 std::string_view Statement::column_bytes(int i) const {
+  if (const Value* v = buffered_value(i)) {
+    if (v->type == ValueType::kText || v->type == ValueType::kBlob) return v->bytes;
+    native_->scratch = v->type == ValueType::kInt64    ? std::to_string(v->i)
+                       : v->type == ValueType::kDouble ? std::to_string(v->d)
+                                                       : std::string();
+    return native_->scratch;
+  }
   if (dialect_ == Dialect::kSqlite) {
     const void* p = sqlite3_column_type(native_->sqlite, i) == SQLITE_BLOB
                         ? sqlite3_column_blob(native_->sqlite, i)

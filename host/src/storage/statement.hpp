@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,25 @@ struct Value {
   static Value real(double v) { return {ValueType::kDouble, 0, v, {}}; }
   static Value null() { return {}; }
 };
+
+// The database refused work for a reason of its environment rather than of the SQL: the disk or
+// the database is full, the file is read-only, the server is unreachable or busy past the
+// timeout. Callers answer "try again later" (503), not "bug" (500). Each construction is also
+// noted for the current thread (take_storage_fault): a plugin's storage error crosses the C ABI
+// as a bare code, and the host still tells the two apart.
+class StorageUnavailable : public std::runtime_error {
+ public:
+  // `reason`: a string literal, one of "full", "read_only", "io_error", "busy", "unreachable".
+  StorageUnavailable(const char* reason, const std::string& message);
+  const char* reason() const { return reason_; }
+
+ private:
+  const char* reason_;
+};
+
+// The reason of the last StorageUnavailable made on this thread since the previous call, or
+// null; clears it.
+const char* take_storage_fault();
 
 // Rewrites `:name` parameters to PostgreSQL's `$n`, skipping string literals, quoted
 // identifiers, comments and `::` casts. `names` receives the parameter names by position.
@@ -78,6 +98,9 @@ class Statement {
  private:
   void prepare(std::string_view sql);
   bool step_sqlite();
+  // The current row's column `i` when the rows were read ahead (SQLite writes that return
+  // rows); null otherwise.
+  const Value* buffered_value(int i) const;
   bool step_postgres();
   bool pg_row_valid() const;  // after PH_DONE (or before the first row) there is no row
 

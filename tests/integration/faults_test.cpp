@@ -1,0 +1,354 @@
+// Faults the host must survive while serving: handlers that hang, slow clients, a full or
+// read-only database. The real binary with the fixture_faults / fixture_store plugins.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <rapidjson/document.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support.hpp"
+
+namespace itest {
+namespace {
+
+std::string config(const std::string& server_extra, const std::string& plugins,
+                   const std::string& storage = "sqlite://plughost.db") {
+  return "version: 1\n"
+         "auth: {enabled: false}\n"
+         "rate_limits: {exempt_loopback: true}\n"
+         "server:\n"
+         "  listen: 127.0.0.1:0\n" +
+         server_extra +
+         "log:\n"
+         "  format: json\n"
+         "storage:\n"
+         "  url: " +
+         storage +
+         "\n"
+         "plugins_dir: " FIXTURE_PLUGIN_DIR
+         "\n"
+         "plugins:\n" +
+         plugins;
+}
+
+void expect_envelope(const HttpResponse& r, int status, const std::string& code) {
+  EXPECT_EQ(r.status, status) << r.body;
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  ASSERT_FALSE(d.HasParseError()) << r.body;
+  ASSERT_TRUE(d.IsObject() && d.HasMember("error")) << r.body;
+  EXPECT_EQ(std::string(d["error"]["code"].GetString()), code) << r.body;
+  EXPECT_EQ(std::string(d["error"]["trace_id"].GetString()), r.header("x-trace-id"));
+}
+
+int64_t field(const HttpResponse& r, const char* name) {
+  rapidjson::Document d = json(r);
+  return d.IsObject() && d.HasMember(name) && d[name].IsInt64() ? d[name].GetInt64() : -1;
+}
+
+std::string text_field(const HttpResponse& r, const char* name) {
+  rapidjson::Document d = json(r);
+  return d.IsObject() && d.HasMember(name) && d[name].IsString() ? d[name].GetString() : "";
+}
+
+// A sample's value in Prometheus text; -1 when absent.
+int64_t metric(const HttpResponse& r, const std::string& name) {
+  size_t at = r.body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atoll(r.body.c_str() + at + name.size() + 2);
+}
+
+TEST(FaultSettings, CheckReportsEveryOutOfRangeBoundWithItsPath) {
+  std::string dir = make_temp_dir();
+  write_file(dir + "/plughost.yaml",
+             config("  request_timeout_seconds: -1\n  header_timeout_seconds: 0\n"
+                    "  body_timeout_seconds: x\n  max_connections: 0\n",
+                    "  fixture_faults: {}\n"));
+  CommandResult r = run_plughost({"check", "--config", dir + "/plughost.yaml"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  std::string all = r.out + r.err;
+  for (const char* key : {"server.request_timeout_seconds", "server.header_timeout_seconds",
+                          "server.body_timeout_seconds", "server.max_connections"}) {
+    EXPECT_NE(all.find(key), std::string::npos) << key << " not reported:\n" << all;
+  }
+  EXPECT_NE(all.find("check: 4 errors"), std::string::npos) << all;
+}
+
+// ---- a handler that hangs ---------------------------------------------------------------------
+
+TEST(RequestTimeout, HungHandlerIsAnswered504AndTheWorkerServesTheNextRequests) {
+  // One reactor thread: if the hung handler kept it, nothing else could be answered.
+  Host host(config("  threads: 1\n  request_timeout_seconds: 0.5\n", "  fixture_faults: {}\n"));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  int port = host.port();
+  {
+    Connection c(port);
+    HttpResponse r = c.request("POST", "/api/faults/block/t1?q=v", {{"X-Probe", "p"}}, "payload");
+    expect_envelope(r, 504, "TIMEOUT");
+  }  // the client goes away: Pistache forgets the request while the handler still runs
+  EXPECT_TRUE(host.wait_for_output("exceeded server.request_timeout_seconds"));
+  EXPECT_EQ(http(port, "GET", "/healthz").status, 200);
+  EXPECT_EQ(http(port, "GET", "/api/faults/quick").status, 200);
+  HttpResponse state = http(port, "GET", "/api/faults/state");
+  EXPECT_EQ(field(state, "blocked"), 1) << state.body;  // still hung, on a handler thread
+  // Released, the late handler reads its request and writes a large answer that goes nowhere.
+  EXPECT_EQ(http(port, "POST", "/api/faults/release").status, 200);
+  EXPECT_TRUE(eventually(
+      [&] { return field(http(port, "GET", "/api/faults/state"), "finished") == 1; }, 30));
+  EXPECT_TRUE(host.wait_for_output("dropped the late result of a handler that timed out"));
+  EXPECT_EQ(http(port, "GET", "/api/faults/quick").status, 200);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0) << host.output();
+}
+
+TEST(RequestTimeout, SeveralHungHandlersEachGet504AndShutdownWaitsForThem) {
+  Host host(config("  threads: 2\n  request_timeout_seconds: 0.3\n", "  fixture_faults: {}\n"));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  int port = host.port();
+  for (int i = 0; i < 3; ++i) {
+    expect_envelope(http(port, "POST", "/api/faults/block/n" + std::to_string(i)), 504, "TIMEOUT");
+  }
+  EXPECT_EQ(field(http(port, "GET", "/api/faults/state"), "blocked"), 3);
+  EXPECT_EQ(http(port, "GET", "/api/faults/quick").status, 200);
+  EXPECT_EQ(http(port, "POST", "/api/faults/release").status, 200);
+  EXPECT_TRUE(eventually(
+      [&] { return field(http(port, "GET", "/api/faults/state"), "finished") == 3; }, 30));
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0) << host.output();
+}
+
+// ---- slow clients ------------------------------------------------------------------------------
+
+// A client that speaks as slowly as it likes: raw bytes, and a bounded wait for the server to
+// close the connection.
+class SlowClient {
+ public:
+  explicit SlowClient(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~SlowClient() { ::close(fd_); }
+  SlowClient(const SlowClient&) = delete;
+  SlowClient& operator=(const SlowClient&) = delete;
+
+  bool connected() const { return connected_; }
+  bool send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // Everything the server sent before closing, once it has closed within `ms`; nullopt while
+  // the connection is still open.
+  std::optional<std::string> closed_within(int ms) {
+    pollfd p{fd_, POLLIN, 0};
+    while (::poll(&p, 1, ms) > 0) {
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return received_;
+      received_.append(buf, static_cast<size_t>(n));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string received_;
+};
+
+TEST(SlowClients, TrickledHeadersAreCutOffAfterTheHeaderTimeout) {
+  Host host(config("  threads: 1\n  header_timeout_seconds: 1\n", "  fixture_faults: {}\n"));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  SlowClient slow(host.port());
+  ASSERT_TRUE(slow.connected());
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  std::optional<std::string> answer;
+  // One more header line every 100 ms (the attack's pace), never the blank line that ends them.
+  while (!answer && std::chrono::steady_clock::now() - started < std::chrono::seconds(20)) {
+    slow.send("X-Slow: 1\r\n");
+    answer = slow.closed_within(100);
+  }
+  ASSERT_TRUE(answer) << "a client trickling headers was never cut off";
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  EXPECT_NE(answer->find("408"), std::string::npos) << *answer;
+  EXPECT_EQ(http(host.port(), "GET", "/healthz").status, 200);
+}
+
+TEST(SlowClients, TwoHundredSlowConnectionsDoNotStarveNormalClients) {
+  Host host(config("  threads: 2\n  header_timeout_seconds: 60\n", "  fixture_faults: {}\n"));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  std::vector<std::unique_ptr<SlowClient>> slow;
+  for (int i = 0; i < 200; ++i) {
+    slow.push_back(std::make_unique<SlowClient>(host.port()));
+    ASSERT_TRUE(slow.back()->connected());
+    ASSERT_TRUE(slow.back()->send("POST /api/faults/blobs HTTP/1.1\r\nHost: x\r\nX-Part: "));
+  }
+  EXPECT_TRUE(eventually(
+      [&] {  // 200 slow ones plus the scrape itself
+        return metric(http(host.port(), "GET", "/metrics"), "plughost_http_connections_open") >=
+               201;
+      },
+      30));
+  for (int i = 0; i < 20; ++i) {
+    HttpResponse r = http(host.port(), "GET", "/api/faults/quick");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  for (auto& c : slow) EXPECT_FALSE(c->closed_within(0)) << "a slow client was dropped early";
+}
+
+TEST(SlowClients, ConnectionsOverTheBoundAreRefusedWith503AndServedAgainOnceClosed) {
+  Host host(config("  threads: 1\n  max_connections: 20\n", "  fixture_faults: {}\n"));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  std::vector<std::unique_ptr<SlowClient>> held;
+  for (int i = 0; i < 20; ++i) {
+    held.push_back(std::make_unique<SlowClient>(host.port()));
+    ASSERT_TRUE(held.back()->connected());
+  }
+  HttpResponse refused;
+  EXPECT_TRUE(eventually(
+      [&] {
+        refused = http(host.port(), "GET", "/healthz");
+        return refused.status == 503;
+      },
+      30));
+  expect_envelope(refused, 503, "UNAVAILABLE");
+  EXPECT_EQ(refused.header("connection"), "close");
+  held.clear();
+  EXPECT_TRUE(eventually([&] { return http(host.port(), "GET", "/healthz").status == 200; }, 30));
+  EXPECT_GE(metric(http(host.port(), "GET", "/metrics"), "plughost_http_connections_refused_total"),
+            1);
+}
+
+// ---- storage that cannot take more -------------------------------------------------------------
+
+// Starts a host whose files may not grow past `max_file_bytes` (RLIMIT_FSIZE, set for the child
+// only: the limit is inherited at fork and restored here at once). Unprivileged, unlike a tiny
+// filesystem: SQLite's write fails (EFBIG) exactly as it would on a full disk.
+std::unique_ptr<Host> start_with_file_limit(const std::string& yaml, rlim_t max_file_bytes) {
+  rlimit before{};
+  getrlimit(RLIMIT_FSIZE, &before);
+  rlimit capped{max_file_bytes, before.rlim_max};
+  setrlimit(RLIMIT_FSIZE, &capped);
+  auto host = std::make_unique<Host>(yaml);
+  setrlimit(RLIMIT_FSIZE, &before);
+  return host;
+}
+
+TEST(StorageFaults, FullStorageAnswers503KeepsServingReadsAndLosesNothingAcknowledged) {
+  std::string dir = make_temp_dir();
+  std::string yaml = config("  threads: 2\n  max_body_bytes: 1048576\n", "  fixture_faults: {}\n",
+                            "sqlite://" + dir + "/faults.db");
+  std::vector<int64_t> acknowledged;
+  {
+    auto host = start_with_file_limit(yaml, 2 * 1024 * 1024);
+    ASSERT_TRUE(host->wait_ready()) << host->output();
+    int port = host->port();
+    std::string blob(64 * 1024, 'b');
+    HttpResponse refused;
+    for (int i = 0; i < 200 && refused.status == 0; ++i) {
+      HttpResponse r = http(port, "POST", "/api/faults/blobs", {}, blob);
+      if (r.status == 201) {
+        acknowledged.push_back(field(r, "id"));
+      } else {
+        refused = r;
+      }
+    }
+    ASSERT_GT(acknowledged.size(), 0u);
+    expect_envelope(refused, 503, "UNAVAILABLE");
+    EXPECT_EQ(refused.header("retry-after"), "5");
+    EXPECT_NE(refused.body.find("storage is unavailable"), std::string::npos) << refused.body;
+    EXPECT_TRUE(host->wait_for_output("storage unavailable"));
+    // Still full: writes keep failing cleanly, reads and the rest of the host keep working.
+    expect_envelope(http(port, "POST", "/api/faults/blobs", {}, blob), 503, "UNAVAILABLE");
+    HttpResponse count = http(port, "GET", "/api/faults/blobs");
+    ASSERT_EQ(count.status, 200) << count.body;
+    EXPECT_EQ(field(count, "count"), static_cast<int64_t>(acknowledged.size()));
+    EXPECT_EQ(field(count, "max_id"), acknowledged.back());
+    EXPECT_EQ(text_field(http(port, "GET", "/api/faults/integrity"), "integrity"), "ok");
+    EXPECT_EQ(http(port, "GET", "/healthz").status, 200);
+    host->signal(SIGTERM);
+    EXPECT_EQ(host->wait_exit(), 0) << host->output();
+  }
+  // Restarted with room again: every acknowledged row is there, intact, and writes work.
+  Host host(yaml);
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  HttpResponse count = http(host.port(), "GET", "/api/faults/blobs");
+  EXPECT_EQ(field(count, "count"), static_cast<int64_t>(acknowledged.size())) << count.body;
+  EXPECT_EQ(field(count, "bytes"), static_cast<int64_t>(acknowledged.size()) * 64 * 1024);
+  EXPECT_EQ(text_field(http(host.port(), "GET", "/api/faults/integrity"), "integrity"), "ok");
+  EXPECT_EQ(http(host.port(), "POST", "/api/faults/blobs", {}, "more").status, 201);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// ---- PostgreSQL restarted under load (run by tests/scripts/with_postgres.sh) --------------------
+
+TEST(PostgresRestart, WritesFailCleanlyDuringARestartResumeAfterAndNothingAcknowledgedIsLost) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  const char* restart = std::getenv("PLUGHOST_TEST_POSTGRES_RESTART");
+  ASSERT_TRUE(url && restart) << "run via tests/scripts/with_postgres.sh";
+  Host host(config("  threads: 2\n", "  fixture_faults: {}\n", url));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  int port = host.port();
+  std::mutex mu;
+  std::vector<int64_t> acknowledged;
+  std::vector<std::string> unexpected;
+  int refused = 0;
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop) {
+      HttpResponse r = http(port, "POST", "/api/faults/blobs", {}, "row");
+      std::lock_guard<std::mutex> lock(mu);
+      if (r.status == 201) {
+        acknowledged.push_back(field(r, "id"));
+      } else if (r.status == 503 && r.body.find("\"UNAVAILABLE\"") != std::string::npos &&
+                 r.body.find("unreachable") != std::string::npos) {
+        ++refused;
+      } else {
+        unexpected.push_back(std::to_string(r.status) + " " + r.body);
+      }
+    }
+  });
+  auto count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return acknowledged.size();
+  };
+  EXPECT_TRUE(eventually([&] { return count() >= 50; }, 60));
+  EXPECT_EQ(std::system(restart), 0);
+  size_t before_restart_done = count();
+  EXPECT_TRUE(eventually([&] { return count() >= before_restart_done + 50; }, 60))
+      << "writes never resumed after the restart";
+  stop = true;
+  writer.join();
+  EXPECT_TRUE(unexpected.empty()) << unexpected.size() << " unexpected answers, first: "
+                                  << (unexpected.empty() ? "" : unexpected.front());
+  // Every session the restart cut fails once, cleanly, then reconnects.
+  EXPECT_GE(refused, 1);
+  rapidjson::Document ids = json(http(port, "GET", "/api/faults/blobs/ids"));
+  ASSERT_TRUE(ids.IsObject() && ids.HasMember("ids") && ids["ids"].IsArray());
+  std::set<int64_t> stored;
+  for (const auto& id : ids["ids"].GetArray()) stored.insert(id.GetInt64());
+  for (int64_t id : acknowledged)
+    EXPECT_TRUE(stored.count(id)) << "acknowledged row " << id << " lost";
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0) << host.output();
+}
+
+}  // namespace
+}  // namespace itest
