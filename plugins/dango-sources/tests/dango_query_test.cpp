@@ -2,6 +2,8 @@
 // warehouse (every kind of write refused by the database, not by Dango's text check), the lexical
 // outline Dango's policy uses, and the endpoint over HTTP: answers, caps, timeout, errors.
 #include <gtest/gtest.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <plughost/read_only_query.hpp>
 
@@ -194,7 +196,7 @@ TEST_F(QueryApi, CapsRowsAtTenThousandWithATruncationFlag) {
 
 TEST_F(QueryApi, RefusesEveryWriteAndNonSelectWithQ002) {
   const std::string db = lab_->warehouse();
-  for (const std::string sql : {
+  for (const std::string& sql : std::vector<std::string>{
            "INSERT INTO raw_q__q (id) VALUES (9)",
            "UPDATE raw_q__q SET name = 'x'",
            "DELETE FROM raw_q__q",

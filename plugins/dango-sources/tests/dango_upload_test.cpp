@@ -47,7 +47,7 @@ TEST(dango_multipart, ParsesPartsFieldsAndQuotedFilenames) {
       "Content-Disposition: form-data; name=\"file\"; filename=\"we \\\"ird\\\" name.csv\"\r\n"
       "Content-Type: text/csv\r\n"
       "\r\n"
-      "id\r\n1\r\n--XyZnot-a-delimiter\r\n"
+      "id\r\n1\r\n--Xy-not-a-delimiter\r\n"
       "\r\n--XyZ  \r\n"
       "content-disposition: FORM-DATA; name=trigger_sync\r\n"
       "\r\n"
@@ -62,7 +62,7 @@ TEST(dango_multipart, ParsesPartsFieldsAndQuotedFilenames) {
   ASSERT_TRUE(parts[0].filename.has_value());
   EXPECT_EQ(*parts[0].filename, "we \"ird\" name.csv");
   EXPECT_EQ(parts[0].content_type, "text/csv");
-  EXPECT_EQ(parts[0].data, "id\r\n1\r\n--XyZnot-a-delimiter\r\n");
+  EXPECT_EQ(parts[0].data, "id\r\n1\r\n--Xy-not-a-delimiter\r\n");
   EXPECT_EQ(parts[1].name, "trigger_sync");
   EXPECT_FALSE(parts[1].filename.has_value());
   EXPECT_EQ(parts[1].data, "true");
@@ -267,9 +267,9 @@ TEST_F(UploadApi, RefusesBadUploadsAndLeavesNothingOnDisk) {
       upload("up", form_body({file_part("junk.csv", std::string("id\n\x01\x02\0\xff", 7))})), 415,
       "DANGO-F005");
   // Names that would leave the folder, hide, or are not names at all: 400.
-  for (const std::string name :
-       {"../evil.csv", "../../evil.csv", "/tmp/evil.csv", "sub/evil.csv", "..\\evil.csv", "..",
-        ".hidden.csv", ".", "evil\x01.csv", " spaced.csv", "bad\xff.csv"}) {
+  for (const std::string& name : std::vector<std::string>{
+           "../evil.csv", "../../evil.csv", "/tmp/evil.csv", "sub/evil.csv", "..\\evil.csv", "..",
+           ".hidden.csv", ".", "evil\x01.csv", " spaced.csv", "bad\xff.csv"}) {
     expect_error(upload("up", form_body({file_part(name, "id\n1\n")})), 400, "DANGO-F002");
   }
   // Not a file the source type reads; a source type without uploads.
