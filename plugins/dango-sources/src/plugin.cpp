@@ -6,12 +6,14 @@
 #include <plughost/plugin.hpp>
 
 #include "http_json_source.hpp"
+#include "query.hpp"
 #include "replies.hpp"
 #include "routes.hpp"
 #include "settings.hpp"
 #include "source_types.hpp"
 #include "sql_source.hpp"
 #include "sync.hpp"
+#include "upload.hpp"
 #include "warehouse.hpp"
 
 namespace dango {
@@ -91,6 +93,11 @@ class DangoSources : public sdk::Plugin {
     // Logs
     add("GET", "/api/sources/:name/logs", "A source's activity log", kSignedIn, source_logs);
     add("GET", "/api/logs", "All activity", kSignedIn, all_logs);
+    // Upload and query
+    add("POST", "/api/sources/:name/upload-csv", "Upload a CSV/JSON file (multipart/form-data)",
+        "csv.upload", upload_file);
+    add("POST", "/api/query", "Run one read-only SELECT against the warehouse", "query.execute",
+        run_query);
   }
 
   static std::string read_operation(std::string_view op, std::string_view input,

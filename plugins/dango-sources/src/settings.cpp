@@ -77,6 +77,24 @@ Settings parse_settings(const rapidjson::Value& config) {
   if (timeout != config.MemberEnd() && timeout->value.IsNumber()) {
     s.sync_timeout_seconds = timeout->value.GetDouble();
   }
+  auto query = config.FindMember("query");
+  if (query != config.MemberEnd() && query->value.IsObject()) {
+    auto t = query->value.FindMember("timeout_seconds");
+    if (t != query->value.MemberEnd() && t->value.IsNumber()) {
+      s.query_timeout_seconds = t->value.GetDouble();
+    }
+    auto rows = query->value.FindMember("max_rows");
+    if (rows != query->value.MemberEnd() && rows->value.IsInt64()) {
+      s.query_max_rows = std::max<int64_t>(1, rows->value.GetInt64());
+    }
+  }
+  auto upload = config.FindMember("upload");
+  if (upload != config.MemberEnd() && upload->value.IsObject()) {
+    auto max = upload->value.FindMember("max_bytes");
+    if (max != upload->value.MemberEnd() && max->value.IsInt64()) {
+      s.upload_max_bytes = std::max<int64_t>(1, max->value.GetInt64());
+    }
+  }
   auto sources = config.FindMember("sources");
   if (sources != config.MemberEnd() && sources->value.IsArray()) {
     for (const auto& v : sources->value.GetArray()) {

@@ -4,6 +4,7 @@
 
 #include <rapidjson/document.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,12 @@ struct Settings {
   int warehouse_pool_size = 4;
   double sync_timeout_seconds = 3600;
   std::vector<SourceConfig> sources;  // sorted by name
+
+  // POST /api/query (query.timeout_seconds, query.max_rows) and uploads (upload.max_bytes;
+  // NOTES: > 100 MB is 413).
+  double query_timeout_seconds = 30;
+  int64_t query_max_rows = 10000;
+  int64_t upload_max_bytes = 100LL * 1024 * 1024;
 };
 
 // Throws std::invalid_argument naming the bad key.

@@ -98,4 +98,43 @@ TEST(dango_postgres, SqlSourceReadsPostgresIncrementally) {
   EXPECT_EQ(details["sync_history"][0]["rows_loaded"].GetInt64(), 1);
 }
 
+// POST /api/query on a PostgreSQL warehouse: reads answer, writes are refused by the read-only
+// transaction (the row count stays), and a query that runs forever is cancelled by
+// statement_timeout at the configured 0.5 s.
+TEST(dango_postgres, QueryIsReadOnlyAndStoppedAtTheTimeout) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  if (!url || !*url) GTEST_SKIP() << "PLUGHOST_TEST_POSTGRES_URL is not set";
+  LabSetup setup(
+      "[{name: PgQuery, type: csv}]", false,
+      "warehouse: {url: \"" + std::string(url) + "\"}, query: {timeout_seconds: 0.5, max_rows: 2}");
+  setup.storage_url = url;
+  Lab lab(setup);
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  write_text(lab.folder("pgquery") + "/a.csv", "id\n1\n2\n3\n");
+  ASSERT_EQ(lab.sync_and_wait("pgquery"), "success") << lab.host().output();
+
+  auto ok = lab.post("/api/query", "{\"sql\": \"SELECT id FROM raw_pgquery.pgquery ORDER BY id\"}");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json(ok)["row_count"].GetInt64(), 2);
+  EXPECT_TRUE(json(ok)["truncated"].GetBool());
+  EXPECT_EQ(json(ok)["rows"][0][0].GetInt64(), 1);
+
+  for (const char* sql :
+       {"WITH d AS (DELETE FROM raw_pgquery.pgquery RETURNING id) SELECT * FROM d",
+        "SELECT 1; DELETE FROM raw_pgquery.pgquery",
+        "SELECT set_config('transaction_read_only', 'off', true)"}) {
+    auto r = lab.post("/api/query", "{\"sql\": \"" + std::string(sql) + "\"}");
+    EXPECT_EQ(r.status, 400) << sql << " " << r.body;
+  }
+  EXPECT_EQ(json(lab.get("/api/sources"))[0]["row_count"].GetInt64(), 3);
+
+  auto slow = lab.post("/api/query", "{\"sql\": \"SELECT pg_sleep(60)\"}");
+  EXPECT_EQ(slow.status, 408) << slow.body;
+  EXPECT_STREQ(json(slow)["error_code"].GetString(), "DANGO-Q004");
+  auto forever = lab.post("/api/query",
+                          "{\"sql\": \"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                          "FROM c) SELECT max(x) FROM c\"}");
+  EXPECT_EQ(forever.status, 408) << forever.body;
+}
+
 }  // namespace

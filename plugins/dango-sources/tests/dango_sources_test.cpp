@@ -143,29 +143,6 @@ TEST_F(FilesTest, DeletesOnlyInsideTheSourceFolder) {
 }
 
 #ifdef DANGO_WITH_ACCOUNTS
-// A user created through the accounts plugin's admin API, signed in; returns its cookie header.
-std::string sign_in_as(Lab& lab, const std::string& admin_cookie, const std::string& email,
-                       const std::string& role) {
-  auto created = http(
-      lab.port(), "POST", "/api/admin/users",
-      {{"Cookie", admin_cookie}, {"X-Requested-With", "t"}, {"Content-Type", "application/json"}},
-      "{\"email\":\"" + email + "\",\"role\":\"" + role + "\"}");
-  EXPECT_EQ(created.status, 201) << created.body;
-  std::string url = json(created)["invite_url"].GetString();
-  std::string token = url.substr(url.rfind('/') + 1);
-  const std::string password = "Another-Long-Passphrase-7";
-  auto accepted =
-      http(lab.port(), "POST", "/api/auth/accept-invite", {{"Content-Type", "application/json"}},
-           "{\"token\":\"" + token + "\",\"password\":\"" + password + "\"}");
-  EXPECT_EQ(accepted.status, 200) << accepted.body;
-  auto login = http(lab.port(), "POST", "/api/auth/login", {{"Content-Type", "application/json"}},
-                    "{\"email\":\"" + email + "\",\"password\":\"" + password + "\"}");
-  EXPECT_EQ(login.status, 200) << login.body;
-  std::string set_cookie = login.header("set-cookie");
-  size_t at = set_cookie.find("dango_session=");
-  return set_cookie.substr(at, set_cookie.find(';', at) - at);
-}
-
 TEST(dango_permissions, EnforcesTheSeedsPermissions) {
   LabSetup setup;
   setup.sources = "[{name: perm, type: csv}]";

@@ -160,4 +160,39 @@ inline std::string scalar(const std::string& db, const std::string& sql) {
   return rows.empty() || rows[0].empty() ? "<none>" : rows[0][0];
 }
 
+// A user created through the accounts plugin's admin API, signed in; returns its cookie header.
+inline std::string sign_in_as(Lab& lab, const std::string& admin_cookie, const std::string& email,
+                              const std::string& role) {
+  auto created = http(
+      lab.port(), "POST", "/api/admin/users",
+      {{"Cookie", admin_cookie}, {"X-Requested-With", "t"}, {"Content-Type", "application/json"}},
+      "{\"email\":\"" + email + "\",\"role\":\"" + role + "\"}");
+  EXPECT_EQ(created.status, 201) << created.body;
+  std::string url = json(created)["invite_url"].GetString();
+  std::string token = url.substr(url.rfind('/') + 1);
+  const std::string password = "Another-Long-Passphrase-7";
+  auto accepted =
+      http(lab.port(), "POST", "/api/auth/accept-invite", {{"Content-Type", "application/json"}},
+           "{\"token\":\"" + token + "\",\"password\":\"" + password + "\"}");
+  EXPECT_EQ(accepted.status, 200) << accepted.body;
+  auto login = http(lab.port(), "POST", "/api/auth/login", {{"Content-Type", "application/json"}},
+                    "{\"email\":\"" + email + "\",\"password\":\"" + password + "\"}");
+  EXPECT_EQ(login.status, 200) << login.body;
+  std::string set_cookie = login.header("set-cookie");
+  size_t at = set_cookie.find("dango_session=");
+  return set_cookie.substr(at, set_cookie.find(';', at) - at);
+}
+
+// The bootstrap admin of LabSetup::with_accounts, signed in; returns its cookie header.
+inline std::string admin_cookie(Lab& lab) {
+  auto login = http(
+      lab.port(), "POST", "/api/auth/login", {{"Content-Type", "application/json"}},
+      std::string("{\"email\":\"") + kAdminEmail + "\",\"password\":\"" + kAdminPassword + "\"}");
+  EXPECT_EQ(login.status, 200) << login.body;
+  std::string set_cookie = login.header("set-cookie");
+  size_t at = set_cookie.find("dango_session=");
+  if (at == std::string::npos) return "";
+  return set_cookie.substr(at, set_cookie.find(';', at) - at);
+}
+
 }  // namespace dango_test

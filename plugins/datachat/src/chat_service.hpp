@@ -10,12 +10,12 @@
 #include <memory>
 #include <mutex>
 #include <plughost/plugin.hpp>
+#include <plughost/read_only_query.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "chat_store.hpp"
-#include "read_only_query.hpp"
 #include "schema_catalog.hpp"
 
 namespace datachat {

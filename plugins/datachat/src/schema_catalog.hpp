@@ -5,11 +5,10 @@
 
 #include <rapidjson/document.h>
 
+#include <plughost/read_only_query.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include "read_only_query.hpp"
 
 namespace datachat {
 

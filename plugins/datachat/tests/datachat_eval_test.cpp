@@ -8,11 +8,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <plughost/read_only_query.hpp>
 #include <plughost/testing.hpp>
 
 #include "demo_database.hpp"
 #include "offline_translator.hpp"
-#include "read_only_query.hpp"
 #include "schema_catalog.hpp"
 
 namespace datachat {

@@ -6,10 +6,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <plughost/read_only_query.hpp>
 #include <plughost/testing.hpp>
 
 #include "offline_translator.hpp"
-#include "read_only_query.hpp"
 #include "schema_catalog.hpp"
 
 namespace {
