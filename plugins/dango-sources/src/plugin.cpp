@@ -11,6 +11,12 @@
 #include "source_types.hpp"
 #include "sync.hpp"
 #include "warehouse.hpp"
+// Live: file watcher, freshness events, platform health, WS /ws
+#include "freshness.hpp"
+#include "live_events.hpp"
+#include "platform_health.hpp"
+#include "watcher.hpp"
+#include "websocket.hpp"
 
 namespace dango {
 
@@ -80,6 +86,57 @@ class DangoSources : public sdk::Plugin {
     // Logs
     add("GET", "/api/sources/:name/logs", "A source's activity log", kSignedIn, source_logs);
     add("GET", "/api/logs", "All activity", kSignedIn, all_logs);
+
+    // Live: the file watcher, freshness_update events, platform health and WS /ws
+    init_live(serving);
+  }
+
+  void init_live(bool serving) {
+    LiveSettings live = parse_live_settings(config(), *settings_);
+    health_ = live.health;
+    watcher_ = std::make_unique<FolderWatcher>(live.watcher, *settings_, *engine_);
+    freshness_ = std::make_unique<FreshnessNotifier>(services(), *settings_, *engine_,
+                                                     live.freshness_check_seconds);
+    subscribe("sync_*", [this](std::string_view type, std::string_view payload) {
+      if (type == "sync_completed" || type == "sync_failed") {
+        freshness_->sync_ended(event_source(payload));
+      }
+    });
+    for (const char* pattern : kLiveEventPatterns) {
+      subscribe(pattern, [this](std::string_view type, std::string_view payload) {
+        if (socket_) socket_->broadcast(live_frame(type, payload));
+      });
+    }
+    route(
+        {"GET", "/api/watcher/status", "File watcher status", kPublic, {}, {}, {}, 0},
+        [this](const sdk::Request&, sdk::Response& rs) { rs.json_text(watcher_->status_json()); });
+    route({"GET",
+           "/api/health/platform",
+           "Platform health: warehouse, disk, sync failures",
+           kPublic,
+           {},
+           {},
+           {},
+           0},
+          [this](const sdk::Request&, sdk::Response& rs) {
+            rs.json_text(platform_health_json(*settings_, health_, *warehouse_, *engine_));
+          });
+    if (!serving) return;
+    watcher_->start();
+    freshness_->start();
+    if (live.websocket.enabled) {
+      socket_ = std::make_unique<EventSocket>(
+          live.websocket, read_socket_access(services(), "dango-sources"), services());
+      socket_->start();
+      info("dango-sources: WS /ws listening on ws://" + live.websocket.host + ":" +
+           std::to_string(socket_->port()) + "/ws");
+    }
+  }
+
+  void shutdown() override {
+    if (socket_) socket_->stop();
+    if (freshness_) freshness_->stop();
+    if (watcher_) watcher_->stop();
   }
 
   static std::string read_operation(std::string_view op, std::string_view input,
@@ -110,6 +167,11 @@ class DangoSources : public sdk::Plugin {
   std::unique_ptr<Warehouse> warehouse_;
   std::unique_ptr<SyncEngine> engine_;
   std::unique_ptr<Context> context_;
+  // Live parts, declared last so they stop before what they use is destroyed.
+  HealthSettings health_;
+  std::unique_ptr<FolderWatcher> watcher_;
+  std::unique_ptr<FreshnessNotifier> freshness_;
+  std::unique_ptr<EventSocket> socket_;
 };
 
 }  // namespace dango
