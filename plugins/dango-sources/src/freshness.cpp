@@ -59,6 +59,7 @@ void FreshnessNotifier::stop() {
 }
 
 void FreshnessNotifier::sync_ended(const std::string& source) {
+  if (source.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     dirty_.insert(source);

@@ -2,6 +2,7 @@
 // log and the upload folders' files. This file is the table of contents: every route, the sync
 // task, the built-in `source` connectors, the schedules and the error formatter.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <plughost/plugin.hpp>
 
@@ -97,6 +98,10 @@ class DangoSources : public sdk::Plugin {
     watcher_ = std::make_unique<FolderWatcher>(live.watcher, *settings_, *engine_);
     freshness_ = std::make_unique<FreshnessNotifier>(services(), *settings_, *engine_,
                                                      live.freshness_check_seconds);
+    if (serving && live.websocket.enabled) {
+      socket_ = std::make_unique<EventSocket>(
+          live.websocket, read_socket_access(services(), "dango-sources"), services());
+    }
     subscribe("sync_*", [this](std::string_view type, std::string_view payload) {
       if (type == "sync_completed" || type == "sync_failed") {
         freshness_->sync_ended(event_source(payload));
@@ -104,33 +109,32 @@ class DangoSources : public sdk::Plugin {
     });
     for (const char* pattern : kLiveEventPatterns) {
       subscribe(pattern, [this](std::string_view type, std::string_view payload) {
-        if (socket_) socket_->broadcast(live_frame(type, payload));
+        if (socket_) socket_->broadcast(live_frame(type, payload));  // no-op until started
       });
     }
-    route(
-        {"GET", "/api/watcher/status", "File watcher status", kPublic, {}, {}, {}, 0},
-        [this](const sdk::Request&, sdk::Response& rs) { rs.json_text(watcher_->status_json()); });
-    route({"GET",
-           "/api/health/platform",
-           "Platform health: warehouse, disk, sync failures",
-           kPublic,
-           {},
-           {},
-           {},
-           0},
-          [this](const sdk::Request&, sdk::Response& rs) {
-            rs.json_text(platform_health_json(*settings_, health_, *warehouse_, *engine_));
-          });
+    add_live("/api/watcher/status", "File watcher status",
+             [this] { return watcher_->status_json(); });
+    add_live("/api/health/platform", "Platform health: warehouse, disk, sync failures",
+             [this] { return platform_health_json(*settings_, health_, *warehouse_, *engine_); });
     if (!serving) return;
     watcher_->start();
     freshness_->start();
-    if (live.websocket.enabled) {
-      socket_ = std::make_unique<EventSocket>(
-          live.websocket, read_socket_access(services(), "dango-sources"), services());
-      socket_->start();
-      info("dango-sources: WS /ws listening on ws://" + live.websocket.host + ":" +
-           std::to_string(socket_->port()) + "/ws");
+    if (socket_) {
+      // A taken port costs the live events, not the plugin: its HTTP API keeps serving.
+      try {
+        socket_->start();
+        info("dango-sources: WS /ws listening on ws://" + live.websocket.host + ":" +
+             std::to_string(socket_->port()) + "/ws");
+      } catch (const std::exception& e) {
+        error(std::string("dango-sources: WS /ws disabled: ") + e.what());
+      }
     }
+  }
+
+  // A public GET route answering the JSON `body` returns.
+  void add_live(const char* path, const char* summary, std::function<std::string()> body) {
+    route({"GET", path, summary, kPublic, {}, {}, {}, 0},
+          [body](const sdk::Request&, sdk::Response& rs) { rs.json_text(body()); });
   }
 
   void shutdown() override {
