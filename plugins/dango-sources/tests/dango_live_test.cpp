@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/statvfs.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -39,7 +40,7 @@ std::vector<std::string> run_triggers(Lab& lab, const std::string& source) {
 
 TEST(dango_live, WatcherSyncsAFileOnceItHasSettled) {
   Lab lab(LabSetup("[{name: drop, type: csv, auto_sync: true}, {name: manual, type: csv}]", false,
-                   "watcher: {debounce_seconds: 1.5}"));
+                   "watcher: {debounce_seconds: 2.5}"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   auto st = json(lab.get("/api/watcher/status"));
   EXPECT_TRUE(st["running"].GetBool());
@@ -189,6 +190,28 @@ TEST(dango_live, PlatformHealthWarnsOfLowDisk) {
   EXPECT_EQ(std::string(h["disk"]["status"].GetString()), "warning");
   ASSERT_EQ(h["warnings"].Size(), 1u);
   EXPECT_EQ(std::string(h["warnings"][0].GetString()).rfind("Disk space low: ", 0), 0u);
+}
+
+// Under tests/scripts/with_postgres.sh (ctest dango_postgres): layers are schemas there, and the
+// size is pg_database_size. Other dango_postgres tests may share the database: lower bounds.
+TEST(dango_postgres, PlatformHealthCountsSchemasAndSizesTheDatabase) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  if (!url || !*url) GTEST_SKIP() << "PLUGHOST_TEST_POSTGRES_URL is not set";
+  LabSetup setup("[{name: PgHealth, type: csv}]", false,
+                 "warehouse: {url: \"" + std::string(url) + "\"}");
+  setup.storage_url = url;
+  Lab lab(setup);
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  auto before = json(lab.get("/api/health/platform"));
+  write_text(lab.folder("pghealth") + "/a.csv", "id\n1\n");
+  ASSERT_EQ(lab.sync_and_wait("pghealth"), "success");
+  auto r = lab.get("/api/health/platform");
+  auto h = json(r);
+  EXPECT_STREQ(h["database"]["dialect"].GetString(), "postgresql");
+  EXPECT_EQ(h["database"]["raw_tables"].GetInt64(), before["database"]["raw_tables"].GetInt64() + 1)
+      << r.body;
+  EXPECT_GT(h["database"]["size_bytes"].GetInt64(), 1024 * 1024);  // an empty PG database is ~7 MB
+  EXPECT_EQ(h["critical_issues"].Size(), 0u) << r.body;
 }
 
 TEST(dango_live, FreshnessUpdateReachesTheSseStreamAfterASync) {
