@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -230,6 +231,38 @@ TEST(dango_live, FreshnessUpdateReachesTheSseStreamAfterASync) {
   EXPECT_NE(got.find("\"source\":\"fr\""), std::string::npos) << got;
   EXPECT_NE(got.find("\"status\":\"fresh\""), std::string::npos) << got;
   EXPECT_NE(got.find("\"days_old\":0"), std::string::npos) << got;
+}
+
+TEST(dango_live, TimeAloneMakesASourceStaleOnTheStreamAndInHealth) {
+  Lab lab(LabSetup("[{name: old, type: csv}]", false,
+                   "freshness_check_seconds: 1, health: {disk_warning_percent: 0, "
+                   "disk_critical_percent: 0}"));
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  Connection sse(lab.port());
+  ASSERT_TRUE(
+      sse.send_raw("GET /api/events/stream?types=freshness_update HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string got;
+  ASSERT_TRUE(sse.read_until(": connected", got)) << got;
+  // A successful sync that ended three days ago, as a host restored from a backup would find.
+  std::time_t then = std::time(nullptr) - 3 * 86400;
+  char at[32];
+  std::strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&then));
+  exec_sql(lab.dir() + "/host.db",
+           std::string("INSERT INTO dango_sync_runs (source, status, full_refresh, triggered_by,"
+                       " started_at, finished_at, duration_ms, rows_loaded) VALUES ('old',"
+                       " 'success', 0, 'api', '") +
+               at + "', '" + at + "', 1000, 5)");
+  // No sync ran: the periodic check notices the change.
+  ASSERT_TRUE(sse.read_until("\"status\":\"stale\"", got)) << got;
+  EXPECT_NE(got.find("\"days_old\":3"), std::string::npos) << got;
+  EXPECT_NE(got.find(std::string("\"last_update\":\"") + at + "\""), std::string::npos) << got;
+
+  auto r = lab.get("/api/health/platform");
+  auto h = json(r);
+  EXPECT_EQ(std::string(h["status"].GetString()), "warning") << r.body;
+  ASSERT_EQ(h["warnings"].Size(), 1u) << r.body;
+  EXPECT_EQ(std::string(h["warnings"][0].GetString()),
+            "Source 'old' is stale: last successful sync 72 hours ago");
 }
 
 // ---- WS /ws ----------------------------------------------------------------------------------
