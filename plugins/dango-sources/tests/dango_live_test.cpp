@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/statvfs.h>
 
+#include <condition_variable>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -272,7 +273,9 @@ using WsClient = websocketpp::client<websocketpp::config::asio_client>;
 // A real WebSocket client on its own thread, recording what happens to its connection.
 class TestSocket {
  public:
-  TestSocket(int port, const Headers& headers, bool answer_pings = true) {
+  // `stall`: after its first frame the client stops reading (its I/O thread waits until the
+  // socket is destroyed) and its receive buffer is small, so the server's sends back up.
+  TestSocket(int port, const Headers& headers, bool answer_pings = true, bool stall = false) {
     client_.clear_access_channels(websocketpp::log::alevel::all);
     client_.clear_error_channels(websocketpp::log::elevel::all);
     client_.init_asio();
@@ -295,10 +298,18 @@ class TestSocket {
       close_code_ = con->get_remote_close_code();
       close_reason_ = con->get_remote_close_reason();
     });
-    client_.set_message_handler([this](websocketpp::connection_hdl, WsClient::message_ptr m) {
-      std::lock_guard<std::mutex> lock(mu_);
-      frames_.push_back(m->get_payload());
-    });
+    client_.set_message_handler(
+        [this, stall](websocketpp::connection_hdl, WsClient::message_ptr m) {
+          std::unique_lock<std::mutex> lock(mu_);
+          frames_.push_back(m->get_payload());
+          if (stall) released_.wait(lock, [&] { return release_; });
+        });
+    if (stall) {
+      client_.set_tcp_pre_init_handler([this](websocketpp::connection_hdl h) {
+        client_.get_con_from_hdl(h)->get_socket().set_option(
+            boost::asio::socket_base::receive_buffer_size(4096));
+      });
+    }
     client_.set_ping_handler(
         [answer_pings](websocketpp::connection_hdl, std::string) { return answer_pings; });
     websocketpp::lib::error_code ec;
@@ -312,6 +323,8 @@ class TestSocket {
   ~TestSocket() {
     {
       std::lock_guard<std::mutex> lock(mu_);
+      release_ = true;
+      released_.notify_all();
       if (open_ && !closed_) {
         websocketpp::lib::error_code ec;
         client_.close(hdl_, websocketpp::close::status::normal, "bye", ec);
@@ -370,11 +383,17 @@ class TestSocket {
   std::string body_, close_reason_;
   websocketpp::close::status::value close_code_ = 0;
   std::vector<std::string> frames_;
+  std::condition_variable released_;
+  bool release_ = false;
 };
 
-#ifdef DANGO_WITH_ACCOUNTS
+size_t count_frames(TestSocket& ws, const std::string& needle) {
+  size_t n = 0;
+  for (const auto& f : ws.frames()) n += f.find(needle) != std::string::npos;
+  return n;
+}
 
-// The port WS /ws bound (websocket.port 0), from the plugin's start-up log line.
+// The bound port of WS /ws (websocket.port 0), from the plugin's start-up log line.
 int websocket_port(Lab& lab) {
   const std::string marker = "WS /ws listening on ws://127.0.0.1:";
   if (!lab.host().wait_for_output(marker)) return 0;
@@ -382,6 +401,34 @@ int websocket_port(Lab& lab) {
   size_t at = out.find(marker);
   return std::atoi(out.c_str() + at + marker.size());
 }
+
+TEST(dango_live, WebSocketDropsAClientThatStopsReadingAndServesTheOthers) {
+  // auth.enabled false: anyone may connect, as on HTTP.
+  Lab lab(LabSetup("[]", false, "websocket: {enabled: true, port: 0, max_buffered_bytes: 262144}"));
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  int port = websocket_port(lab);
+  ASSERT_GT(port, 0) << lab.host().output();
+  TestSocket reader(port, {});
+  TestSocket stalled(port, {}, true, /*stall=*/true);
+  ASSERT_TRUE(eventually([&] { return count_frames(reader, "\"connected\"") == 1; }, 10));
+  ASSERT_TRUE(eventually([&] { return count_frames(stalled, "\"connected\"") == 1; }, 10));
+  // Rounds of 20 events of 8 KB (each burst below the 256 KB allowance): the reader takes each
+  // round in full while the stalled client's backlog grows until it is dropped.
+  const std::string dropped = "was too slow and was disconnected";
+  size_t sent = 0;
+  for (int round = 0; round < 100 && lab.host().output().find(dropped) == std::string::npos;
+       ++round) {
+    ASSERT_EQ(lab.post("/api/test-source/publish?count=20&bytes=8192").status, 200);
+    sent += 20;
+    ASSERT_TRUE(eventually([&] { return count_frames(reader, "dbt_run_probe") == sent; }, 20))
+        << count_frames(reader, "dbt_run_probe") << " of " << sent;
+  }
+  EXPECT_NE(lab.host().output().find(dropped), std::string::npos) << sent << " events sent";
+  EXPECT_FALSE(reader.closed());
+  EXPECT_EQ(count_frames(stalled, "dbt_run_probe"), 0u);
+}
+
+#ifdef DANGO_WITH_ACCOUNTS
 
 std::string admin_cookie(Lab& lab) {
   auto login = http(
