@@ -7,7 +7,7 @@ PACKAGES="
   build-essential cmake ninja-build ccache pkg-config git
   clang libc++-dev libc++abi-dev libclang-rt-dev
   libpistache-dev rapidjson-dev libyaml-cpp-dev libsodium-dev
-  libboost-dev libboost-filesystem-dev
+  libboost-dev libboost-filesystem-dev libwebsocketpp-dev
   libsoci-dev libsqlite3-dev sqlite3 libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl util-linux procps binutils tzdata

@@ -2,6 +2,7 @@
 // log and the upload folders' files. This file is the table of contents: every route, the sync
 // task, the built-in `source` connectors, the schedules and the error formatter.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <plughost/plugin.hpp>
 
@@ -15,6 +16,12 @@
 #include "sync.hpp"
 #include "upload.hpp"
 #include "warehouse.hpp"
+// Live: file watcher, freshness events, platform health, WS /ws
+#include "freshness.hpp"
+#include "live_events.hpp"
+#include "platform_health.hpp"
+#include "watcher.hpp"
+#include "websocket.hpp"
 
 namespace dango {
 
@@ -98,6 +105,60 @@ class DangoSources : public sdk::Plugin {
         "csv.upload", upload_file);
     add("POST", "/api/query", "Run one read-only SELECT against the warehouse", "query.execute",
         run_query);
+
+    // Live: the file watcher, freshness_update events, platform health and WS /ws
+    init_live(serving);
+  }
+
+  void init_live(bool serving) {
+    LiveSettings live = parse_live_settings(config(), *settings_);
+    health_ = live.health;
+    watcher_ = std::make_unique<FolderWatcher>(live.watcher, *settings_, *engine_);
+    freshness_ = std::make_unique<FreshnessNotifier>(services(), *settings_, *engine_,
+                                                     live.freshness_check_seconds);
+    if (serving && live.websocket.enabled) {
+      socket_ = std::make_unique<EventSocket>(
+          live.websocket, read_socket_access(services(), "dango-sources"), services());
+    }
+    subscribe("sync_*", [this](std::string_view type, std::string_view payload) {
+      if (type == "sync_completed" || type == "sync_failed") {
+        freshness_->sync_ended(event_source(payload));
+      }
+    });
+    for (const char* pattern : kLiveEventPatterns) {
+      subscribe(pattern, [this](std::string_view type, std::string_view payload) {
+        if (socket_) socket_->broadcast(live_frame(type, payload));  // no-op until started
+      });
+    }
+    add_live("/api/watcher/status", "File watcher status",
+             [this] { return watcher_->status_json(); });
+    add_live("/api/health/platform", "Platform health: warehouse, disk, sync failures",
+             [this] { return platform_health_json(*settings_, health_, *warehouse_, *engine_); });
+    if (!serving) return;
+    watcher_->start();
+    freshness_->start();
+    if (socket_) {
+      // A taken port costs the live events, not the plugin: its HTTP API keeps serving.
+      try {
+        socket_->start();
+        info("dango-sources: WS /ws listening on ws://" + live.websocket.host + ":" +
+             std::to_string(socket_->port()) + "/ws");
+      } catch (const std::exception& e) {
+        error(std::string("dango-sources: WS /ws disabled: ") + e.what());
+      }
+    }
+  }
+
+  // A public GET route answering the JSON `body` returns.
+  void add_live(const char* path, const char* summary, std::function<std::string()> body) {
+    route({"GET", path, summary, kPublic, {}, {}, {}, 0},
+          [body](const sdk::Request&, sdk::Response& rs) { rs.json_text(body()); });
+  }
+
+  void shutdown() override {
+    if (socket_) socket_->stop();
+    if (freshness_) freshness_->stop();
+    if (watcher_) watcher_->stop();
   }
 
   static std::string read_operation(std::string_view op, std::string_view input,
@@ -128,6 +189,11 @@ class DangoSources : public sdk::Plugin {
   std::unique_ptr<Warehouse> warehouse_;
   std::unique_ptr<SyncEngine> engine_;
   std::unique_ptr<Context> context_;
+  // Live parts, declared last so they stop before what they use is destroyed.
+  HealthSettings health_;
+  std::unique_ptr<FolderWatcher> watcher_;
+  std::unique_ptr<FreshnessNotifier> freshness_;
+  std::unique_ptr<EventSocket> socket_;
 };
 
 }  // namespace dango

@@ -67,6 +67,12 @@ class Warehouse {
   // One round trip; false (and `error`) when the database does not answer.
   bool ping(std::string& error);
 
+  // Every table and view of the layers raw_*, staging and marts (the layer in `schema`, row
+  // counts not read). Defined in platform_health.cpp.
+  std::vector<WarehouseTable> layer_tables();
+  // The database's size: the file plus its WAL (SQLite), pg_database_size (PostgreSQL).
+  int64_t size_bytes();
+
   // The quoted SQL name of `table` in `layer` for this dialect.
   std::string qualified(const std::string& layer, const std::string& table) const;
 

@@ -5,6 +5,7 @@
 //   POST /api/test-source/release lets one waiting (or the next) read finish
 //   GET  /api/test-source/events  the sync_* events seen on the host bus, as a JSON array of
 //                                 their payloads (subscribed in init, so none is missed)
+//   POST /api/test-source/publish?count=N&bytes=M  N events dbt_run_probe of ~M bytes each
 // A read answers table "items" with the rows of its source's `options.rows` (default 2 rows).
 #include <chrono>
 #include <condition_variable>
@@ -44,6 +45,18 @@ class BlockingSource : public plughost::sdk::Plugin {
               ++permits_;
             }
             cv_.notify_all();
+            rs.json_text("{}");
+          });
+    // ?count=N&bytes=M: publishes N events "dbt_run_probe" of about M bytes each (the /ws tests'
+    // flood).
+    route({"POST", "/api/test-source/publish", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
+          [this](const plughost::sdk::Request& rq, plughost::sdk::Response& rs) {
+            int count = std::stoi(std::string(rq.query("count").value_or("1")));
+            size_t bytes = std::stoul(std::string(rq.query("bytes").value_or("10")));
+            for (int i = 0; i < count; ++i) {
+              publish("dbt_run_probe", "{\"type\":\"dbt_run_probe\",\"n\":" + std::to_string(i) +
+                                           ",\"pad\":\"" + std::string(bytes, 'x') + "\"}");
+            }
             rs.json_text("{}");
           });
   }

@@ -30,6 +30,7 @@ struct LabSetup {
   bool with_accounts = false;  // auth on, signed in through the accounts plugin
   std::string extra_config;    // more keys under the plugin's config (flow mapping members)
   std::string storage_url;     // host storage; empty: a SQLite file in the lab's dir
+  std::string plugin_entry;    // more lines of the plugins.dango-sources entry ("    k: v\n")
 };
 
 class Lab {
@@ -61,9 +62,9 @@ class Lab {
         "auth: {enabled: " + (setup.with_accounts ? "true" : "false") + "}\n" +
         "rate_limits: {enabled: false}\n" + "plugins_dir: " + plugins + "\nplugins:\n" + accounts +
         "  dango_test_source: {}\n"
-        "  dango-sources:\n"
-        "    config: {data_dir: \"" +
-        dir_ + "/data\", sources: " + setup.sources +
+        "  dango-sources:\n" +
+        setup.plugin_entry + "    config: {data_dir: \"" + dir_ +
+        "/data\", sources: " + setup.sources +
         (setup.extra_config.empty() ? "" : ", " + setup.extra_config) + "}\n";
     host_ = std::make_unique<Host>(yaml);
     ready_ = host_->wait_ready();
