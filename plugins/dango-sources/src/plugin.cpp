@@ -5,6 +5,7 @@
 #include <memory>
 #include <plughost/plugin.hpp>
 
+#include "catalog_routes.hpp"
 #include "http_json_source.hpp"
 #include "replies.hpp"
 #include "routes.hpp"
@@ -33,6 +34,8 @@ class DangoSources : public sdk::Plugin {
     for (const Migration& m : migrations()) migration(m.name, m.sql, m.sql_postgres);
     engine_ = std::make_unique<SyncEngine>(services(), *settings_, *warehouse_);
     context_ = std::make_unique<Context>(Context{services(), *settings_, *warehouse_, *engine_});
+    catalog_ = std::make_unique<CatalogContext>(
+        CatalogContext{*context_, parse_governance_settings(config())});
 
     // Source types: a connector of kind `source` each (source_types.hpp has the protocol).
     connector({"source", "csv", "CSV files of the source's upload folder", {}},
@@ -91,6 +94,26 @@ class DangoSources : public sdk::Plugin {
     // Logs
     add("GET", "/api/sources/:name/logs", "A source's activity log", kSignedIn, source_logs);
     add("GET", "/api/logs", "All activity", kSignedIn, all_logs);
+
+    // Governance (catalog_routes.hpp)
+    add("GET", "/api/governance/schema-drift", "Schema drift events (?source=&table=)",
+        "governance.view", schema_drift);
+    add("GET", "/api/governance/pii", "PII findings with overrides applied (?source=&table=)",
+        "governance.view", pii_report);
+    add("GET", "/api/governance/pii/overrides", "PII column overrides from the config",
+        "governance.view", pii_overrides);
+    add("POST", "/api/governance/drift/:source/accept",
+        "Accept a source's schema drift and clear its flag", "governance.manage", accept_drift);
+    add("GET", "/api/governance/attention", "Sources with drift, PII or a failed sync",
+        "governance.view", attention);
+    // dbt Operations: the project in `dbt.project_dir`, built by task run_models
+    add("GET", "/api/dbt/models", "Models with materialisation, last run, status, row count",
+        kSignedIn, list_models);
+    add("POST", "/api/dbt/models/:name/run",
+        "Build a model (and downstream unless ?cascade=false) and run its tests", "dbt.run",
+        run_model);
+    task("run_models", "Build dbt-style models in the warehouse and run their tests",
+         [this](sdk::TaskContext& t) { run_models_task(*catalog_, t); });
   }
 
   static std::string read_operation(std::string_view op, std::string_view input,
@@ -117,10 +140,24 @@ class DangoSources : public sdk::Plugin {
           });
   }
 
+  // The same for part 2's handlers, which also see the governance settings.
+  void add(const char* method, const char* path, const char* summary, const char* permission,
+           CatalogHandler handler) {
+    route({method, path, summary, permission, {}, {}, {}},
+          [this, handler](const sdk::Request& rq, sdk::Response& rs) {
+            try {
+              handler(*catalog_, rq, rs);
+            } catch (const Reply& r) {
+              rs.json_text(r.body(), r.status());
+            }
+          });
+  }
+
   std::unique_ptr<Settings> settings_;
   std::unique_ptr<Warehouse> warehouse_;
   std::unique_ptr<SyncEngine> engine_;
   std::unique_ptr<Context> context_;
+  std::unique_ptr<CatalogContext> catalog_;
 };
 
 }  // namespace dango

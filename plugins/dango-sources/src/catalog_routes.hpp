@@ -1,0 +1,48 @@
+// catalog_routes.hpp — the handlers of part 2: governance (drift, PII, attention), models, the
+// catalog, monitoring and the agent tools. They share the part-1 Context plus the governance
+// settings and the model project.
+#pragma once
+
+#include <memory>
+#include <plughost/plugin.hpp>
+#include <string>
+
+#include "governance.hpp"
+#include "models.hpp"
+#include "routes.hpp"
+
+namespace dango {
+
+struct CatalogContext {
+  Context& base;
+  GovernanceSettings settings;
+};
+
+using CatalogHandler = void (*)(CatalogContext&, const sdk::Request&, sdk::Response&);
+
+// Governance
+void schema_drift(CatalogContext&, const sdk::Request&, sdk::Response&);
+void accept_drift(CatalogContext&, const sdk::Request&, sdk::Response&);
+void pii_report(CatalogContext&, const sdk::Request&, sdk::Response&);
+void pii_overrides(CatalogContext&, const sdk::Request&, sdk::Response&);
+void attention(CatalogContext&, const sdk::Request&, sdk::Response&);
+
+// A `source` path parameter or query value: nullopt when absent; 400 DANGO-V002 when invalid.
+std::optional<std::string> name_query(const sdk::Request& rq, const char* key);
+
+}  // namespace dango
+
+namespace dango {
+
+constexpr const char* kModelRunTask = "dango-sources/run_models";
+
+// The project as configured (`dbt.project_dir`), read and compiled now.
+ModelProject current_project(CatalogContext& c);
+
+// dbt Operations
+void list_models(CatalogContext&, const sdk::Request&, sdk::Response&);
+void run_model(CatalogContext&, const sdk::Request&, sdk::Response&);
+// The task behind run_model: builds the model (and downstream), then runs their tests.
+void run_models_task(CatalogContext&, sdk::TaskContext&);
+
+}  // namespace dango
