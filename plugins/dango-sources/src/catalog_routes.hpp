@@ -46,3 +46,20 @@ void run_model(CatalogContext&, const sdk::Request&, sdk::Response&);
 void run_models_task(CatalogContext&, sdk::TaskContext&);
 
 }  // namespace dango
+
+namespace dango {
+
+constexpr const char* kProfileTask = "dango-sources/profile_table";
+
+// Data Catalog
+void table_columns_route(CatalogContext&, const sdk::Request&, sdk::Response&);
+void profile_table(CatalogContext&, const sdk::Request&, sdk::Response&);
+void catalog_models(CatalogContext&, const sdk::Request&, sdk::Response&);
+void catalog_model(CatalogContext&, const sdk::Request&, sdk::Response&);
+void catalog_search(CatalogContext&, const sdk::Request&, sdk::Response&);
+void catalog_lineage(CatalogContext&, const sdk::Request&, sdk::Response&);
+void catalog_impact(CatalogContext&, const sdk::Request&, sdk::Response&);
+// The task behind profile_table: computes and stores the profile of one table.
+void profile_table_task(CatalogContext&, sdk::TaskContext&);
+
+}  // namespace dango

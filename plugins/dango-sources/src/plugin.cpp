@@ -114,6 +114,23 @@ class DangoSources : public sdk::Plugin {
         run_model);
     task("run_models", "Build dbt-style models in the warehouse and run their tests",
          [this](sdk::TaskContext& t) { run_models_task(*catalog_, t); });
+    // Data Catalog ({source} is a source, or the model layer staging / marts)
+    add("GET", "/api/catalog/:source/:table/columns", "Column schema and cached profile",
+        "governance.view", table_columns_route);
+    add("POST", "/api/catalog/:source/:table/profile", "Profile a table afresh (task)",
+        "governance.view", profile_table);
+    task("profile_table", "Profile one warehouse table",
+         [this](sdk::TaskContext& t) { profile_table_task(*catalog_, t); });
+    add("GET", "/api/catalog/models", "Models and sources with an overview", "governance.view",
+        catalog_models);
+    add("GET", "/api/catalog/models/:model_name", "Model or source details and lineage",
+        "governance.view", catalog_model);
+    add("GET", "/api/catalog/search", "Search models and sources by name, description, column",
+        "governance.view", catalog_search);
+    add("GET", "/api/catalog/lineage", "The lineage DAG: sources through models",
+        "governance.view", catalog_lineage);
+    add("GET", "/api/catalog/impact/:model_name", "Downstream impact tree of a model or source",
+        "governance.view", catalog_impact);
   }
 
   static std::string read_operation(std::string_view op, std::string_view input,
