@@ -63,3 +63,19 @@ void catalog_impact(CatalogContext&, const sdk::Request&, sdk::Response&);
 void profile_table_task(CatalogContext&, sdk::TaskContext&);
 
 }  // namespace dango
+
+namespace dango {
+
+constexpr const char* kMonitoringTask = "dango-sources/monitoring_run";
+
+// Monitoring: metric checks over the metrics recorded at each sync.
+void monitoring_results(CatalogContext&, const sdk::Request&, sdk::Response&);
+void monitoring_run(CatalogContext&, const sdk::Request&, sdk::Response&);
+void monitoring_history(CatalogContext&, const sdk::Request&, sdk::Response&);
+void monitoring_task(CatalogContext&, sdk::TaskContext&);
+
+// AI / Agent
+void catalog_summary(CatalogContext&, const sdk::Request&, sdk::Response&);
+void agent_tools(CatalogContext&, const sdk::Request&, sdk::Response&);
+
+}  // namespace dango

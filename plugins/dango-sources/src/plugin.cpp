@@ -131,6 +131,21 @@ class DangoSources : public sdk::Plugin {
         "governance.view", catalog_lineage);
     add("GET", "/api/catalog/impact/:model_name", "Downstream impact tree of a model or source",
         "governance.view", catalog_impact);
+    // Monitoring
+    add("GET", "/api/monitoring", "Cached metric check results", "governance.view",
+        monitoring_results);
+    add("POST", "/api/monitoring/run", "Run the metric checks afresh (task; ?source=)",
+        "governance.view", monitoring_run);
+    task("monitoring_run", "Row count, NULL share and freshness checks",
+         [this](sdk::TaskContext& t) { monitoring_task(*catalog_, t); });
+    add("GET", "/api/monitoring/history", "Metric values recorded at each sync (?days=&source=)",
+        "governance.view", monitoring_history);
+    // AI / Agent
+    add("GET", "/api/catalog/summary",
+        "Machine-readable catalog: tables, schemas, freshness (+ quality with governance.view)",
+        "source.view", catalog_summary);
+    add("GET", "/api/tools", "The API as agent tools, from the host's route table", "source.view",
+        agent_tools);
   }
 
   static std::string read_operation(std::string_view op, std::string_view input,
