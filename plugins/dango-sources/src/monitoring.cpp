@@ -72,11 +72,17 @@ struct Check {
 };
 
 void write_check(Json& j, const Check& c) {
-  auto num = [&](const std::optional<double>& v) { return v ? j.real(*v) : j.null(); };
+  auto num = [&](const std::optional<double>& v) {
+    if (v) {
+      j.real(*v);
+    } else {
+      j.null();
+    }
+  };
   j.begin().key("source").str(c.source).key("table");
-  c.table.empty() ? j.null() : j.str(c.table);
+  j.opt(c.table.empty() ? std::nullopt : std::optional<std::string>(c.table));
   j.key("column");
-  c.column.empty() ? j.null() : j.str(c.column);
+  j.opt(c.column.empty() ? std::nullopt : std::optional<std::string>(c.column));
   j.key("metric").str(c.metric).key("status").str(c.status).key("previous");
   num(c.previous);
   j.key("current");
@@ -149,7 +155,7 @@ std::string run_checks(CatalogContext& c, const std::string& only) {
   int64_t ok = 0, warning = 0, critical = 0;
   const std::string run_at = iso_utc_now();
   j.begin().key("run_at").str(run_at).key("source");
-  only.empty() ? j.null() : j.str(only);
+  j.opt(only.empty() ? std::nullopt : std::optional<std::string>(only));
   j.key("results").begin_array();
   for (const auto& s : c.base.settings.sources) {
     if (!only.empty() && s.name != only) continue;

@@ -133,7 +133,7 @@ TEST(dango_governance, RecordsDriftFindsPiiAndRaisesAttention) {
 
   auto pii = json(lab.get("/api/governance/pii?source=crm"));
   auto found = by_column(pii["findings"]);
-  ASSERT_TRUE(found.count("email")) << to_json(pii);
+  ASSERT_TRUE(found.count("email")) << plughost::sdk::to_json(pii);
   EXPECT_STREQ((*found["email"])["pii_type"].GetString(), "email");
   EXPECT_STREQ((*found["email"])["detected_by"].GetString(), "name+values");
   EXPECT_EQ((*found["email"])["matches"].GetInt64(), 3);
@@ -164,7 +164,7 @@ TEST(dango_governance, RecordsDriftFindsPiiAndRaisesAttention) {
   bump_mtime(file, 5);
   ASSERT_EQ(lab.sync_and_wait("crm"), "success");
   drift = json(lab.get("/api/governance/schema-drift?source=crm&table=crm"));
-  ASSERT_EQ(drift["total"].GetInt64(), 3) << to_json(drift);
+  ASSERT_EQ(drift["total"].GetInt64(), 3) << plughost::sdk::to_json(drift);
   EXPECT_EQ(drift["pending_breaking"].GetInt64(), 2);
   std::map<std::string, std::string> changes;
   for (const auto& e : drift["events"].GetArray()) {
@@ -197,7 +197,7 @@ TEST(dango_governance, RecordsDriftFindsPiiAndRaisesAttention) {
   ASSERT_EQ(lab.sync_and_wait("broken"), "failed");
 
   auto att = json(lab.get("/api/governance/attention"));
-  ASSERT_EQ(att["total"].GetInt64(), 2) << to_json(att);
+  ASSERT_EQ(att["total"].GetInt64(), 2) << plughost::sdk::to_json(att);
   std::map<std::string, std::set<std::string>> issues;
   std::string drift_message;
   for (const auto& s : att["sources"].GetArray()) {

@@ -137,7 +137,7 @@ TEST(dango_models, RunsModelsAsTasksWithCascadeAndTests) {
   ASSERT_EQ(lab.sync_and_wait("orders"), "success");
 
   auto list = json(lab.get("/api/dbt/models"));
-  ASSERT_TRUE(list["error"].IsNull()) << to_json(list);
+  ASSERT_TRUE(list["error"].IsNull()) << plughost::sdk::to_json(list);
   ASSERT_EQ(list["total"].GetInt64(), 5);
   EXPECT_STREQ(list["models"][0]["name"].GetString(), "stg_customers");
   EXPECT_STREQ(list["models"][0]["status"].GetString(), "not_run");
