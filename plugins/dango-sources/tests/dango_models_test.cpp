@@ -4,6 +4,7 @@
 // downstream, run schema.yml tests (one fails on purpose) and publish dbt_run_* events.
 #include <gtest/gtest.h>
 
+#include <plughost/json.hpp>
 #include <set>
 
 #include "lab.hpp"
