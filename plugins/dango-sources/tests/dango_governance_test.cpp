@@ -51,7 +51,7 @@ TEST(dango_pii, HintsFromColumnNames) {
   EXPECT_EQ(dango::pii_type_of_name("ssn"), "national_id");
   EXPECT_EQ(dango::pii_type_of_name("credit_card"), "credit_card");
   EXPECT_EQ(dango::pii_type_of_name("client_ip"), "ip_address");
-  EXPECT_EQ(dango::pii_type_of_name("LastName"), std::nullopt);  // no separator: one token
+  EXPECT_EQ(dango::pii_type_of_name("LastName"), "person_name");
   EXPECT_EQ(dango::pii_type_of_name("last_name"), "person_name");
   EXPECT_EQ(dango::pii_type_of_name("date_of_birth"), "date_of_birth");
   EXPECT_EQ(dango::pii_type_of_name("shipping_zip"), "address");

@@ -48,7 +48,7 @@ TEST(dango_models, ReadsCompilesAndOrdersTheFixtureProject) {
 
   const auto* orders = p.find("stg_orders");
   ASSERT_TRUE(orders);
-  EXPECT_EQ(orders->compiled_sql.back(), 's');  // the trailing ";" is gone
+  EXPECT_EQ(orders->compiled_sql.back(), '"');  // the trailing ";" is gone
   ASSERT_EQ(orders->tests.size(), 3u);
   EXPECT_EQ(orders->tests[1].kind, "accepted_values");
   EXPECT_EQ(orders->tests[1].values, (std::vector<std::string>{"placed", "shipped", "returned"}));
