@@ -59,11 +59,11 @@ std::string compute_profile(Warehouse& w, const TableRef& ref) {
     const std::string q = quote_identifier(col.name);
     j.key(col.name).begin();
     try {
-      auto stats = select_rows(w,
-                               "SELECT COUNT(*) - COUNT(" + q + "), COUNT(DISTINCT " + q +
-                                   "), CAST(MIN(" + q + ") AS TEXT), CAST(MAX(" + q +
-                                   ") AS TEXT) FROM " + rel,
-                               1);
+      auto stats =
+          select_rows(w,
+                      "SELECT COUNT(*) - COUNT(" + q + "), COUNT(DISTINCT " + q + "), CAST(MIN(" +
+                          q + ") AS TEXT), CAST(MAX(" + q + ") AS TEXT) FROM " + rel,
+                      1);
       const auto& r = stats.rows.at(0);
       int64_t nulls = r[0] ? std::stoll(*r[0]) : 0;
       j.key("null_count")
@@ -79,8 +79,7 @@ std::string compute_profile(Warehouse& w, const TableRef& ref) {
       auto top = select_rows(w,
                              "SELECT CAST(" + q + " AS TEXT) AS v, COUNT(*) AS n FROM " + rel +
                                  " WHERE " + q + " IS NOT NULL GROUP BY CAST(" + q +
-                                 " AS TEXT) ORDER BY n DESC, v LIMIT " +
-                                 std::to_string(kTopValues),
+                                 " AS TEXT) ORDER BY n DESC, v LIMIT " + std::to_string(kTopValues),
                              kTopValues);
       j.key("top_values").begin_array();
       for (const auto& t : top.rows) {
@@ -104,9 +103,10 @@ std::optional<std::string> cached_profile(sdk::Services host, const TableRef& re
 }
 
 void store_profile(sdk::Services host, const TableRef& ref, const std::string& profile) {
-  host.sql("INSERT INTO dango_profiles (layer, table_name, profile, profiled_at) VALUES (:l, :t,"
-           " :p, :at) ON CONFLICT (layer, table_name) DO UPDATE SET profile = excluded.profile,"
-           " profiled_at = excluded.profiled_at")
+  host.sql(
+          "INSERT INTO dango_profiles (layer, table_name, profile, profiled_at) VALUES (:l, :t,"
+          " :p, :at) ON CONFLICT (layer, table_name) DO UPDATE SET profile = excluded.profile,"
+          " profiled_at = excluded.profiled_at")
       .bind("l", ref.layer)
       .bind("t", ref.table)
       .bind("p", profile)
@@ -119,7 +119,9 @@ void store_profile(sdk::Services host, const TableRef& ref, const std::string& p
 std::string source_node(const std::string& source, const std::string& table) {
   return "source." + source + "." + table;
 }
-std::string model_node(const std::string& model) { return "model." + model; }
+std::string model_node(const std::string& model) {
+  return "model." + model;
+}
 
 // Models that select directly from `node` (a model name, or "source.s.t").
 std::vector<std::string> children(const ModelProject& p, const std::string& node) {

@@ -88,9 +88,10 @@ std::vector<ColumnChange> DriftStore::record(const std::string& source, const st
   }
   const std::string now = iso_utc_now();
   for (const auto& c : changes) {
-    tx.sql("INSERT INTO dango_schema_drift (source, table_name, column_name, change_type,"
-           " old_type, new_type, breaking, run_id, detected_at) VALUES (:s, :t, :c, :ch, :o, :n,"
-           " :b, :r, :at)")
+    tx.sql(
+          "INSERT INTO dango_schema_drift (source, table_name, column_name, change_type,"
+          " old_type, new_type, breaking, run_id, detected_at) VALUES (:s, :t, :c, :ch, :o, :n,"
+          " :b, :r, :at)")
         .bind("s", source)
         .bind("t", table)
         .bind("c", c.column)
@@ -102,9 +103,10 @@ std::vector<ColumnChange> DriftStore::record(const std::string& source, const st
         .bind("at", now)
         .exec();
   }
-  tx.sql("INSERT INTO dango_schema_snapshots (source, table_name, columns, run_id, taken_at)"
-         " VALUES (:s, :t, :c, :r, :at) ON CONFLICT (source, table_name) DO UPDATE SET"
-         " columns = excluded.columns, run_id = excluded.run_id, taken_at = excluded.taken_at")
+  tx.sql(
+        "INSERT INTO dango_schema_snapshots (source, table_name, columns, run_id, taken_at)"
+        " VALUES (:s, :t, :c, :r, :at) ON CONFLICT (source, table_name) DO UPDATE SET"
+        " columns = excluded.columns, run_id = excluded.run_id, taken_at = excluded.taken_at")
       .bind("s", source)
       .bind("t", table)
       .bind("c", columns_json(columns))
@@ -155,8 +157,9 @@ int64_t DriftStore::pending_breaking(const std::string& source) {
 
 int64_t DriftStore::accept(const std::string& source, const std::string& by) {
   return host_
-      .sql("UPDATE dango_schema_drift SET accepted_at = :at, accepted_by = :by WHERE source = :s"
-           " AND accepted_at IS NULL")
+      .sql(
+          "UPDATE dango_schema_drift SET accepted_at = :at, accepted_by = :by WHERE source = :s"
+          " AND accepted_at IS NULL")
       .bind("at", iso_utc_now())
       .bind("by", by)
       .bind("s", source)

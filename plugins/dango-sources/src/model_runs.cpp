@@ -130,7 +130,8 @@ void publish_dbt(CatalogContext& c, const std::string& type, const std::string& 
   Json j;
   j.begin().key("type").str(type).key("event").str(type).key("model").str(model);
   j.key("source").str("dbt:" + model);
-  if (status) j.key("status").str(*status).key("row_count").opt(rows).key("tests_failed").num(tests_failed);
+  if (status)
+    j.key("status").str(*status).key("row_count").opt(rows).key("tests_failed").num(tests_failed);
   j.key("timestamp").str(iso_utc_now()).end();
   try {
     c.base.host.publish(type, j.text(), true);
@@ -157,8 +158,9 @@ void finish_run(CatalogContext& c, int64_t id, const std::string& status,
                 std::optional<int64_t> rows, const std::optional<std::string>& error,
                 const std::string& tests) {
   c.base.host
-      .sql("UPDATE dango_model_runs SET status = :s, row_count = :n, finished_at = :at,"
-           " error = :e, tests = :t WHERE id = :id")
+      .sql(
+          "UPDATE dango_model_runs SET status = :s, row_count = :n, finished_at = :at,"
+          " error = :e, tests = :t WHERE id = :id")
       .bind("s", status)
       .bind("n", rows)
       .bind("at", iso_utc_now())
@@ -193,12 +195,11 @@ std::string run_one(CatalogContext& c, const ModelProject& project, const Model&
   finish_run(c, id, status, rows, error, tests_json(tests));
   int64_t failed_tests = std::count_if(tests.begin(), tests.end(),
                                        [](const TestResult& t) { return t.status != "pass"; });
-  c.base.engine.log(std::nullopt, status == "success" ? "info" : "error", "dbt_run_completed",
-                    "Model " + m.name + " " + status +
-                        (rows ? ": " + std::to_string(*rows) + " rows" : "") +
-                        (error ? ": " + *error : "") +
-                        (failed_tests ? ", " + std::to_string(failed_tests) + " test(s) failed"
-                                      : ""));
+  c.base.engine.log(
+      std::nullopt, status == "success" ? "info" : "error", "dbt_run_completed",
+      "Model " + m.name + " " + status + (rows ? ": " + std::to_string(*rows) + " rows" : "") +
+          (error ? ": " + *error : "") +
+          (failed_tests ? ", " + std::to_string(failed_tests) + " test(s) failed" : ""));
   publish_dbt(c, "dbt_run_completed", m.name, status, rows, failed_tests);
   return status;
 }
@@ -268,7 +269,8 @@ void list_models(CatalogContext& c, const sdk::Request&, sdk::Response& rs) {
     j.end_array().key("sources").begin_array();
     for (const auto& s : m.sources) j.str(s.source + "." + s.table);
     j.end_array().key("test_count").num(static_cast<int64_t>(m.tests.size()));
-    j.key("compile_error").opt(m.error.empty() ? std::nullopt : std::optional<std::string>(m.error));
+    j.key("compile_error")
+        .opt(m.error.empty() ? std::nullopt : std::optional<std::string>(m.error));
     if (run == runs.end()) {
       j.key("status").str("not_run").key("row_count").null().key("last_run").null();
     } else {

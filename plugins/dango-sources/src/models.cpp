@@ -44,7 +44,8 @@ Tag parse_tag(const std::string& inner, const std::string& where) {
   Tag t;
   size_t i = 0;
   skip_space(inner, i);
-  while (i < inner.size() && (std::isalnum(static_cast<unsigned char>(inner[i])) || inner[i] == '_'))
+  while (i < inner.size() &&
+         (std::isalnum(static_cast<unsigned char>(inner[i])) || inner[i] == '_'))
     t.function += inner[i++];
   skip_space(inner, i);
   if (t.function.empty() || i >= inner.size() || inner[i] != '(') {
@@ -236,7 +237,9 @@ std::string find_cycle(const std::map<std::string, Model>& models,
 
 }  // namespace
 
-std::string ModelTest::name() const { return kind + "_" + column; }
+std::string ModelTest::name() const {
+  return kind + "_" + column;
+}
 
 const Model* ModelProject::find(const std::string& name) const {
   for (const auto& m : models) {
@@ -282,7 +285,8 @@ std::string compile_model_sql(const std::string& sql, const QualifyName& qualify
   }
   out += sql.substr(at);
   // Trailing semicolons would end the CREATE … AS statement early.
-  while (!out.empty() && (std::isspace(static_cast<unsigned char>(out.back())) || out.back() == ';'))
+  while (!out.empty() &&
+         (std::isspace(static_cast<unsigned char>(out.back())) || out.back() == ';'))
     out.pop_back();
   return out;
 }
@@ -300,8 +304,8 @@ ModelProject load_project(const std::string& dir, const QualifyName& qualify) {
   std::map<std::string, Model> models;
   std::vector<fs::path> schema_files;
   std::vector<std::string> errors;
-  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     const fs::path p = it->path();
     if (!it->is_regular_file()) continue;
@@ -318,8 +322,8 @@ ModelProject load_project(const std::string& dir, const QualifyName& qualify) {
     // The layer: config(schema=…), else the first folder under models/ (staging → staging, any
     // other → marts).
     fs::path rel = fs::relative(p, root);
-    m.layer = rel.has_parent_path() && lower(rel.begin()->string()) == "staging" ? "staging"
-                                                                                  : "marts";
+    m.layer =
+        rel.has_parent_path() && lower(rel.begin()->string()) == "staging" ? "staging" : "marts";
     m.materialized = "view";
     try {
       for (const auto& t : find_tags(m.raw_sql, "model " + m.name)) {
@@ -332,8 +336,10 @@ ModelProject load_project(const std::string& dir, const QualifyName& qualify) {
           auto mat = t.kwargs.find("materialized");
           if (mat != t.kwargs.end()) {
             if (mat->second != "view" && mat->second != "table") {
-              throw std::invalid_argument("model " + m.name + ": materialized must be view or "
-                                          "table, not " + mat->second);
+              throw std::invalid_argument("model " + m.name +
+                                          ": materialized must be view or "
+                                          "table, not " +
+                                          mat->second);
             }
             m.materialized = mat->second;
           }

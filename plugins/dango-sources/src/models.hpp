@@ -33,13 +33,13 @@ struct SourceRef {
 
 struct Model {
   std::string name;
-  std::string path;           // relative to the project folder
-  std::string layer;          // staging or marts
-  std::string materialized;   // view or table
+  std::string path;          // relative to the project folder
+  std::string layer;         // staging or marts
+  std::string materialized;  // view or table
   std::string description;
   std::string raw_sql;
-  std::string compiled_sql;   // empty when it did not compile
-  std::string error;          // why it did not compile
+  std::string compiled_sql;       // empty when it did not compile
+  std::string error;              // why it did not compile
   std::vector<std::string> refs;  // models it selects from, in order of first mention
   std::vector<SourceRef> sources;
   std::vector<ColumnDoc> columns;  // documented in schema.yml

@@ -111,16 +111,23 @@ std::vector<Check> checks_of(CatalogContext& c, const SourceConfig& s) {
     double hours = static_cast<double>(now_ms() / 1000 - *at) / 3600.0;
     fresh.current = std::round(hours * 100) / 100;
     fresh.status = hours > kCriticalHours ? "critical" : hours > kStaleHours ? "warning" : "ok";
-    fresh.message = "Last successful sync " + std::to_string(static_cast<int64_t>(hours)) +
-                    " h ago";
+    fresh.message =
+        "Last successful sync " + std::to_string(static_cast<int64_t>(hours)) + " h ago";
   }
   out.push_back(fresh);
   for (const auto& [table, list] : recent(c.base.host, s.name)) {
     if (list.size() < 2) continue;  // one measurement: nothing to compare yet
     const Measurement& now = list[0];
     const Measurement& before = list[1];
-    Check rows{s.name, table, "", "row_count_change", "ok",
-               static_cast<double>(before.row_count), static_cast<double>(now.row_count), {}, ""};
+    Check rows{s.name,
+               table,
+               "",
+               "row_count_change",
+               "ok",
+               static_cast<double>(before.row_count),
+               static_cast<double>(now.row_count),
+               {},
+               ""};
     if (before.row_count > 0) {
       double change = static_cast<double>(now.row_count - before.row_count) /
                       static_cast<double>(before.row_count);
@@ -131,16 +138,16 @@ std::vector<Check> checks_of(CatalogContext& c, const SourceConfig& s) {
         rows.status = "warning";
       }
     }
-    rows.message = "Rows " + std::to_string(before.row_count) + " → " +
-                   std::to_string(now.row_count);
+    rows.message =
+        "Rows " + std::to_string(before.row_count) + " → " + std::to_string(now.row_count);
     out.push_back(rows);
     for (const auto& [column, rate] : now.null_rates) {
       auto prev = before.null_rates.find(column);
       if (prev == before.null_rates.end()) continue;
       double rise = rate - prev->second;
       if (rise <= kNullRateRise) continue;  // only changes worth a look are listed
-      Check nulls{s.name, table, column, "null_rate_change", "warning", prev->second, rate, rise,
-                  ""};
+      Check nulls{s.name, table, column, "null_rate_change", "warning", prev->second,
+                  rate,   rise,  ""};
       nulls.message = "NULL share of " + column + " rose from " +
                       std::to_string(static_cast<int>(prev->second * 100)) + "% to " +
                       std::to_string(static_cast<int>(rate * 100)) + "%";
@@ -181,10 +188,12 @@ std::string run_checks(CatalogContext& c, const std::string& only) {
 }  // namespace
 
 void monitoring_results(CatalogContext& c, const sdk::Request&, sdk::Response& rs) {
-  auto st = c.base.host.sql("SELECT results FROM dango_monitoring_results ORDER BY id DESC LIMIT 1");
+  auto st =
+      c.base.host.sql("SELECT results FROM dango_monitoring_results ORDER BY id DESC LIMIT 1");
   if (!st.step()) {
-    rs.json_text("{\"run_at\":null,\"source\":null,\"results\":[],\"summary\":{\"ok\":0,"
-                 "\"warning\":0,\"critical\":0}}");
+    rs.json_text(
+        "{\"run_at\":null,\"source\":null,\"results\":[],\"summary\":{\"ok\":0,"
+        "\"warning\":0,\"critical\":0}}");
     return;
   }
   rs.json_text(st.text(0));
@@ -215,8 +224,8 @@ void monitoring_run(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs
 
 void monitoring_task(CatalogContext& c, sdk::TaskContext& t) {
   rapidjson::Document p = t.payload();
-  std::string source = p.HasMember("source") && p["source"].IsString() ? p["source"].GetString()
-                                                                        : "";
+  std::string source =
+      p.HasMember("source") && p["source"].IsString() ? p["source"].GetString() : "";
   std::string results = run_checks(c, source);
   c.base.host
       .sql("INSERT INTO dango_monitoring_results (run_at, source, results) VALUES (:at, :s, :r)")

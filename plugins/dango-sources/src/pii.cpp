@@ -10,7 +10,9 @@ namespace dango {
 
 namespace {
 
-bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+bool is_digit(char c) {
+  return std::isdigit(static_cast<unsigned char>(c)) != 0;
+}
 
 std::vector<std::string> name_tokens(std::string_view name) {
   std::vector<std::string> tokens(1);

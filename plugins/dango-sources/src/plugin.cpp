@@ -127,8 +127,8 @@ class DangoSources : public sdk::Plugin {
         "governance.view", catalog_model);
     add("GET", "/api/catalog/search", "Search models and sources by name, description, column",
         "governance.view", catalog_search);
-    add("GET", "/api/catalog/lineage", "The lineage DAG: sources through models",
-        "governance.view", catalog_lineage);
+    add("GET", "/api/catalog/lineage", "The lineage DAG: sources through models", "governance.view",
+        catalog_lineage);
     add("GET", "/api/catalog/impact/:model_name", "Downstream impact tree of a model or source",
         "governance.view", catalog_impact);
     // Monitoring

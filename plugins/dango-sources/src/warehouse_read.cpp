@@ -106,7 +106,8 @@ QueryRows select_rows(Warehouse& w, const std::string& query, size_t max_rows) {
   soci::rowset<soci::row> rs = sql.prepare << query;
   for (const auto& r : rs) {
     if (out.columns.empty()) {
-      for (std::size_t i = 0; i < r.size(); ++i) out.columns.push_back(r.get_properties(i).get_name());
+      for (std::size_t i = 0; i < r.size(); ++i)
+        out.columns.push_back(r.get_properties(i).get_name());
     }
     if (out.rows.size() >= max_rows) break;
     std::vector<Cell> row;

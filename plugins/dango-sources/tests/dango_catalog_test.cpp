@@ -83,13 +83,12 @@ TEST_F(DangoCatalog, LineageIsTheRealDag) {
   for (const auto& e : g["edges"].GetArray()) {
     edges.insert(std::string(e["from"].GetString()) + ">" + e["to"].GetString());
   }
-  EXPECT_EQ(edges, (std::set<std::string>{
-                       "source.customers.customers>model.stg_customers",
-                       "source.orders.orders>model.stg_orders",
-                       "model.stg_customers>model.int_customer_orders",
-                       "model.stg_orders>model.int_customer_orders",
-                       "model.int_customer_orders>model.customer_metrics",
-                       "model.customer_metrics>model.country_summary"}));
+  EXPECT_EQ(edges, (std::set<std::string>{"source.customers.customers>model.stg_customers",
+                                          "source.orders.orders>model.stg_orders",
+                                          "model.stg_customers>model.int_customer_orders",
+                                          "model.stg_orders>model.int_customer_orders",
+                                          "model.int_customer_orders>model.customer_metrics",
+                                          "model.customer_metrics>model.country_summary"}));
   EXPECT_EQ(g["edge_count"].GetInt64(), 6);
 }
 

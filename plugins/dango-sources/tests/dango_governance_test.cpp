@@ -77,12 +77,10 @@ TEST(dango_pii, FlagsAColumnWhenHalfItsSampledValuesMatch) {
 }
 
 TEST(dango_drift, DiffsColumnsByNameAndType) {
-  std::vector<Column> before = {{"id", ColumnType::kInteger},
-                                {"amount", ColumnType::kInteger},
-                                {"card", ColumnType::kText}};
-  std::vector<Column> after = {{"id", ColumnType::kInteger},
-                               {"amount", ColumnType::kText},
-                               {"country", ColumnType::kText}};
+  std::vector<Column> before = {
+      {"id", ColumnType::kInteger}, {"amount", ColumnType::kInteger}, {"card", ColumnType::kText}};
+  std::vector<Column> after = {
+      {"id", ColumnType::kInteger}, {"amount", ColumnType::kText}, {"country", ColumnType::kText}};
   auto changes = dango::diff_columns(before, after);
   ASSERT_EQ(changes.size(), 3u);
   EXPECT_EQ(changes[0].change, "type_changed");
@@ -186,9 +184,10 @@ TEST(dango_governance, RecordsDriftFindsPiiAndRaisesAttention) {
   auto logs = json(lab.get("/api/sources/crm/logs"));
   bool logged = false;
   for (const auto& l : logs["logs"].GetArray()) {
-    logged = logged || (std::string(l["event"].GetString()) == "schema_drift" &&
-                        std::string(l["message"].GetString())
-                                .find("2 breaking schema change(s) detected") == 0);
+    logged =
+        logged ||
+        (std::string(l["event"].GetString()) == "schema_drift" &&
+         std::string(l["message"].GetString()).find("2 breaking schema change(s) detected") == 0);
   }
   EXPECT_TRUE(logged);
 
@@ -231,8 +230,9 @@ TEST(dango_governance, RecordsDriftFindsPiiAndRaisesAttention) {
 
   // A third sync with the same columns records nothing new; `id` has no value in it, so its
   // inferred type (text) is no type change.
-  write_text(lab.folder("crm") + "/more.csv", "id,email,phone,ssn,server_ip,nickname,amount,"
-                                              "country\n,z@example.com,,,,,x,FR\n");
+  write_text(lab.folder("crm") + "/more.csv",
+             "id,email,phone,ssn,server_ip,nickname,amount,"
+             "country\n,z@example.com,,,,,x,FR\n");
   ASSERT_EQ(lab.sync_and_wait("crm"), "success");
   EXPECT_EQ(json(lab.get("/api/governance/schema-drift?source=crm"))["total"].GetInt64(), 3);
 

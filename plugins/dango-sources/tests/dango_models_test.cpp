@@ -30,9 +30,9 @@ std::vector<std::string> names(const dango::ModelProject& p) {
 TEST(dango_models, ReadsCompilesAndOrdersTheFixtureProject) {
   auto p = dango::load_project(kShop, sqlite_name);
   ASSERT_EQ(p.error, "");
-  EXPECT_EQ(names(p), (std::vector<std::string>{"stg_customers", "stg_orders",
-                                                "int_customer_orders", "customer_metrics",
-                                                "country_summary"}));
+  EXPECT_EQ(names(p),
+            (std::vector<std::string>{"stg_customers", "stg_orders", "int_customer_orders",
+                                      "customer_metrics", "country_summary"}));
   const auto* stg = p.find("stg_customers");
   ASSERT_TRUE(stg);
   EXPECT_EQ(stg->layer, "staging");
@@ -66,15 +66,15 @@ TEST(dango_models, ReadsCompilesAndOrdersTheFixtureProject) {
   EXPECT_EQ(p.downstream("stg_orders", true),
             (std::vector<std::string>{"stg_orders", "int_customer_orders", "customer_metrics",
                                       "country_summary"}));
-  EXPECT_EQ(p.downstream("customer_metrics", false),
-            (std::vector<std::string>{"country_summary"}));
+  EXPECT_EQ(p.downstream("customer_metrics", false), (std::vector<std::string>{"country_summary"}));
 
   // PostgreSQL names: schema-qualified.
   auto pg = dango::load_project(kShop, [](const std::string& l, const std::string& t) {
     return "\"" + l + "\".\"" + t + "\"";
   });
-  EXPECT_NE(pg.find("customer_metrics")->compiled_sql.find("from \"marts\".\"int_customer_orders\""),
-            std::string::npos);
+  EXPECT_NE(
+      pg.find("customer_metrics")->compiled_sql.find("from \"marts\".\"int_customer_orders\""),
+      std::string::npos);
 }
 
 TEST(dango_models, NamesADependencyCycle) {
@@ -98,7 +98,9 @@ TEST(dango_models, RejectsUnsupportedTemplates) {
             "select * from \"marts__a\" x");
 }
 
-std::string shop_sources() { return "[{name: customers, type: csv}, {name: orders, type: csv}]"; }
+std::string shop_sources() {
+  return "[{name: customers, type: csv}, {name: orders, type: csv}]";
+}
 
 // Waits until every model in `models` has a finished last run; returns the list answer.
 rapidjson::Document wait_for_runs(Lab& lab, const std::set<std::string>& models,
@@ -111,7 +113,8 @@ rapidjson::Document wait_for_runs(Lab& lab, const std::set<std::string>& models,
         for (const auto& m : list["models"].GetArray()) {
           if (!models.count(m["name"].GetString()) || m["last_run"].IsNull()) continue;
           const auto& r = m["last_run"];
-          if (r["id"].GetInt64() > after_run_id && std::string(r["status"].GetString()) != "running")
+          if (r["id"].GetInt64() > after_run_id &&
+              std::string(r["status"].GetString()) != "running")
             ++done;
         }
         return done == models.size();
@@ -129,8 +132,9 @@ std::map<std::string, const rapidjson::Value*> by_name(const rapidjson::Value& l
 TEST(dango_models, RunsModelsAsTasksWithCascadeAndTests) {
   Lab lab(LabSetup(shop_sources(), false, "dbt: {project_dir: \"" + kShop + "\"}"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
-  write_text(lab.folder("customers") + "/c.csv",
-             "id,email,country\n1,Ada@Example.com,UK\n2,grace@example.org,US\n3,alan@example.net,UK\n");
+  write_text(
+      lab.folder("customers") + "/c.csv",
+      "id,email,country\n1,Ada@Example.com,UK\n2,grace@example.org,US\n3,alan@example.net,UK\n");
   write_text(lab.folder("orders") + "/o.csv",
              "order_id,customer_id,amount,status\n10,1,5,placed\n11,1,7,shipped\n12,2,9,returned\n"
              "13,3,4,cancelled\n");
@@ -153,8 +157,8 @@ TEST(dango_models, RunsModelsAsTasksWithCascadeAndTests) {
   ASSERT_EQ(s["models"].Size(), 4u);
   EXPECT_STREQ(s["models"][3].GetString(), "country_summary");
   // stg_customers is upstream and never built: int_customer_orders fails, the rest is skipped.
-  list = wait_for_runs(lab, {"stg_orders", "int_customer_orders", "customer_metrics",
-                             "country_summary"});
+  list = wait_for_runs(
+      lab, {"stg_orders", "int_customer_orders", "customer_metrics", "country_summary"});
   auto m = by_name(list);
   EXPECT_STREQ((*m["stg_orders"])["status"].GetString(), "tests_failed");
   EXPECT_STREQ((*m["int_customer_orders"])["status"].GetString(), "failed");
@@ -176,9 +180,8 @@ TEST(dango_models, RunsModelsAsTasksWithCascadeAndTests) {
   // From the root: the whole DAG builds.
   int64_t last = (*m["country_summary"])["last_run"]["id"].GetInt64();
   ASSERT_EQ(lab.post("/api/dbt/models/stg_customers/run?cascade=true", "").status, 202);
-  list = wait_for_runs(lab, {"stg_customers", "int_customer_orders", "customer_metrics",
-                             "country_summary"},
-                       last);
+  list = wait_for_runs(
+      lab, {"stg_customers", "int_customer_orders", "customer_metrics", "country_summary"}, last);
   m = by_name(list);
   EXPECT_STREQ((*m["stg_customers"])["status"].GetString(), "success");
   EXPECT_STREQ((*m["int_customer_orders"])["status"].GetString(), "success");
@@ -245,7 +248,8 @@ TEST(dango_models, RefusesToRunAProjectWithACycle) {
   auto r = lab.post("/api/dbt/models/standalone/run", "");
   EXPECT_EQ(r.status, 422);
   EXPECT_STREQ(json(r)["error_code"].GetString(), "DANGO-DBT-001");
-  EXPECT_NE(std::string(json(r)["message"].GetString()).find("dependency cycle"), std::string::npos);
+  EXPECT_NE(std::string(json(r)["message"].GetString()).find("dependency cycle"),
+            std::string::npos);
 }
 
 }  // namespace
