@@ -45,7 +45,7 @@ std::set<std::string> strings(const rapidjson::Value& list) {
   return out;
 }
 
-class DangoCatalog : public ::testing::Test {
+class dango_catalog : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     lab_ = new Lab(LabSetup("[{name: customers, type: csv}, {name: orders, type: csv}]", false,
@@ -68,9 +68,9 @@ class DangoCatalog : public ::testing::Test {
   }
   static Lab* lab_;
 };
-Lab* DangoCatalog::lab_ = nullptr;
+Lab* dango_catalog::lab_ = nullptr;
 
-TEST_F(DangoCatalog, LineageIsTheRealDag) {
+TEST_F(dango_catalog, LineageIsTheRealDag) {
   auto g = json(lab_->get("/api/catalog/lineage"));
   ASSERT_TRUE(g["error"].IsNull());
   std::set<std::string> nodes;
@@ -92,7 +92,7 @@ TEST_F(DangoCatalog, LineageIsTheRealDag) {
   EXPECT_EQ(g["edge_count"].GetInt64(), 6);
 }
 
-TEST_F(DangoCatalog, ImpactIsTheDownstreamTree) {
+TEST_F(dango_catalog, ImpactIsTheDownstreamTree) {
   auto i = json(lab_->get("/api/catalog/impact/stg_customers"));
   ASSERT_EQ(i["downstream"].Size(), 1u) << to_json(i);
   const auto& first = i["downstream"][0];
@@ -114,7 +114,7 @@ TEST_F(DangoCatalog, ImpactIsTheDownstreamTree) {
   EXPECT_EQ(lab_->get("/api/catalog/impact/nothing").status, 404);
 }
 
-TEST_F(DangoCatalog, ModelsAndSourcesWithDetails) {
+TEST_F(dango_catalog, ModelsAndSourcesWithDetails) {
   auto all = json(lab_->get("/api/catalog/models"));
   EXPECT_EQ(all["summary"]["model_count"].GetInt64(), 5);
   EXPECT_EQ(all["summary"]["source_count"].GetInt64(), 2);
@@ -144,7 +144,7 @@ TEST_F(DangoCatalog, ModelsAndSourcesWithDetails) {
   EXPECT_EQ(lab_->get("/api/catalog/models/nothing").status, 404);
 }
 
-TEST_F(DangoCatalog, SearchCoversNamesDescriptionsAndColumns) {
+TEST_F(dango_catalog, SearchCoversNamesDescriptionsAndColumns) {
   auto r = json(lab_->get("/api/catalog/search?q=Revenue"));
   std::set<std::string> hits;
   for (const auto& h : r["results"].GetArray()) {
@@ -165,7 +165,7 @@ TEST_F(DangoCatalog, SearchCoversNamesDescriptionsAndColumns) {
   EXPECT_EQ(lab_->get("/api/catalog/search").status, 422);
 }
 
-TEST_F(DangoCatalog, ColumnsCarryTheProfileComputedByTheTask) {
+TEST_F(dango_catalog, ColumnsCarryTheProfileComputedByTheTask) {
   auto before = json(lab_->get("/api/catalog/customers/customers/columns"));
   ASSERT_TRUE(before["columns"].IsArray()) << to_json(before);
   std::map<std::string, const rapidjson::Value*> cols;
@@ -212,7 +212,7 @@ TEST_F(DangoCatalog, ColumnsCarryTheProfileComputedByTheTask) {
   EXPECT_EQ(lab_->post("/api/catalog/customers/nothing/profile", "").status, 404);
 }
 
-TEST_F(DangoCatalog, MonitoringChecksRowCountNullShareAndFreshness) {
+TEST_F(dango_catalog, MonitoringChecksRowCountNullShareAndFreshness) {
   auto empty = json(lab_->get("/api/monitoring"));
   EXPECT_TRUE(empty["run_at"].IsNull());
   EXPECT_EQ(empty["results"].Size(), 0u);
@@ -257,7 +257,7 @@ TEST_F(DangoCatalog, MonitoringChecksRowCountNullShareAndFreshness) {
   EXPECT_EQ(lab_->post("/api/monitoring/run?source=nobody", "").status, 404);
 }
 
-TEST_F(DangoCatalog, SummaryAndToolsForAgents) {
+TEST_F(dango_catalog, SummaryAndToolsForAgents) {
   auto s = json(lab_->get("/api/catalog/summary"));
   EXPECT_FALSE(s["restricted"].GetBool());  // auth off: every permission
   ASSERT_EQ(s["sources"].Size(), 2u);
