@@ -4,6 +4,7 @@
 // downstream, run schema.yml tests (one fails on purpose) and publish dbt_run_* events.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <plughost/json.hpp>
 #include <set>
 
@@ -250,6 +251,59 @@ TEST(dango_models, RefusesToRunAProjectWithACycle) {
   EXPECT_STREQ(json(r)["error_code"].GetString(), "DANGO-DBT-001");
   EXPECT_NE(std::string(json(r)["message"].GetString()).find("dependency cycle"),
             std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// The same project on PostgreSQL (host storage and warehouse): layers as schemas, views and
+// tables rebuilt with CASCADE, drift and PII recorded through migration 0003_catalog's PostgreSQL
+// variant. Run by ctest's dango_postgres (tests/scripts/with_postgres.sh); skipped without it.
+TEST(dango_postgres, BuildsModelsAndRecordsDriftOnPostgres) {
+  const char* url = std::getenv("PLUGHOST_TEST_POSTGRES_URL");
+  if (!url || !*url) GTEST_SKIP() << "PLUGHOST_TEST_POSTGRES_URL is not set";
+  LabSetup setup(
+      shop_sources(), false,
+      "warehouse: {url: \"" + std::string(url) + "\"}, dbt: {project_dir: \"" + kShop + "\"}");
+  setup.storage_url = url;
+  Lab lab(setup);
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  const std::string customers = lab.folder("customers") + "/c.csv";
+  write_text(customers, "id,email,country\n1,ada@example.com,UK\n2,grace@example.org,US\n");
+  write_text(lab.folder("orders") + "/o.csv",
+             "order_id,customer_id,amount,status\n10,1,5,placed\n11,2,7,shipped\n");
+  ASSERT_EQ(lab.sync_and_wait("customers"), "success") << lab.host().output();
+  ASSERT_EQ(lab.sync_and_wait("orders"), "success");
+
+  ASSERT_EQ(lab.post("/api/dbt/models/stg_orders/run?cascade=false", "").status, 202);
+  auto list = wait_for_runs(lab, {"stg_orders"});
+  int64_t last = (*by_name(list)["stg_orders"])["last_run"]["id"].GetInt64();
+  ASSERT_EQ(lab.post("/api/dbt/models/stg_customers/run", "").status, 202);
+  list = wait_for_runs(
+      lab, {"stg_customers", "int_customer_orders", "customer_metrics", "country_summary"}, last);
+  auto m = by_name(list);
+  for (const char* name :
+       {"stg_customers", "int_customer_orders", "customer_metrics", "country_summary"}) {
+    EXPECT_STREQ((*m[name])["status"].GetString(), "success")
+        << name << ": " << plughost::sdk::to_json((*m[name])["last_run"]);
+  }
+  EXPECT_EQ((*m["country_summary"])["row_count"].GetInt64(), 2);
+  EXPECT_STREQ((*m["customer_metrics"])["relation"].GetString(), "\"marts\".\"customer_metrics\"");
+  auto columns = lab.get("/api/catalog/marts/customer_metrics/columns");
+  ASSERT_EQ(columns.status, 200) << columns.body;
+  EXPECT_EQ(json(columns)["columns"].Size(), 4u);
+
+  auto pii = json(lab.get("/api/governance/pii?source=customers"));
+  ASSERT_EQ(pii["total"].GetInt64(), 1) << plughost::sdk::to_json(pii);
+  EXPECT_STREQ(pii["findings"][0]["column"].GetString(), "email");
+
+  write_text(customers, "id,email\n1,ada@example.com\n");
+  bump_mtime(customers, 5);
+  ASSERT_EQ(lab.sync_and_wait("customers"), "success");
+  auto drift = json(lab.get("/api/governance/schema-drift?source=customers"));
+  ASSERT_EQ(drift["total"].GetInt64(), 1);
+  EXPECT_STREQ(drift["events"][0]["change_type"].GetString(), "column_removed");
 }
 
 }  // namespace
