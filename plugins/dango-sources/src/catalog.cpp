@@ -281,23 +281,10 @@ void table_columns_route(CatalogContext& c, const sdk::Request& rq, sdk::Respons
 
 void profile_table(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs) {
   TableRef ref = table_path(c, rq);
-  sdk::TaskRequest task;
-  task.kind = kProfileTask;
-  task.payload_json =
-      Json().begin().key("layer").str(ref.layer).key("table").str(ref.table).end().text();
-  task.max_attempts = 1;
-  int64_t id = c.base.host.enqueue(task);
-  rs.json_text(Json()
-                   .begin()
-                   .key("success")
-                   .flag(true)
-                   .key("message")
-                   .str("Profiling started for " + ref.layer + "." + ref.table)
-                   .key("task_id")
-                   .num(id)
-                   .end()
-                   .text(),
-               202);
+  answer_task_started(
+      c, rs, kProfileTask,
+      Json().begin().key("layer").str(ref.layer).key("table").str(ref.table).end().text(),
+      "Profiling started for " + ref.layer + "." + ref.table);
 }
 
 void profile_table_task(CatalogContext& c, sdk::TaskContext& t) {
@@ -350,16 +337,15 @@ void catalog_models(CatalogContext& c, const sdk::Request&, sdk::Response& rs) {
       .num(tests)
       .end()
       .key("error")
-      .opt(project.error.empty() ? std::nullopt : std::optional<std::string>(project.error))
+      .opt(text_or_null(project.error))
       .end();
   rs.json_text(j.text());
 }
 
 void catalog_model(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs) {
-  auto name = normalize_source_name(rq.param("model_name").value_or(""));
-  if (!name) throw error_reply(400, "DANGO-V002", "Invalid model name");
+  const std::string name = model_param(rq, "model_name");
   ModelProject project = current_project(c);
-  const Model* m = project.find(*name);
+  const Model* m = project.find(name);
   Json j;
   if (m) {
     j.begin()
@@ -382,7 +368,7 @@ void catalog_model(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs)
         .key("compiled_sql")
         .str(m->compiled_sql)
         .key("compile_error")
-        .opt(m->error.empty() ? std::nullopt : std::optional<std::string>(m->error))
+        .opt(text_or_null(m->error))
         .key("columns");
     write_columns_of(j, c, m->layer, m->name, m->columns);
     j.key("tests").begin_array();
@@ -414,8 +400,8 @@ void catalog_model(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs)
     rs.json_text(j.text());
     return;
   }
-  const SourceConfig* s = find_source(c.base.settings, *name);
-  if (!s) throw detail_reply(404, "Model '" + *name + "' not found");
+  const SourceConfig* s = find_source(c.base.settings, name);
+  if (!s) throw detail_reply(404, "Model '" + name + "' not found");
   j.begin()
       .key("name")
       .str(s->name)
@@ -553,21 +539,20 @@ void catalog_lineage(CatalogContext& c, const sdk::Request&, sdk::Response& rs) 
       .key("edge_count")
       .num(edges)
       .key("error")
-      .opt(project.error.empty() ? std::nullopt : std::optional<std::string>(project.error))
+      .opt(text_or_null(project.error))
       .end();
   rs.json_text(j.text());
 }
 
 void catalog_impact(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs) {
-  auto name = normalize_source_name(rq.param("model_name").value_or(""));
-  if (!name) throw error_reply(400, "DANGO-V002", "Invalid model name");
+  const std::string name = model_param(rq, "model_name");
   ModelProject project = current_project(c);
   Json j;
   std::set<std::string> affected;
-  if (project.find(*name)) {
-    j.begin().key("model").str(*name).key("type").str("model").key("downstream");
-    write_impact_tree(j, project, *name, affected, 1);
-  } else if (const SourceConfig* s = find_source(c.base.settings, *name)) {
+  if (project.find(name)) {
+    j.begin().key("model").str(name).key("type").str("model").key("downstream");
+    write_impact_tree(j, project, name, affected, 1);
+  } else if (const SourceConfig* s = find_source(c.base.settings, name)) {
     // A source: everything built on any of its tables.
     j.begin().key("model").str(s->name).key("type").str("source").key("downstream");
     j.begin_array();
@@ -586,7 +571,7 @@ void catalog_impact(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs
     }
     j.end_array();
   } else {
-    throw detail_reply(404, "Model '" + *name + "' not found");
+    throw detail_reply(404, "Model '" + name + "' not found");
   }
   j.key("affected_models").begin_array();
   for (const auto& m : project.models) {  // in dependency order

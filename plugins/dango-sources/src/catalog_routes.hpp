@@ -29,6 +29,15 @@ void attention(CatalogContext&, const sdk::Request&, sdk::Response&);
 
 // A `source` path parameter or query value: nullopt when absent; 400 DANGO-V002 when invalid.
 std::optional<std::string> name_query(const sdk::Request& rq, const char* key);
+// A model name path parameter, lower-cased; 400 DANGO-V002 when it is not [A-Za-z0-9_]{1,128}.
+std::string model_param(const sdk::Request& rq, const char* key);
+// `s`, or nullopt (JSON null) when it is empty.
+inline std::optional<std::string> text_or_null(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional<std::string>(s);
+}
+// Enqueues a one-attempt task of `kind` and answers 202 {success, message, task_id}.
+void answer_task_started(CatalogContext& c, sdk::Response& rs, const std::string& kind,
+                         const std::string& payload_json, const std::string& message);
 
 }  // namespace dango
 

@@ -35,9 +35,9 @@ void write_drift(Json& j, const DriftEvent& e) {
       .key("severity")
       .str(e.change.breaking() ? "breaking" : "additive")
       .key("old_type")
-      .opt(e.change.old_type.empty() ? std::nullopt : std::optional<std::string>(e.change.old_type))
+      .opt(text_or_null(e.change.old_type))
       .key("new_type")
-      .opt(e.change.new_type.empty() ? std::nullopt : std::optional<std::string>(e.change.new_type))
+      .opt(text_or_null(e.change.new_type))
       .key("run_id")
       .opt(e.run_id)
       .key("detected_at")
@@ -66,7 +66,7 @@ void write_finding(Json& j, const StoredPiiFinding& f) {
       .key("sampled")
       .num(f.finding.sampled)
       .key("scanned_at")
-      .opt(f.scanned_at.empty() ? std::nullopt : std::optional<std::string>(f.scanned_at))
+      .opt(text_or_null(f.scanned_at))
       .key("overridden")
       .flag(f.overridden)
       .end();
@@ -88,6 +88,32 @@ std::optional<std::string> name_query(const sdk::Request& rq, const char* key) {
   auto name = normalize_source_name(*v);
   if (!name) throw error_reply(400, "DANGO-V002", std::string("Invalid ") + key + " name");
   return name;
+}
+
+std::string model_param(const sdk::Request& rq, const char* key) {
+  auto name = normalize_source_name(rq.param(key).value_or(""));
+  if (!name) throw error_reply(400, "DANGO-V002", "Invalid model name");
+  return *name;
+}
+
+void answer_task_started(CatalogContext& c, sdk::Response& rs, const std::string& kind,
+                         const std::string& payload_json, const std::string& message) {
+  sdk::TaskRequest task;
+  task.kind = kind;
+  task.payload_json = payload_json;
+  task.max_attempts = 1;
+  int64_t id = c.base.host.enqueue(task);
+  rs.json_text(Json()
+                   .begin()
+                   .key("success")
+                   .flag(true)
+                   .key("message")
+                   .str(message)
+                   .key("task_id")
+                   .num(id)
+                   .end()
+                   .text(),
+               202);
 }
 
 void schema_drift(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs) {

@@ -269,8 +269,7 @@ void list_models(CatalogContext& c, const sdk::Request&, sdk::Response& rs) {
     j.end_array().key("sources").begin_array();
     for (const auto& s : m.sources) j.str(s.source + "." + s.table);
     j.end_array().key("test_count").num(static_cast<int64_t>(m.tests.size()));
-    j.key("compile_error")
-        .opt(m.error.empty() ? std::nullopt : std::optional<std::string>(m.error));
+    j.key("compile_error").opt(text_or_null(m.error));
     if (run == runs.end()) {
       j.key("status").str("not_run").key("row_count").null().key("last_run").null();
     } else {
@@ -303,23 +302,22 @@ void list_models(CatalogContext& c, const sdk::Request&, sdk::Response& rs) {
       .key("project_dir")
       .str(project.dir)
       .key("error")
-      .opt(project.error.empty() ? std::nullopt : std::optional<std::string>(project.error))
+      .opt(text_or_null(project.error))
       .end();
   rs.json_text(j.text());
 }
 
 void run_model(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs) {
-  auto name = normalize_source_name(rq.param("name").value_or(""));
-  if (!name) throw error_reply(400, "DANGO-V002", "Invalid model name");
+  const std::string name = model_param(rq, "name");
   bool cascade = cascade_param(rq);
   ModelProject project = current_project(c);
-  if (!project.find(*name)) throw detail_reply(404, "Model '" + *name + "' not found");
+  if (!project.find(name)) throw detail_reply(404, "Model '" + name + "' not found");
   if (!project.error.empty()) throw error_reply(422, "DANGO-DBT-001", project.error);
-  auto models = cascade ? project.downstream(*name, true) : std::vector<std::string>{*name};
+  auto models = cascade ? project.downstream(name, true) : std::vector<std::string>{name};
   sdk::TaskRequest task;
   task.kind = kModelRunTask;
   task.payload_json =
-      Json().begin().key("model").str(*name).key("cascade").flag(cascade).end().text();
+      Json().begin().key("model").str(name).key("cascade").flag(cascade).end().text();
   task.max_attempts = 1;
   int64_t task_id = c.base.host.enqueue(task);
   Json j;
@@ -327,9 +325,9 @@ void run_model(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs) {
       .key("success")
       .flag(true)
       .key("message")
-      .str("Run started for " + *name)
+      .str("Run started for " + name)
       .key("model")
-      .str(*name)
+      .str(name)
       .key("cascade")
       .flag(cascade)
       .key("models")

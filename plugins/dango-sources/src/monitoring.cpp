@@ -80,9 +80,9 @@ void write_check(Json& j, const Check& c) {
     }
   };
   j.begin().key("source").str(c.source).key("table");
-  j.opt(c.table.empty() ? std::nullopt : std::optional<std::string>(c.table));
+  j.opt(text_or_null(c.table));
   j.key("column");
-  j.opt(c.column.empty() ? std::nullopt : std::optional<std::string>(c.column));
+  j.opt(text_or_null(c.column));
   j.key("metric").str(c.metric).key("status").str(c.status).key("previous");
   num(c.previous);
   j.key("current");
@@ -162,7 +162,7 @@ std::string run_checks(CatalogContext& c, const std::string& only) {
   int64_t ok = 0, warning = 0, critical = 0;
   const std::string run_at = iso_utc_now();
   j.begin().key("run_at").str(run_at).key("source");
-  j.opt(only.empty() ? std::nullopt : std::optional<std::string>(only));
+  j.opt(text_or_null(only));
   j.key("results").begin_array();
   for (const auto& s : c.base.settings.sources) {
     if (!only.empty() && s.name != only) continue;
@@ -204,22 +204,9 @@ void monitoring_run(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs
   if (source && !find_source(c.base.settings, *source)) {
     throw detail_reply(404, "Source '" + *source + "' not found");
   }
-  sdk::TaskRequest task;
-  task.kind = kMonitoringTask;
-  task.payload_json = Json().begin().key("source").str(source.value_or("")).end().text();
-  task.max_attempts = 1;
-  int64_t id = c.base.host.enqueue(task);
-  rs.json_text(Json()
-                   .begin()
-                   .key("success")
-                   .flag(true)
-                   .key("message")
-                   .str("Monitoring run started")
-                   .key("task_id")
-                   .num(id)
-                   .end()
-                   .text(),
-               202);
+  answer_task_started(c, rs, kMonitoringTask,
+                      Json().begin().key("source").str(source.value_or("")).end().text(),
+                      "Monitoring run started");
 }
 
 void monitoring_task(CatalogContext& c, sdk::TaskContext& t) {
