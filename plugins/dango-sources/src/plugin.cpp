@@ -6,6 +6,7 @@
 #include <memory>
 #include <plughost/plugin.hpp>
 
+#include "catalog_routes.hpp"
 #include "http_json_source.hpp"
 #include "query.hpp"
 #include "replies.hpp"
@@ -42,6 +43,8 @@ class DangoSources : public sdk::Plugin {
     for (const Migration& m : migrations()) migration(m.name, m.sql, m.sql_postgres);
     engine_ = std::make_unique<SyncEngine>(services(), *settings_, *warehouse_);
     context_ = std::make_unique<Context>(Context{services(), *settings_, *warehouse_, *engine_});
+    catalog_ = std::make_unique<CatalogContext>(
+        CatalogContext{*context_, parse_governance_settings(config())});
 
     // Source types: a connector of kind `source` each (source_types.hpp has the protocol).
     connector({"source", "csv", "CSV files of the source's upload folder", {}},
@@ -105,6 +108,58 @@ class DangoSources : public sdk::Plugin {
         "csv.upload", upload_file);
     add("POST", "/api/query", "Run one read-only SELECT against the warehouse", "query.execute",
         run_query);
+
+    // Governance (catalog_routes.hpp)
+    add("GET", "/api/governance/schema-drift", "Schema drift events (?source=&table=)",
+        "governance.view", schema_drift);
+    add("GET", "/api/governance/pii", "PII findings with overrides applied (?source=&table=)",
+        "governance.view", pii_report);
+    add("GET", "/api/governance/pii/overrides", "PII column overrides from the config",
+        "governance.view", pii_overrides);
+    add("POST", "/api/governance/drift/:source/accept",
+        "Accept a source's schema drift and clear its flag", "governance.manage", accept_drift);
+    add("GET", "/api/governance/attention", "Sources with drift, PII or a failed sync",
+        "governance.view", attention);
+    // dbt Operations: the project in `dbt.project_dir`, built by task run_models
+    add("GET", "/api/dbt/models", "Models with materialisation, last run, status, row count",
+        kSignedIn, list_models);
+    add("POST", "/api/dbt/models/:name/run",
+        "Build a model (and downstream unless ?cascade=false) and run its tests", "dbt.run",
+        run_model);
+    task("run_models", "Build dbt-style models in the warehouse and run their tests",
+         [this](sdk::TaskContext& t) { run_models_task(*catalog_, t); });
+    // Data Catalog ({source} is a source, or the model layer staging / marts)
+    add("GET", "/api/catalog/:source/:table/columns", "Column schema and cached profile",
+        "governance.view", table_columns_route);
+    add("POST", "/api/catalog/:source/:table/profile", "Profile a table afresh (task)",
+        "governance.view", profile_table);
+    task("profile_table", "Profile one warehouse table",
+         [this](sdk::TaskContext& t) { profile_table_task(*catalog_, t); });
+    add("GET", "/api/catalog/models", "Models and sources with an overview", "governance.view",
+        catalog_models);
+    add("GET", "/api/catalog/models/:model_name", "Model or source details and lineage",
+        "governance.view", catalog_model);
+    add("GET", "/api/catalog/search", "Search models and sources by name, description, column",
+        "governance.view", catalog_search);
+    add("GET", "/api/catalog/lineage", "The lineage DAG: sources through models", "governance.view",
+        catalog_lineage);
+    add("GET", "/api/catalog/impact/:model_name", "Downstream impact tree of a model or source",
+        "governance.view", catalog_impact);
+    // Monitoring
+    add("GET", "/api/monitoring", "Cached metric check results", "governance.view",
+        monitoring_results);
+    add("POST", "/api/monitoring/run", "Run the metric checks afresh (task; ?source=)",
+        "governance.view", monitoring_run);
+    task("monitoring_run", "Row count, NULL share and freshness checks",
+         [this](sdk::TaskContext& t) { monitoring_task(*catalog_, t); });
+    add("GET", "/api/monitoring/history", "Metric values recorded at each sync (?days=&source=)",
+        "governance.view", monitoring_history);
+    // AI / Agent
+    add("GET", "/api/catalog/summary",
+        "Machine-readable catalog: tables, schemas, freshness (+ quality with governance.view)",
+        "source.view", catalog_summary);
+    add("GET", "/api/tools", "The API as agent tools, from the host's route table", "source.view",
+        agent_tools);
 
     // Live: the file watcher, freshness_update events, platform health and WS /ws
     init_live(serving);
@@ -185,10 +240,24 @@ class DangoSources : public sdk::Plugin {
           });
   }
 
+  // The same for part 2's handlers, which also see the governance settings.
+  void add(const char* method, const char* path, const char* summary, const char* permission,
+           CatalogHandler handler) {
+    route({method, path, summary, permission, {}, {}, {}},
+          [this, handler](const sdk::Request& rq, sdk::Response& rs) {
+            try {
+              handler(*catalog_, rq, rs);
+            } catch (const Reply& r) {
+              rs.json_text(r.body(), r.status());
+            }
+          });
+  }
+
   std::unique_ptr<Settings> settings_;
   std::unique_ptr<Warehouse> warehouse_;
   std::unique_ptr<SyncEngine> engine_;
   std::unique_ptr<Context> context_;
+  std::unique_ptr<CatalogContext> catalog_;
   // Live parts, declared last so they stop before what they use is destroyed.
   HealthSettings health_;
   std::unique_ptr<FolderWatcher> watcher_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bulk_load.hpp"
+#include "governance.hpp"
 #include "http_json_source.hpp"
 #include "replies.hpp"
 #include "sql_source.hpp"
@@ -88,6 +89,7 @@ const std::vector<Migration>& migrations() {
        " source TEXT, level TEXT NOT NULL, event TEXT NOT NULL, message TEXT NOT NULL,"
        " run_id BIGINT);"
        "CREATE INDEX dango_logs_source ON dango_logs (source, id);"},
+      catalog_migration(),
   };
   return list;
 }
@@ -273,6 +275,9 @@ void SyncEngine::execute(SyncRun& run, const SyncOptions& options) {
                : warehouse_.load(source->name, batch, options.allow_empty_replace);
   run.rows_loaded = result.rows_inserted;
   run.rows_deleted = result.rows_deleted;
+  for (const auto& note : observe_load(host_, warehouse_, run.source, run.id, batch)) {
+    log(run.source, note.level, note.event, note.message, run.id);
+  }
   if (result.kept_old_rows) {
     log(run.source, "warning", "empty_refresh_kept",
         "Full refresh found no rows; the existing rows were kept", run.id);

@@ -76,6 +76,9 @@ class Warehouse {
   // The quoted SQL name of `table` in `layer` for this dialect.
   std::string qualified(const std::string& layer, const std::string& table) const;
 
+  // The session pool, for the catalog's read-only queries and model builds (warehouse_read.hpp).
+  soci::connection_pool& pool() { return *pool_; }
+
  private:
   bool table_exists(soci::session& sql, const std::string& layer, const std::string& table);
   std::vector<Column> existing_columns(soci::session& sql, const std::string& layer,

@@ -3,8 +3,8 @@
 // for as long as it needs without relying on timing.
 //   GET  /api/test-source/state   {"entered": n, "released": n}
 //   POST /api/test-source/release lets one waiting (or the next) read finish
-//   GET  /api/test-source/events  the sync_* events seen on the host bus, as a JSON array of
-//                                 their payloads (subscribed in init, so none is missed)
+//   GET  /api/test-source/events  the sync_* and dbt_* events seen on the host bus, as a JSON
+//                                 array of their payloads (subscribed in init: none is missed)
 //   POST /api/test-source/publish?count=N&bytes=M  N events dbt_run_probe of ~M bytes each
 // A read answers table "items" with the rows of its source's `options.rows` (default 2 rows).
 #include <chrono>
@@ -30,6 +30,10 @@ class BlockingSource : public plughost::sdk::Plugin {
                          ",\"released\":" + std::to_string(released_) + "}");
           });
     subscribe("sync_*", [this](std::string_view, std::string_view payload) {
+      std::lock_guard<std::mutex> lock(mu_);
+      events_ += (events_.empty() ? "" : ",") + std::string(payload);
+    });
+    subscribe("dbt_*", [this](std::string_view, std::string_view payload) {
       std::lock_guard<std::mutex> lock(mu_);
       events_ += (events_.empty() ? "" : ",") + std::string(payload);
     });
