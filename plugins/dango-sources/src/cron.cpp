@@ -79,7 +79,8 @@ bool parse_field(const Field& f, const std::string& text, uint64_t& bits, std::s
         high = low;
       }
     }
-    for (int v = low; v <= high; v += step) bits |= uint64_t{1} << (f.names == kDayNames ? v % 7 : v);
+    for (int v = low; v <= high; v += step)
+      bits |= uint64_t{1} << (f.names == kDayNames ? v % 7 : v);
   }
   if (bits == 0) {
     error = std::string(f.name) + " field: empty";
@@ -97,7 +98,9 @@ std::string expand_macro(const std::string& text) {
   return text;
 }
 
-bool has(uint64_t bits, unsigned v) { return (bits >> v) & 1u; }
+bool has(uint64_t bits, unsigned v) {
+  return (bits >> v) & 1u;
+}
 
 }  // namespace
 

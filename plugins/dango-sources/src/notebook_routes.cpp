@@ -76,14 +76,7 @@ Reply held_by(const std::string& name, const NotebookLock& lock) {
 void answer_lock(Ops& ops, const std::string& name, const NotebookLock& lock, sdk::Response& rs) {
   std::string url = ops.notebooks.editor_url(name);
   Json j;
-  j.begin()
-      .key("success")
-      .flag(true)
-      .key("name")
-      .str(name)
-      .key("locked")
-      .flag(true)
-      .key("lock");
+  j.begin().key("success").flag(true).key("name").str(name).key("locked").flag(true).key("lock");
   write_lock(j, lock);
   j.key("lock_minutes").num(ops.notebooks.settings().lock_minutes);
   j.key("editor")

@@ -28,7 +28,8 @@ std::string template_text(const std::string& name) {
   } else if (name == "quality") {
     body =
         "@app.cell\ndef __(mo):\n    mo.md(\"# Data quality checks\")\n    return\n\n\n"
-        "@app.cell\ndef __(mo):\n    table = mo.ui.text(label=\"Table\", value=\"raw_source.table\")\n"
+        "@app.cell\ndef __(mo):\n    table = mo.ui.text(label=\"Table\", "
+        "value=\"raw_source.table\")\n"
         "    table\n    return (table,)\n\n\n"
         "@app.cell\ndef __(mo, table):\n    nulls = mo.sql(f\"SELECT COUNT(*) AS row_count FROM "
         "{table.value}\")\n    return (nulls,)\n\n\n";
@@ -83,8 +84,8 @@ std::optional<NotebookInfo> NotebookStore::find(const std::string& name) {
   n.file = p.string();
   n.size_bytes = static_cast<int64_t>(fs::file_size(p, ec));
   n.modified_at = iso_mtime(p);
-  auto st = host_.sql(
-      "SELECT creator_id, creator_name, created_at FROM dango_notebooks WHERE name = :n");
+  auto st =
+      host_.sql("SELECT creator_id, creator_name, created_at FROM dango_notebooks WHERE name = :n");
   st.bind("n", name);
   if (st.step()) {
     n.creator_id = st.text(0);
@@ -225,8 +226,9 @@ LockOutcome NotebookStore::heartbeat(const std::string& name, const Caller& by) 
 
 LockOutcome NotebookStore::release(const std::string& name, const Caller& by) {
   int64_t removed = host_
-                        .sql("DELETE FROM dango_notebook_locks WHERE notebook = :n AND"
-                             " owner_id = :id")
+                        .sql(
+                            "DELETE FROM dango_notebook_locks WHERE notebook = :n AND"
+                            " owner_id = :id")
                         .bind("n", name)
                         .bind("id", by.id)
                         .exec();

@@ -15,9 +15,9 @@ namespace dango {
 namespace sdk = plughost::sdk;
 
 struct NotebookSettings {
-  std::string dir;                 // default <data_dir>/notebooks
-  int lock_minutes = 15;           // NOTES: locks 15 min
-  std::string editor_url;          // "{name}" replaced; empty: no editor configured
+  std::string dir;         // default <data_dir>/notebooks
+  int lock_minutes = 15;   // NOTES: locks 15 min
+  std::string editor_url;  // "{name}" replaced; empty: no editor configured
 };
 
 struct NotebookLock {

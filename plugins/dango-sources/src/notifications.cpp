@@ -72,7 +72,9 @@ bool contains(const std::vector<std::string>& list, const std::string& s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
 
-std::string short_text(const std::string& s) { return s.size() > 200 ? s.substr(0, 200) : s; }
+std::string short_text(const std::string& s) {
+  return s.size() > 200 ? s.substr(0, 200) : s;
+}
 
 }  // namespace
 
@@ -105,7 +107,8 @@ std::string mask_url(const std::string& url) {
   auto scheme = url.find("://");
   if (scheme == std::string::npos) return "***";
   auto path = url.find_first_of("/?#", scheme + 3);
-  std::string authority = url.substr(scheme + 3, path == std::string::npos ? path : path - scheme - 3);
+  std::string authority =
+      url.substr(scheme + 3, path == std::string::npos ? path : path - scheme - 3);
   auto at = authority.rfind('@');  // user:password@host
   if (at != std::string::npos) authority = "***@" + authority.substr(at + 1);
   std::string base = url.substr(0, scheme + 3) + authority;
@@ -114,7 +117,7 @@ std::string mask_url(const std::string& url) {
 }
 
 std::string render_notification(const WebhookTarget& target, const std::string& event,
-                                 const rapidjson::Value& payload, bool test) {
+                                const rapidjson::Value& payload, bool test) {
   const bool failed = event == "sync_failed";
   std::string source = payload.IsObject() ? str(payload, "source") : "";
   std::string error = payload.IsObject() ? str(payload, "error") : "";
@@ -125,15 +128,15 @@ std::string render_notification(const WebhookTarget& target, const std::string& 
   std::string timestamp = payload.IsObject() ? str(payload, "timestamp", iso_utc_now()) : "";
   std::string message;
   if (test) {
-    message = "Test notification from Dango" +
-              (payload.IsObject() && payload.HasMember("requested_by")
-                   ? " (sent by " + str(payload, "requested_by") + ")"
-                   : std::string());
+    message =
+        "Test notification from Dango" + (payload.IsObject() && payload.HasMember("requested_by")
+                                              ? " (sent by " + str(payload, "requested_by") + ")"
+                                              : std::string());
   } else if (failed) {
     message = "Sync failed for " + source + ": " + error;
   } else {
-    message = "Sync completed for " + source + ": " + std::to_string(rows.value_or(0)) +
-              " rows loaded";
+    message =
+        "Sync completed for " + source + ": " + std::to_string(rows.value_or(0)) + " rows loaded";
   }
   Json j;
   if (target.format == "slack") {
@@ -162,7 +165,9 @@ std::string render_notification(const WebhookTarget& target, const std::string& 
       .key("event")
       .str(test ? "test" : event)
       .key("status")
-      .str(test ? "test" : failed ? "failure" : "success")
+      .str(test     ? "test"
+           : failed ? "failure"
+                    : "success")
       .key("source")
       .str(source)
       .key("message")
@@ -206,9 +211,8 @@ std::optional<int64_t> Notifier::queue(const WebhookTarget& target, const std::s
   rq.payload_json = Json().begin().key("delivery_id").num(id).end().text();
   rq.idempotency_key = "dango-sources:delivery:" + std::to_string(id);
   rq.max_attempts = 1;  // retries happen inside the task, with their own delays
-  rq.timeout_seconds = (target.timeout_seconds + settings_.retry_delay_seconds * 64) *
-                           (target.retries + 1) +
-                       30;
+  rq.timeout_seconds =
+      (target.timeout_seconds + settings_.retry_delay_seconds * 64) * (target.retries + 1) + 30;
   host_.enqueue(rq);
   return id;
 }

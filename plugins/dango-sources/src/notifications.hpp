@@ -21,9 +21,9 @@ constexpr const char* kDeliverTask = "dango-sources/deliver_notification";
 struct WebhookTarget {
   std::string name;
   std::string url;
-  std::string format = "json";              // json or slack
-  std::vector<std::string> on{"failure"};   // failure, success
-  std::vector<std::string> sources;         // empty: every source
+  std::string format = "json";             // json or slack
+  std::vector<std::string> on{"failure"};  // failure, success
+  std::vector<std::string> sources;        // empty: every source
   std::vector<std::pair<std::string, std::string>> headers;
   double timeout_seconds = 5;
   int retries = 2;  // attempts after the first
@@ -55,7 +55,7 @@ std::string mask_url(const std::string& url);
 
 // The body a target receives for an event (`payload_json` is the sync_* event's payload).
 std::string render_notification(const WebhookTarget& target, const std::string& event,
-                                 const rapidjson::Value& payload, bool test);
+                                const rapidjson::Value& payload, bool test);
 
 class Notifier {
  public:

@@ -1,7 +1,7 @@
+#include "ops.hpp"
+
 #include <algorithm>
 #include <filesystem>
-
-#include "ops.hpp"
 
 namespace dango {
 
@@ -18,10 +18,11 @@ std::string string_or(const rapidjson::Value& v, const char* key, const std::str
 
 OpsSettings parse_ops_settings(const rapidjson::Value& config, const Settings& settings) {
   OpsSettings o;
-  o.schedules_file = fs::absolute(string_or(config, "schedules_file",
-                                            (fs::path(settings.data_dir) / "schedules.yml").string()))
-                         .lexically_normal()
-                         .string();
+  o.schedules_file =
+      fs::absolute(string_or(config, "schedules_file",
+                             (fs::path(settings.data_dir) / "schedules.yml").string()))
+          .lexically_normal()
+          .string();
   o.notebooks.dir = (fs::path(settings.data_dir) / "notebooks").string();
   auto nb = config.FindMember("notebooks");
   if (nb != config.MemberEnd() && nb->value.IsObject()) {

@@ -105,8 +105,7 @@ class DangoSources : public sdk::Plugin {
             "scheduler.view", list_schedules);
     add_ops("GET", "/api/schedules/history/recent", "Recent executions of every schedule",
             "scheduler.view", recent_schedule_history);
-    add_ops("GET", "/api/schedules/:name", "Schedule details", "scheduler.view",
-            schedule_details);
+    add_ops("GET", "/api/schedules/:name", "Schedule details", "scheduler.view", schedule_details);
     add_ops("GET", "/api/schedules/:name/history", "A schedule's executions, paginated",
             "scheduler.view", schedule_history);
     add_ops("POST", "/api/schedules/:name/trigger", "Run a schedule now", "source.sync",
@@ -134,8 +133,8 @@ class DangoSources : public sdk::Plugin {
             "notebooks.execute", lock_notebook);
     add_ops("POST", "/api/notebooks/:name/heartbeat", "Extend the editing lock",
             "notebooks.execute", heartbeat_notebook);
-    add_ops("POST", "/api/notebooks/:name/release", "Release the editing lock",
-            "notebooks.execute", release_notebook);
+    add_ops("POST", "/api/notebooks/:name/release", "Release the editing lock", "notebooks.execute",
+            release_notebook);
     add_ops("DELETE", "/api/notebooks/:name/lock", "Force-release another user's lock",
             "notebooks.manage", force_release_notebook);
     add_ops("POST", "/api/notebooks/:name/copy", "Copy a notebook", "notebooks.execute",

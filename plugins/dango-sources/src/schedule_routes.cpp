@@ -220,9 +220,9 @@ void reload_schedules(Ops& ops, const sdk::Request& rq, sdk::Response& rs) {
   } catch (const std::invalid_argument& e) {
     ops.core.host.log(PH_LOG_WARN,
                       std::string("dango-sources: schedules reload rejected: ") + e.what(), &rq);
-    throw error_reply(400, "DANGO-SCHED-001",
-                      std::string("Invalid schedules file; the previous schedules stay: ") +
-                          e.what());
+    throw error_reply(
+        400, "DANGO-SCHED-001",
+        std::string("Invalid schedules file; the previous schedules stay: ") + e.what());
   }
   Json j;
   j.begin()

@@ -142,8 +142,7 @@ ScheduleExecution read_execution(const sdk::Statement& st) {
 }
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -284,8 +283,7 @@ void ScheduleEngine::run_tick(sdk::TaskContext& task) {
   const auto* name = member("schedule");
   const auto* version = member("version");
   const auto* due = member("due");
-  if (!name || !name->IsString() || !version || !version->IsString() || !due ||
-      !due->IsInt64()) {
+  if (!name || !name->IsString() || !version || !version->IsString() || !due || !due->IsInt64()) {
     throw std::runtime_error("schedule tick without schedule, version and due");
   }
   auto file = current();
@@ -351,23 +349,26 @@ ScheduleExecution ScheduleEngine::fire(const ScheduleDef& s, const std::string& 
     // No dbt runner lives in this plugin: the models are recorded, not run, and said so.
     e.error = "models not run (no dbt runner configured): " + list_json(s.models);
   }
-  auto st = host_.sql(
-      "INSERT INTO dango_schedule_runs (schedule, trigger_kind, triggered_by, due_at, started_at,"
-      " job_id, sources, skipped, models, status, error) VALUES (:s, :t, :by, :due, :at, :job,"
-      " :src, :skip, :models, :status, :err) RETURNING id");
-  st.bind("s", e.schedule)
-      .bind("t", e.trigger)
-      .bind("by", e.triggered_by)
-      .bind("due", e.due_at)
-      .bind("at", e.started_at)
-      .bind("job", e.job_id)
-      .bind("src", list_json(e.sources))
-      .bind("skip", list_json(e.skipped))
-      .bind("models", list_json(e.models))
-      .bind("status", e.status)
-      .bind("err", e.error);
-  if (!st.step()) throw sdk::Error(PH_ERR_INTERNAL, "INSERT … RETURNING gave no id");
-  e.id = st.int64(0);
+  {
+    // Scoped: an unfinished INSERT … RETURNING keeps SQLite's write lock until it is finalized.
+    auto st = host_.sql(
+        "INSERT INTO dango_schedule_runs (schedule, trigger_kind, triggered_by, due_at, started_at,"
+        " job_id, sources, skipped, models, status, error) VALUES (:s, :t, :by, :due, :at, :job,"
+        " :src, :skip, :models, :status, :err) RETURNING id");
+    st.bind("s", e.schedule)
+        .bind("t", e.trigger)
+        .bind("by", e.triggered_by)
+        .bind("due", e.due_at)
+        .bind("at", e.started_at)
+        .bind("job", e.job_id)
+        .bind("src", list_json(e.sources))
+        .bind("skip", list_json(e.skipped))
+        .bind("models", list_json(e.models))
+        .bind("status", e.status)
+        .bind("err", e.error);
+    if (!st.step()) throw sdk::Error(PH_ERR_INTERNAL, "INSERT … RETURNING gave no id");
+    e.id = st.int64(0);
+  }
   engine_.log(std::nullopt, "info", "schedule_fired",
               "Schedule " + s.name + " (" + trigger + ") started " +
                   std::to_string(e.sources.size()) + " sync(s)" +
@@ -428,9 +429,9 @@ std::vector<ScheduleExecution> ScheduleEngine::history(const std::string& schedu
 }
 
 int64_t ScheduleEngine::history_count(const std::string& schedule) {
-  auto st = host_.sql(schedule.empty()
-                          ? "SELECT COUNT(*) FROM dango_schedule_runs"
-                          : "SELECT COUNT(*) FROM dango_schedule_runs WHERE schedule = :s");
+  auto st =
+      host_.sql(schedule.empty() ? "SELECT COUNT(*) FROM dango_schedule_runs"
+                                 : "SELECT COUNT(*) FROM dango_schedule_runs WHERE schedule = :s");
   if (!schedule.empty()) st.bind("s", schedule);
   return st.step() ? st.int64(0) : 0;
 }

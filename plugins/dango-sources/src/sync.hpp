@@ -5,9 +5,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <stdexcept>
 #include <optional>
 #include <plughost/plugin.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 

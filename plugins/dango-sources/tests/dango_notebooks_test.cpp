@@ -65,7 +65,8 @@ class NotebookLab {
 TEST(dango_notebooks, CreatesFromTemplatesListsCopiesAndDeletes) {
   NotebookLab lab;
   ASSERT_TRUE(lab.ready()) << lab.host().output();
-  auto made = lab.call("alice", "POST", "/api/notebooks", R"({"name":"churn","template":"explore"})");
+  auto made =
+      lab.call("alice", "POST", "/api/notebooks", R"({"name":"churn","template":"explore"})");
   ASSERT_EQ(made.status, 201) << made.body;
   std::string text = read_file(lab.notebooks() + "/churn.py");
   EXPECT_NE(text.find("marimo.App"), std::string::npos);

@@ -12,7 +12,9 @@ namespace {
 
 using namespace dango_test;
 
-int64_t at(const std::string& iso) { return *dango::parse_iso_utc(iso); }
+int64_t at(const std::string& iso) {
+  return *dango::parse_iso_utc(iso);
+}
 
 std::string next(const std::string& cron, const std::string& zone, const std::string& after) {
   std::string error;
@@ -35,10 +37,8 @@ TEST(dango_schedules, NextRunFollowsTheTimeZonesWallClock) {
   // Spring forward (Berlin, 2026-03-29): 02:30 does not exist and fires at 03:00 CEST.
   EXPECT_EQ(next("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z"), "2026-03-29T01:00:00Z");
   // Fall back (New York, 2026-11-01): 01:30 happens twice and fires only at the first.
-  EXPECT_EQ(next("30 1 * * *", "America/New_York", "2026-11-01T00:00:00Z"),
-            "2026-11-01T05:30:00Z");
-  EXPECT_EQ(next("30 1 * * *", "America/New_York", "2026-11-01T05:30:00Z"),
-            "2026-11-02T06:30:00Z");
+  EXPECT_EQ(next("30 1 * * *", "America/New_York", "2026-11-01T00:00:00Z"), "2026-11-01T05:30:00Z");
+  EXPECT_EQ(next("30 1 * * *", "America/New_York", "2026-11-01T05:30:00Z"), "2026-11-02T06:30:00Z");
   // Vixie day rule: the 13th or a Friday; and macros.
   EXPECT_EQ(next("0 0 13 * FRI", "UTC", "2026-02-10T00:00:00Z"), "2026-02-13T00:00:00Z");
   EXPECT_EQ(next("@hourly", "UTC", "2026-02-10T10:00:00Z"), "2026-02-10T11:00:00Z");
@@ -137,9 +137,9 @@ TEST(dango_schedules, ReloadTakesAGoodFileAndRejectsABadOneKeepingTheOld) {
   auto bad = lab.post("/api/schedules/reload");
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_STREQ(json(bad)["error_code"].GetString(), "DANGO-SCHED-001");
-  EXPECT_NE(std::string(json(bad)["message"].GetString())
-                .find("hour field: value 25 out of range 0-23"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(json(bad)["message"].GetString()).find("hour field: value 25 out of range 0-23"),
+      std::string::npos)
       << bad.body;
   auto still = json(lab.get("/api/schedules"));
   ASSERT_EQ(still["schedules"].Size(), 1u);
@@ -210,8 +210,8 @@ TEST(dango_schedules, CancellingARunningJobStopsItBeforeAnythingIsLoaded) {
   lab.post("/api/test-source/release");
   ASSERT_TRUE(eventually(
       [&] {
-        auto e = json(lab.get("/api/schedules/held"))["recent_executions"][0];
-        return std::string(e["status"].GetString()) == "success";
+        auto d = json(lab.get("/api/schedules/held"));
+        return std::string(d["recent_executions"][0]["status"].GetString()) == "success";
       },
       20));
   EXPECT_EQ(scalar(lab.warehouse(), "SELECT COUNT(*) FROM raw_blk__items"), "2");
