@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <plughost/http_client.hpp>
 #include <stdexcept>
 #include <thread>
 
-#include "http_shim.hpp"
 #include "replies.hpp"
 #include "time_text.hpp"
 
@@ -317,7 +317,7 @@ void Notifier::run_delivery(sdk::TaskContext& task) {
       throw std::runtime_error("delivery cancelled");
     }
     auto r = plughost::http::perform(rq);
-    code = r.status ? std::optional<int64_t>(r.status) : std::nullopt;
+    code = r.status ? std::optional<int64_t>(static_cast<int64_t>(r.status)) : std::nullopt;
     if (r.ok()) {
       close("delivered", attempt + 1, code, std::nullopt);
       return;

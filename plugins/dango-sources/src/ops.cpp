@@ -34,6 +34,27 @@ OpsSettings parse_ops_settings(const rapidjson::Value& config, const Settings& s
     }
   }
   o.notebooks.dir = fs::absolute(o.notebooks.dir).lexically_normal().string();
+  auto deployments = config.FindMember("deployments");
+  if (deployments != config.MemberEnd() && deployments->value.IsObject()) {
+    o.deploy_journal = string_or(deployments->value, "journal_file", "");
+  }
+  auto metabase = config.FindMember("metabase");
+  if (metabase != config.MemberEnd() && metabase->value.IsObject()) {
+    const auto& m = metabase->value;
+    o.metabase_url = string_or(m, "url", "");
+    o.metabase_database_name = string_or(m, "database_name", o.metabase_database_name);
+    o.metabase_api_key = string_or(m, "api_key", "");
+    auto id = m.FindMember("database_id");
+    if (id != m.MemberEnd() && id->value.IsInt64()) o.metabase_database_id = id->value.GetInt64();
+  }
+  auto dbt_docs = config.FindMember("dbt_docs");
+  if (dbt_docs != config.MemberEnd() && dbt_docs->value.IsObject()) {
+    o.dbt_docs_url = string_or(dbt_docs->value, "url", "");
+  }
+  auto timeout = config.FindMember("upstream_timeout_seconds");
+  if (timeout != config.MemberEnd() && timeout->value.IsNumber()) {
+    o.upstream_timeout_seconds = std::clamp(timeout->value.GetDouble(), 0.1, 60.0);
+  }
   return o;
 }
 

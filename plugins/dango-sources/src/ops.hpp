@@ -3,9 +3,11 @@
 // Context; each handler throws Reply for a documented error answer.
 #pragma once
 
+#include <optional>
 #include <plughost/plugin.hpp>
 #include <string>
 
+#include "initial_sync.hpp"
 #include "notebooks.hpp"
 #include "notifications.hpp"
 #include "routes.hpp"
@@ -17,6 +19,15 @@ namespace dango {
 struct OpsSettings {
   std::string schedules_file;  // default <data_dir>/schedules.yml
   NotebookSettings notebooks;
+  // Upstreams answered or proxied (seed: /api/deployments/history, /api/metabase-config, Proxy
+  // Endpoints); empty: not configured → 502.
+  std::string deploy_journal;  // JSON Lines, one deployment per line
+  std::string metabase_url;    // e.g. http://localhost:3000
+  std::optional<int64_t> metabase_database_id;
+  std::string metabase_database_name = "dango";  // looked up when no id is configured
+  std::string metabase_api_key;                  // X-API-Key for the lookup; never answered
+  std::string dbt_docs_url;                      // e.g. http://localhost:8081
+  double upstream_timeout_seconds = 5;
 };
 // Throws std::invalid_argument naming the bad key.
 OpsSettings parse_ops_settings(const rapidjson::Value& config, const Settings& settings);
@@ -26,6 +37,8 @@ struct Ops {
   ScheduleEngine& schedules;
   Notifier& notifier;
   NotebookStore& notebooks;
+  InitialSync& initial_sync;
+  const OpsSettings& settings;
 };
 
 using OpsHandler = void (*)(Ops&, const sdk::Request&, sdk::Response&);
@@ -57,5 +70,17 @@ void heartbeat_notebook(Ops&, const sdk::Request&, sdk::Response&);
 void release_notebook(Ops&, const sdk::Request&, sdk::Response&);
 void force_release_notebook(Ops&, const sdk::Request&, sdk::Response&);
 void copy_notebook(Ops&, const sdk::Request&, sdk::Response&);
+
+// Initial sync
+void start_initial_sync(Ops&, const sdk::Request&, sdk::Response&);
+void initial_sync_status(Ops&, const sdk::Request&, sdk::Response&);
+void skip_initial_sync_source(Ops&, const sdk::Request&, sdk::Response&);
+void cancel_initial_sync(Ops&, const sdk::Request&, sdk::Response&);
+
+// Deployments, Metabase and the proxy paths
+void deployment_history(Ops&, const sdk::Request&, sdk::Response&);
+void metabase_config(Ops&, const sdk::Request&, sdk::Response&);
+void proxy_metabase(Ops&, const sdk::Request&, sdk::Response&);
+void proxy_dbt_docs(Ops&, const sdk::Request&, sdk::Response&);
 
 }  // namespace dango

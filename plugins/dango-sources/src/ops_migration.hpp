@@ -22,7 +22,13 @@ namespace dango {
   " owner_name TEXT NOT NULL, acquired_at TEXT NOT NULL, expires_at " BIGINT                  \
   " NOT NULL);"                                                                               \
   "CREATE TABLE dango_notebooks (name TEXT PRIMARY KEY, creator_id TEXT NOT NULL,"            \
-  " creator_name TEXT NOT NULL, created_at TEXT NOT NULL);"
+  " creator_name TEXT NOT NULL, created_at TEXT NOT NULL);"                                   \
+  "CREATE TABLE dango_initial_sync (id " ID                                                   \
+  ", status TEXT NOT NULL, started_at TEXT NOT NULL,"                                         \
+  " finished_at TEXT, started_by TEXT NOT NULL, by_token INTEGER NOT NULL, sources TEXT NOT"  \
+  " NULL, flag TEXT NOT NULL);"                                                               \
+  "CREATE UNIQUE INDEX dango_initial_sync_one_running ON dango_initial_sync (status)"         \
+  " WHERE status = 'running';"
 
 constexpr const char* kOpsMigrationSqlite =
     DANGO_OPS_TABLES("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER");

@@ -38,7 +38,10 @@ class DangoSources : public sdk::Plugin {
     notifier_ = std::make_unique<Notifier>(services(), parse_notification_settings(config()));
     notebooks_ = std::make_unique<NotebookStore>(services(), ops_settings_->notebooks);
     if (serving) std::filesystem::create_directories(ops_settings_->notebooks.dir);
-    ops_ = std::make_unique<Ops>(Ops{*context_, *schedules_, *notifier_, *notebooks_});
+    initial_sync_ = std::make_unique<InitialSync>(services(), *settings_, *engine_,
+                                                  parse_initial_sync_settings(config()));
+    ops_ = std::make_unique<Ops>(
+        Ops{*context_, *schedules_, *notifier_, *notebooks_, *initial_sync_, *ops_settings_});
 
     // Source types: a connector of kind `source` each (source_types.hpp has the protocol).
     connector({"source", "csv", "CSV files of the source's upload folder", {}},
@@ -69,6 +72,8 @@ class DangoSources : public sdk::Plugin {
     // Webhook notifications of sync outcomes: queued from the bus, posted by a host task.
     task("deliver_notification", "Post one queued webhook notification, with retries",
          [this](sdk::TaskContext& t) { notifier_->run_delivery(t); });
+    task("initial_sync", "Sync every source once after a deployment, one after another",
+         [this](sdk::TaskContext& t) { initial_sync_->run_task(t); });
     for (const char* outcome : {"sync_completed", "sync_failed"}) {
       subscribe(outcome, [this](std::string_view type, std::string_view payload) {
         notifier_->on_sync_event(type, payload);
@@ -139,6 +144,29 @@ class DangoSources : public sdk::Plugin {
             "notebooks.manage", force_release_notebook);
     add_ops("POST", "/api/notebooks/:name/copy", "Copy a notebook", "notebooks.execute",
             copy_notebook);
+    // Initial sync (deploy token or admin; the handlers check)
+    add_ops("POST", "/api/initial-sync/start", "Start the initial sync (deploy token or admin)",
+            kPublic, start_initial_sync);
+    add_ops("GET", "/api/initial-sync/status", "Initial sync progress per source", kPublic,
+            initial_sync_status);
+    add_ops("POST", "/api/initial-sync/skip-source", "Skip the source syncing now",
+            "initial_sync.manage", skip_initial_sync_source);
+    add_ops("POST", "/api/initial-sync/cancel", "Cancel the initial sync", "initial_sync.manage",
+            cancel_initial_sync);
+    // Deployments, Metabase, proxies: 502 when the upstream is not configured or not answering
+    add_ops("GET", "/api/deployments/history", "Deployments from the deploy journal",
+            "platform.manage", deployment_history);
+    add_ops("GET", "/api/metabase-config", "Metabase's database id", kPublic, metabase_config);
+    for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+      add_ops(method, "/metabase/*", "Proxy to Metabase", kPublic, proxy_metabase,
+              PH_ROUTE_CSRF_EXEMPT);
+    }
+    for (const char* path : {"/app/*", "/public/*", "/styles.css"}) {
+      add_ops("GET", path, "Proxy to Metabase's assets", kPublic, proxy_metabase);
+    }
+    for (const char* path : {"/dbt-docs/*", "/manifest.json", "/catalog.json"}) {
+      add_ops("GET", path, "Proxy to dbt docs", kPublic, proxy_dbt_docs);
+    }
   }
 
   static std::string read_operation(std::string_view op, std::string_view input,
@@ -167,8 +195,8 @@ class DangoSources : public sdk::Plugin {
 
   // The same for the operations routes (ops.hpp).
   void add_ops(const char* method, const char* path, const char* summary, const char* permission,
-               OpsHandler handler) {
-    route({method, path, summary, permission, {}, {}, {}},
+               OpsHandler handler, uint32_t flags = 0) {
+    route({method, path, summary, permission, {}, {}, {}, flags},
           [this, handler](const sdk::Request& rq, sdk::Response& rs) {
             try {
               handler(*ops_, rq, rs);
@@ -186,6 +214,7 @@ class DangoSources : public sdk::Plugin {
   std::unique_ptr<ScheduleEngine> schedules_;
   std::unique_ptr<Notifier> notifier_;
   std::unique_ptr<NotebookStore> notebooks_;
+  std::unique_ptr<InitialSync> initial_sync_;
   std::unique_ptr<Ops> ops_;
 };
 

@@ -138,7 +138,8 @@ TEST(dango_notifications, ASilentTargetTimesOutAndIsLoggedAsFailed) {
     EXPECT_STREQ(d["status"].GetString(), "failed");
     EXPECT_EQ(d["attempts"].GetInt64(), 2);
     EXPECT_TRUE(d["response_status"].IsNull());
-    EXPECT_NE(std::string(d["error"].GetString()).find("Timeout"), std::string::npos);
+    EXPECT_NE(std::string(d["error"].GetString()).find("timed out"), std::string::npos)
+        << d["error"].GetString();
   }
   {
     std::lock_guard<std::mutex> lock(mu);
