@@ -14,6 +14,7 @@ PACKAGES="
   python3-django python3-fastapi python3-uvicorn python3-yaml
   chromium
   libhnswlib-dev libcurl4-openssl-dev poppler-utils
+  libhowardhinnant-date-dev
 "
 
 missing=""

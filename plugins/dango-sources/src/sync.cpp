@@ -5,6 +5,7 @@
 #include "bulk_load.hpp"
 #include "governance.hpp"
 #include "http_json_source.hpp"
+#include "ops_migration.hpp"
 #include "replies.hpp"
 #include "sql_source.hpp"
 #include "time_text.hpp"
@@ -90,6 +91,7 @@ const std::vector<Migration>& migrations() {
        " run_id BIGINT);"
        "CREATE INDEX dango_logs_source ON dango_logs (source, id);"},
       catalog_migration(),
+      {"0004_ops", kOpsMigrationSqlite, kOpsMigrationPostgres},
   };
   return list;
 }
@@ -223,13 +225,17 @@ void SyncEngine::run_task(sdk::TaskContext& task) {
     run = r;
   }
   try {
-    execute(*run, options);
+    execute(*run, options, [&task] { return task.cancelled(); });
+  } catch (const SyncCancelled&) {
+    finish(*run, "cancelled", "cancelled by request before anything was loaded");
+    throw;  // the task ends as cancelled, not as done
   } catch (const std::exception& e) {
     finish(*run, "failed", e.what());
   }
 }
 
-void SyncEngine::execute(SyncRun& run, const SyncOptions& options) {
+void SyncEngine::execute(SyncRun& run, const SyncOptions& options,
+                         const std::function<bool()>& cancelled) {
   const SourceConfig* source = find_source(settings_, run.source);
   if (!source) throw std::runtime_error("source " + run.source + " is no longer configured");
   run.started_ms = now_ms();
@@ -262,6 +268,8 @@ void SyncEngine::execute(SyncRun& run, const SyncOptions& options) {
     batch =
         parse_batch(host_.invoke_connector("source", source->type, "read", read_request_json(rq)));
   }
+  // A cancel that arrived while the source was read stops the sync before it writes anything.
+  if (cancelled()) throw SyncCancelled();
   for (const auto& note : batch.notes) log(run.source, "info", "sync_note", note, run.id);
   if (!batch.errors.empty()) {
     for (const auto& e : batch.errors) {

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <plughost/plugin.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,11 @@ struct SyncOptions {
   std::string end_date;
 };
 
+// Thrown inside a sync task whose cancellation was requested (TaskContext::cancelled()).
+struct SyncCancelled : std::runtime_error {
+  SyncCancelled() : std::runtime_error("sync cancelled") {}
+};
+
 class SyncEngine {
  public:
   SyncEngine(sdk::Services host, const Settings& settings, Warehouse& warehouse)
@@ -93,7 +100,7 @@ class SyncEngine {
   // closed here, so it does not hold its source forever.
   void reconcile(SyncRun& run);
   void close_run(SyncRun& run, const std::string& task_status, const std::string& task_error);
-  void execute(SyncRun& run, const SyncOptions& options);
+  void execute(SyncRun& run, const SyncOptions& options, const std::function<bool()>& cancelled);
   void finish(SyncRun& run, const std::string& status, const std::optional<std::string>& error);
   void publish(const std::string& type, const std::string& source, const std::string& extra_json);
 
