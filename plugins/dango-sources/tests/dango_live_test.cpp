@@ -430,16 +430,6 @@ TEST(dango_live, WebSocketDropsAClientThatStopsReadingAndServesTheOthers) {
 
 #ifdef DANGO_WITH_ACCOUNTS
 
-std::string admin_cookie(Lab& lab) {
-  auto login = http(
-      lab.port(), "POST", "/api/auth/login", {{"Content-Type", "application/json"}},
-      std::string("{\"email\":\"") + kAdminEmail + "\",\"password\":\"" + kAdminPassword + "\"}");
-  EXPECT_EQ(login.status, 200) << login.body;
-  std::string set_cookie = login.header("set-cookie");
-  size_t at = set_cookie.find("dango_session=");
-  return at == std::string::npos ? "" : set_cookie.substr(at, set_cookie.find(';', at) - at);
-}
-
 LabSetup socket_lab(const std::string& websocket) {
   LabSetup setup("[{name: live, type: csv}]", true, "websocket: " + websocket);
   setup.plugin_entry = "    allowed_origins: [\"http://good.example\"]\n";
