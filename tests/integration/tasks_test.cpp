@@ -85,7 +85,10 @@ TEST(Tasks, SigkillLosesNoTaskOnSqlite) {
       kPatience));
   auto runs = json(http(port, "GET", "/api/runs"));
   EXPECT_EQ(runs["runs"].GetInt(), 100);  // queued tasks ran once each: none lost, none doubled
-  for (int64_t id : ids) ASSERT_EQ(task_status(port, id), "succeeded") << id;
+  // A task's row is written by the handler before the task itself is marked done: wait for it.
+  for (int64_t id : ids) {
+    ASSERT_TRUE(eventually([&] { return task_status(port, id) == "succeeded"; }, kPatience)) << id;
+  }
   // The task that was running when the host died is taken again once its lease lapsed.
   ASSERT_TRUE(eventually(
       [&] {

@@ -306,6 +306,8 @@ CsvLoadPlan plan_csv_load(const ReadRequest& rq) {
     load.table.columns.push_back({kFileColumn, ColumnType::kText});
     load.table.columns.push_back({kMtimeColumn, ColumnType::kTimestamp});
     load.table.columns.push_back({kLoadedColumn, ColumnType::kTimestamp});
+    load.table.column_has_values = typed;
+    load.table.column_has_values.resize(load.table.columns.size(), true);
   }
   batch.state_json = files_state(now);
   if (rq.full_refresh || !plan.files.empty() || !load.delete_values.empty()) {

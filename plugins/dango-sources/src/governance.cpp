@@ -202,7 +202,7 @@ std::vector<LoadNote> observe_load(sdk::Services host, Warehouse& warehouse,
   DriftStore drift(host);
   for (const auto& load : batch.tables) {
     // A table without columns brought nothing (only deletions). The bulk CSV path hands over
-    // typed columns without rows: every column then counts as having values.
+    // typed columns without rows, and which of them had values.
     if (load.table.columns.empty()) continue;
     if (load.table.rows.empty() &&
         std::all_of(load.table.columns.begin(), load.table.columns.end(),
@@ -211,6 +211,10 @@ std::vector<LoadNote> observe_load(sdk::Services host, Warehouse& warehouse,
     }
     try {
       std::vector<bool> has_values(load.table.columns.size(), load.table.rows.empty());
+      if (load.table.rows.empty() &&
+          load.table.column_has_values.size() == load.table.columns.size()) {
+        has_values = load.table.column_has_values;
+      }
       for (const auto& row : load.table.rows) {
         for (size_t i = 0; i < row.size() && i < has_values.size(); ++i) {
           has_values[i] = has_values[i] || (row[i] && !row[i]->empty());

@@ -8,8 +8,8 @@
 
 #include "catalog_routes.hpp"
 #include "http_json_source.hpp"
-#include "query.hpp"
 #include "ops.hpp"
+#include "query.hpp"
 #include "replies.hpp"
 #include "routes.hpp"
 #include "settings.hpp"

@@ -29,6 +29,9 @@ struct Column {
 struct Table {
   std::vector<Column> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;
+  // Per column, whether any cell had a value; filled only when the rows travel separately
+  // (the bulk CSV path), so a column without values is not taken for a type change.
+  std::vector<bool> column_has_values;
 };
 
 // Sets each column's type from its cells.
