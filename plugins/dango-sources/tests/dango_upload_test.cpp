@@ -202,8 +202,9 @@ TEST_F(UploadApi, StoresTheFileListsItSyncsItAndPublishesAnEvent) {
   std::string status;
   ASSERT_TRUE(eventually(
       [&] {
-        for (const auto& run :
-             json(lab_->get("/api/sources/up/details"))["sync_history"].GetArray()) {
+        // The document must outlive the loop (a temporary would end before its first turn).
+        auto details = json(lab_->get("/api/sources/up/details"));
+        for (const auto& run : details["sync_history"].GetArray()) {
           if (run["id"].GetInt64() == run_id) status = run["status"].GetString();
         }
         return !status.empty() && status != "running";
