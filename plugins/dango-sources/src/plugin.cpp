@@ -314,44 +314,35 @@ class DangoSources : public sdk::Plugin {
     }
   }
 
-  // Registers a route whose Reply exceptions become their status and body; anything else reaches
-  // the host as a 500 (DANGO-G001 through the error formatter).
+  // A route body calling `handler` with `*context`: a Reply it throws becomes its status and
+  // body; anything else reaches the host as a 500 (DANGO-G001 through the error formatter).
+  template <typename Context, typename Fn>
+  static auto replying(const std::unique_ptr<Context>& context, Fn handler) {
+    return [&context, handler](const sdk::Request& rq, sdk::Response& rs) {
+      try {
+        handler(*context, rq, rs);
+      } catch (const Reply& r) {
+        rs.json_text(r.body(), r.status());
+      }
+    };
+  }
+
+  // Registers a route of part 1's handlers (replying() maps their Reply exceptions).
   void add(const char* method, const char* path, const char* summary, const char* permission,
            Handler handler) {
-    route({method, path, summary, permission, {}, {}, {}},
-          [this, handler](const sdk::Request& rq, sdk::Response& rs) {
-            try {
-              handler(*context_, rq, rs);
-            } catch (const Reply& r) {
-              rs.json_text(r.body(), r.status());
-            }
-          });
+    route({method, path, summary, permission, {}, {}, {}}, replying(context_, handler));
   }
 
   // The same for part 2's handlers, which also see the governance settings.
   void add(const char* method, const char* path, const char* summary, const char* permission,
            CatalogHandler handler) {
-    route({method, path, summary, permission, {}, {}, {}},
-          [this, handler](const sdk::Request& rq, sdk::Response& rs) {
-            try {
-              handler(*catalog_, rq, rs);
-            } catch (const Reply& r) {
-              rs.json_text(r.body(), r.status());
-            }
-          });
+    route({method, path, summary, permission, {}, {}, {}}, replying(catalog_, handler));
   }
 
   // The same for the operations routes (ops.hpp).
   void add_ops(const char* method, const char* path, const char* summary, const char* permission,
                OpsHandler handler, uint32_t flags = 0) {
-    route({method, path, summary, permission, {}, {}, {}, flags},
-          [this, handler](const sdk::Request& rq, sdk::Response& rs) {
-            try {
-              handler(*ops_, rq, rs);
-            } catch (const Reply& r) {
-              rs.json_text(r.body(), r.status());
-            }
-          });
+    route({method, path, summary, permission, {}, {}, {}, flags}, replying(ops_, handler));
   }
 
   std::unique_ptr<Settings> settings_;
