@@ -12,6 +12,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev
   wrk curl util-linux procps binutils tzdata
   python3-django python3-fastapi python3-uvicorn python3-yaml
+  python3-djangorestframework gunicorn
   chromium
   libhnswlib-dev libcurl4-openssl-dev poppler-utils
   libhowardhinnant-date-dev
