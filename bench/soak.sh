@@ -13,8 +13,8 @@
 # (POST /api/auth/token/), then POST /api/auth/api-keys. The server is pinned to CPU 0, the four
 # wrk processes to CPU 1. Prints per route requests, req/s, p50, p99 and statuses, the total, RSS
 # before and after (sampled every 5 s in between) and the peaks (VmHWM) of start-up and of the
-# soak itself. Exits 1 on any 5xx, any
-# other unexpected status, any socket error (connect, read, write, timeout of 10 s), or a host
+# soak itself. Exits 1 on any 5xx, any other unexpected status, any socket error (connect, read,
+# write, timeout of 10 s), a webhook answered 202 whose event is not in the database, or a host
 # that is not ready afterwards.
 #
 # Usage: bench/soak.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]   (defaults: build/release 60 100)
@@ -31,6 +31,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps.sh)"; exit 1; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed (scripts/install-deps.sh)"; exit 1; }
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 per=$((conns / 4))
@@ -140,12 +141,20 @@ for r in health list webhook rag; do
   printf '%-8s %6s %10s %10s %10s %10s %8s %6s %6s %s\n' "$r" "$per" "$n" "$rps" "$p50" "$p99" \
     "$1" "$2" "$3" "$sock"
   total=$((total + n))
+  [ "$r" = webhook ] && accepted=$1
   [ "$2" -eq 0 ] && [ "$3" -eq 0 ] && [ "$sock" -eq 0 ] || bad=$((bad + 1))
 done
 ready=$(status_of "$base/readyz")
+# Every 202 is an event stored before the answer: the soak's plus the one of the check above,
+# and at most one per webhook connection more (answered as wrk stopped, so not counted by it).
+stored=$(sqlite3 "$work/soak/var/plughost.db" "SELECT COUNT(*) FROM automate_events")
+executions=$(sqlite3 "$work/soak/var/plughost.db" "SELECT COUNT(*) FROM automate_executions")
+[ "$stored" -ge $((accepted + 1)) ] && [ "$stored" -le $((accepted + 1 + per)) ] ||
+  bad=$((bad + 1))
 errors_logged=$(grep -c '"level":"error"' "$work/soak/host.log" || true)
 echo
 echo "total requests: $total in ${seconds}s; host /readyz afterwards: $ready; error log lines: $errors_logged"
+echo "webhook events stored: $stored for $((accepted + 1)) answers 202 counted; demo workflow executions so far: $executions"
 awk -v s="$rss_start" -v e="$rss_end" -v h="$hwm" -v hs="$hwm_startup" -v all="$samples" 'BEGIN {
   n = split(all, x, " "); line = ""
   for (i = 1; i <= n; i++) line = line sprintf("%s%.1f", i > 1 ? " " : "", x[i] / 1024)
@@ -154,7 +163,7 @@ awk -v s="$rss_start" -v e="$rss_end" -v h="$hwm" -v hs="$hwm_startup" -v all="$
   printf "RSS every 5 s (MB): %s\n", line
 }'
 if [ "$bad" -ne 0 ] || [ "$ready" != 200 ]; then
-  echo "soak: FAILED (unexpected statuses, 5xx or socket errors above, or host not ready)"
+  echo "soak: FAILED (unexpected statuses, 5xx, socket errors, lost events or host not ready)"
   exit 1
 fi
 echo "soak: passed (no 5xx, no unexpected status, no socket error)"
