@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every benchmark in one run, each against its peer in the same run, with short defaults (about
-# ten minutes on an idle 2-core machine; longer under load): the plugin route vs raw Pistache, the
+# five minutes on the shared 2-core machine, whose load mostly stretches the fixed-size ones): the plugin route vs raw Pistache, the
 # workflow list vs FastAPI and Django REST framework, webhook ingest vs FastAPI, cold start and
 # RSS, the mixed-load soak (60 s at 100 connections, as issue 15 asks), the task queue on SQLite
 # and PostgreSQL, the dango CSV sync vs sqlite3 .import and the rag retrieval core. Each one's
