@@ -1,11 +1,11 @@
 #!/bin/sh
 # Every benchmark in one run, each against its peer in the same run, with short defaults (about
-# five minutes on the shared 2-core machine, whose load mostly stretches the fixed-size ones): the plugin route vs raw Pistache, the
-# workflow list vs FastAPI and Django REST framework, webhook ingest vs FastAPI, cold start and
-# RSS, the mixed-load soak (60 s at 100 connections, as issue 15 asks), the task queue on SQLite
-# and PostgreSQL, the dango CSV sync vs sqlite3 .import and the rag retrieval core. Each one's
-# full output is printed as it runs; a summary of the ratio and result lines follows. Exits 1 if
-# any benchmark failed (the soak fails on any 5xx or socket error).
+# five minutes on the shared 2-core machine): the plugin route vs raw Pistache, the workflow list
+# vs FastAPI and Django REST framework, webhook ingest vs FastAPI, cold start and RSS, the
+# mixed-load soak (60 s at 100 connections, as issue 15 asks), the task queue on SQLite and
+# PostgreSQL, the dango CSV sync vs sqlite3 .import and the rag retrieval core. Each one's full
+# output is printed as it runs; a summary of the ratio and result lines follows. Exits 1 if any
+# benchmark failed (the soak fails on any 5xx or socket error).
 #
 # Usage: bench/all.sh [BUILD_DIR]
 set -eu
