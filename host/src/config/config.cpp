@@ -404,7 +404,10 @@ void load_server(Walk& walk, const Field& f, ServerConfig& server) {
                                          "request_timeout_seconds",
                                          "header_timeout_seconds",
                                          "body_timeout_seconds",
-                                         "max_connections"};
+                                         "max_connections",
+                                         "max_upload_bytes",
+                                         "spool_threshold_bytes",
+                                         "spool_dir"};
   each_entry(walk, f, keys, [&](const Field& v, const std::string& key, Mark) {
     if (key == "listen") {
       std::string error;
@@ -429,6 +432,20 @@ void load_server(Walk& walk, const Field& f, ServerConfig& server) {
       if (auto d = read_number(walk, v, 0, true)) server.body_timeout_seconds = *d;
     } else if (key == "max_connections") {
       if (auto n = read_int(walk, v, 1, 1000000)) server.max_connections = *n;
+    } else if (key == "max_upload_bytes") {
+      auto n = read_int(walk, v, 1, std::numeric_limits<int64_t>::max());
+      if (n) server.max_upload_bytes = static_cast<uint64_t>(*n);
+    } else if (key == "spool_threshold_bytes") {
+      auto n = read_int(walk, v, 0, std::numeric_limits<int64_t>::max());
+      if (n) server.spool_threshold_bytes = static_cast<uint64_t>(*n);
+    } else if (key == "spool_dir") {
+      if (auto dir = read_string(walk, v)) {
+        if (!dir->empty() && dir->front() == '/') {
+          server.spool_dir = *dir;
+        } else {
+          walk.report(v.mark, v.path, "expected an absolute directory path");
+        }
+      }
     }
   });
 }

@@ -56,6 +56,12 @@ struct ServerConfig {
   uint16_t port = 8080;  // 0 = pick a free port (the bound port is logged)
   int threads = 2;       // Pistache reactor threads, >= 1
   uint64_t max_body_bytes = 10 * 1024 * 1024;
+  // Routes a plugin marks PH_ROUTE_LARGE_BODY (file uploads) take bodies up to max_upload_bytes;
+  // one over spool_threshold_bytes is written to an unnamed file in spool_dir as it arrives
+  // instead of being held in memory. spool_dir "": $TMPDIR, else /tmp.
+  uint64_t max_upload_bytes = 1024ull * 1024 * 1024;
+  uint64_t spool_threshold_bytes = 1024 * 1024;
+  std::string spool_dir;
   double drain_seconds = 0;  // after SIGTERM: /readyz is 503 this long before accept stops
   double shutdown_timeout_seconds = 10;  // bound on finishing in-flight requests
   // A plugin handler still running after this long gets its request answered 504 TIMEOUT; its

@@ -4,6 +4,7 @@
 
 #include <pistache/http.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,8 +18,9 @@ struct ph_request {
   // then on only the members below are read, which own or outlive what they refer to.
   const Pistache::Http::Request* http = nullptr;
   std::string_view method;
-  std::string_view body;  // Pistache's copy, or `owned_body` on a handler thread
+  std::string_view body;  // Pistache's copy, `owned_body` on a handler thread, or a spooled file
   std::string owned_body;
+  std::shared_ptr<const void> body_owner;  // keeps a spooled body mapped while `body` is read
   std::string path;             // percent-decoded
   plughost::PathParams params;  // views into `path` and the route's parameter names
   std::string trace_id;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "config/reload.hpp"
 #include "events/event_bus.hpp"
 #include "http/docs_ui.hpp"
+#include "http/front_door.hpp"
 #include "http/exchange.hpp"
 #include "http/handler_pool.hpp"
 #include "identity/identity.hpp"
@@ -188,6 +190,18 @@ namespace {
 
 constexpr size_t kHeaderAllowance = 64 * 1024;  // request line + headers on top of the body limit
 
+// After a refusal whose body will not be read: nothing more goes out, and the client, seeing the
+// response end with the connection, stops sending. What it still sends is discarded.
+void half_close(const std::weak_ptr<Pistache::Tcp::Peer>& weak) {
+  if (auto peer = weak.lock()) ::shutdown(peer->fd(), SHUT_WR);
+}
+
+std::string spool_directory(const ServerConfig& sc) {
+  if (!sc.spool_dir.empty()) return sc.spool_dir;
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -357,6 +371,7 @@ class RequestHandler : public Http::Handler {
     // What Http::Handler::onConnection does in 0.0.5 (it is private there, so it cannot be
     // called): give the connection its request parser.
     peer->putData(ParserData, std::make_shared<Http::RequestParser>(getMaxRequestSize()));
+    peer->putData(kDoorData, std::make_shared<Door>());
     if (state_->connections.fetch_add(1) + 1 <= state_->config.server.max_connections) return;
     state_->refused_connections.fetch_add(1);
     static const std::string kRefusal = [] {
@@ -375,18 +390,316 @@ class RequestHandler : public Http::Handler {
     Pistache::Tcp::Handler::onDisconnection(peer);
   }
 
+  // The front door (front_door.hpp). Replaces Pistache's own onInput, which buffers every body
+  // whole and hands its parser raw bytes: here each request's head is framed and checked first,
+  // Pistache's parser gets exactly one checked request at a time (so pipelined requests are all
+  // answered), and a large body is checked for before it is read and written to disk as it comes.
+  void onInput(const char* buffer, size_t len,
+               const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    auto door = std::static_pointer_cast<Door>(peer->getData(kDoorData));
+    auto parser = getParser(peer);
+    std::string_view in(buffer, len);
+    std::string carry;  // a later request's bytes, when they came with an earlier one's
+    try {
+      while (!in.empty()) {
+        switch (door->phase) {
+          case Door::Phase::kHead: in = read_head(*door, *parser, peer, in, carry); break;
+          case Door::Phase::kBody: in = read_body(*door, *parser, peer, in); break;
+          case Door::Phase::kChunked: in = read_chunked(*door, *parser, peer, in); break;
+          case Door::Phase::kSpool: in = read_spool(*door, *parser, peer, in); break;
+          case Door::Phase::kRefused: return;  // answered; the rest is discarded
+        }
+      }
+    } catch (const Http::HttpError& e) {  // Pistache's parser refused what the door let through
+      refuse(*door, *parser, peer, e.code(), e.reason());
+    } catch (const std::exception& e) {
+      state_->log.error("http", "request failed in the host", {{"error", e.what()}});
+      refuse(*door, *parser, peer, 500, "internal error");
+    }
+  }
+
+ private:
+  static constexpr const char* kDoorData = "plughost.door";
+
+  // Where a connection is in its current request.
+  struct Door {
+    enum class Phase { kHead, kBody, kChunked, kSpool, kRefused };
+    Phase phase = Phase::kHead;
+    std::string head;        // kHead: the head so far, when it came in pieces
+    uint64_t body_left = 0;  // kBody, kSpool: bytes of the body still to come
+    std::string spool_head;  // kSpool: the head Pistache's parser holds (its body timeout)
+    std::chrono::steady_clock::time_point spool_progress;
+    std::unique_ptr<Http::RequestParser> checked;  // kSpool: the request as prechecked
+    std::shared_ptr<SpooledBody> spool;
+    bool rate_counted = false;  // the precheck counted it
+  };
+
+  std::string_view read_head(Door& door, Http::RequestParser& parser,
+                             const std::shared_ptr<Pistache::Tcp::Peer>& peer, std::string_view in,
+                             std::string& carry) {
+    std::string_view buf = in;
+    size_t scan_from = 0;
+    if (!door.head.empty()) {
+      scan_from = door.head.size();
+      door.head.append(in.data(), in.size());
+      buf = door.head;
+    }
+    RequestHead head;
+    HeadError error;
+    switch (parse_request_head(buf, kHeaderAllowance, scan_from, head, error)) {
+      case HeadStatus::kIncomplete:
+        if (door.head.empty()) door.head.assign(in.data(), in.size());
+        return {};
+      case HeadStatus::kBad:
+        refuse(door, parser, peer, error.status, error.message);
+        return {};
+      case HeadStatus::kComplete: break;
+    }
+    std::string_view rest = buf.substr(head.size);
+    if (!door.head.empty()) {
+      carry.assign(rest.data(), rest.size());  // `in` (perhaps in `carry`) was copied to the head
+      std::string bytes = std::move(door.head);
+      door.head.clear();
+      begin(door, parser, peer, std::string_view(bytes).substr(0, head.size), head);
+      return carry;
+    }
+    begin(door, parser, peer, buf.substr(0, head.size), head);
+    return rest;
+  }
+
+  // A checked head: decides where its body goes, or answers it when it has none.
+  void begin(Door& door, Http::RequestParser& parser,
+             const std::shared_ptr<Pistache::Tcp::Peer>& peer, std::string_view bytes,
+             const RequestHead& head) {
+    const ServerConfig& sc = state_->config.server;
+    std::string_view from_line = bytes.substr(head.start);  // without the empty lines before
+    uint64_t length = head.content_length.value_or(0);
+    door.rate_counted = false;
+    if (length > std::min(sc.spool_threshold_bytes, sc.max_body_bytes)) {
+      // Too much to take on trust: the route, the limit and the caller are checked first.
+      auto checked = std::make_unique<Http::RequestParser>(bytes.size() + 64);
+      std::string bare = head_without_body(bytes, head);
+      checked->feed(bare.data(), bare.size());
+      if (checked->parse() != Http::Private::State::Done) {
+        return refuse(door, parser, peer, 400, "malformed request head");
+      }
+      checked->request.copyAddress(peer->address());
+      Http::ResponseWriter response(checked->request.version(), transport(), this, peer);
+      Admission admission;
+      admission.precheck = true;
+      admission.declared_length = length;
+      admission.peer = peer;
+      if (serve(checked->request, response, admission)) {
+        door.phase = Door::Phase::kRefused;
+        return;
+      }
+      door.rate_counted = admission.rate_counted;
+      if (admission.spool) {
+        std::string error;
+        std::unique_ptr<SpooledBody> spool =
+            SpooledBody::create(spool_directory(sc), length, error);
+        if (!spool) {
+          state_->log.error("http", "cannot spool a request body", {{"error", error}});
+          return refuse(door, parser, peer, 503, "the server cannot store the request body");
+        }
+        door.spool = std::move(spool);
+        door.checked = std::move(checked);
+        door.body_left = length;
+        door.spool_head.assign(from_line.data(), from_line.size());
+        restart_body_clock(door, parser);
+        door.phase = Door::Phase::kSpool;
+        if (head.expect_continue) send_continue(peer);
+        return;
+      }
+    }
+    if (!parser.feed(from_line.data(), from_line.size())) {
+      return refuse(door, parser, peer, 431, "request headers too large");
+    }
+    if (!head.has_body()) {
+      if (parser.parse() == Http::Private::State::Done) deliver(door, parser, parser.request, peer);
+      return;
+    }
+    (void)parser.parse();  // through the headers: Pistache now times the body
+    if (head.expect_continue) send_continue(peer);
+    if (head.chunked) {
+      door.phase = Door::Phase::kChunked;
+    } else {
+      door.body_left = length;
+      door.phase = Door::Phase::kBody;
+    }
+  }
+
+  std::string_view read_body(Door& door, Http::RequestParser& parser,
+                             const std::shared_ptr<Pistache::Tcp::Peer>& peer,
+                             std::string_view in) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(in.size(), door.body_left));
+    if (!parser.feed(in.data(), n)) {
+      refuse(door, parser, peer, 413, "request body too large");
+      return {};
+    }
+    door.body_left -= n;
+    if (door.body_left == 0) {
+      if (parser.parse() != Http::Private::State::Done) {
+        refuse(door, parser, peer, 400, "malformed request body");
+        return {};
+      }
+      deliver(door, parser, parser.request, peer);
+    }
+    return in.substr(n);
+  }
+
+  // A chunked body goes to Pistache's parser, which alone knows where it ends; bytes after its
+  // end in the same read are lost (as with Pistache's own input handling).
+  std::string_view read_chunked(Door& door, Http::RequestParser& parser,
+                                const std::shared_ptr<Pistache::Tcp::Peer>& peer,
+                                std::string_view in) {
+    if (!parser.feed(in.data(), in.size())) {
+      refuse(door, parser, peer, 413, "request body too large");
+      return {};
+    }
+    if (parser.parse() == Http::Private::State::Done) deliver(door, parser, parser.request, peer);
+    return {};
+  }
+
+  std::string_view read_spool(Door& door, Http::RequestParser& parser,
+                              const std::shared_ptr<Pistache::Tcp::Peer>& peer,
+                              std::string_view in) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(in.size(), door.body_left));
+    std::string error;
+    if (!door.spool->append(in.data(), n, error)) {
+      state_->log.error("http", "cannot spool a request body", {{"error", error}});
+      refuse(door, parser, peer, 503, "the server cannot store the request body");
+      return {};
+    }
+    door.body_left -= n;
+    if (door.body_left > 0) {
+      // The body timeout bounds a pause, not the whole upload of a large file.
+      if (std::chrono::steady_clock::now() - door.spool_progress > std::chrono::seconds(1)) {
+        restart_body_clock(door, parser);
+      }
+      return in.substr(n);
+    }
+    if (!door.spool->finish(error)) {
+      state_->log.error("http", "cannot spool a request body", {{"error", error}});
+      refuse(door, parser, peer, 503, "the server cannot store the request body");
+      return {};
+    }
+    std::unique_ptr<Http::RequestParser> checked = std::move(door.checked);
+    deliver(door, parser, checked->request, peer);
+    return in.substr(n);
+  }
+
+  // Pistache's parser times each request from its reset: handing it the head again restarts that
+  // clock, with the request in its body step (server.body_timeout_seconds).
+  void restart_body_clock(Door& door, Http::RequestParser& parser) {
+    parser.reset();
+    parser.feed(door.spool_head.data(), door.spool_head.size());
+    (void)parser.parse();
+    door.spool_progress = std::chrono::steady_clock::now();
+  }
+
+  // What Pistache's own onInput does with a complete request, then the connection is ready for
+  // the next one.
+  void deliver(Door& door, Http::RequestParser& parser, Http::Request& request,
+               const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    Http::ResponseWriter response(request.version(), transport(), this, peer);
+    request.copyAddress(peer->address());
+    auto connection = request.headers().tryGet<Header::Connection>();
+    response.headers().add<Header::Connection>(connection ? connection->control()
+                                                          : Http::ConnectionControl::Close);
+    peer->setIdle(false);
+    Admission admission;
+    admission.rate_counted = door.rate_counted;
+    admission.spooled = std::move(door.spool);
+    serve(request, response, admission);
+    door.spool.reset();
+    door.rate_counted = false;
+    door.phase = Door::Phase::kHead;
+    parser.reset();
+  }
+
+  // Answers a request the door cannot take (a malformed head, a failed spool) in the host's
+  // envelope, and half-closes: whatever else the client sends is discarded.
+  void refuse(Door& door, Http::RequestParser& parser,
+              const std::shared_ptr<Pistache::Tcp::Peer>& peer, int status,
+              const std::string& message) {
+    state_->log.warn("http", "refused a request at the front door",
+                     {{"status", status}, {"error", message}, {"remote", peer->address().host()}});
+    door.phase = Door::Phase::kRefused;
+    door.head.clear();
+    door.spool.reset();
+    door.checked.reset();
+    parser.reset();
+    Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
+    response.headers().add<Header::Connection>(Http::ConnectionControl::Close);
+    set_content_type(response, "application/json");
+    const char* code = "BAD_REQUEST";
+    switch (status) {
+      case 413: code = "PAYLOAD_TOO_LARGE"; break;
+      case 417: code = "EXPECTATION_FAILED"; break;
+      case 431: code = "HEADERS_TOO_LARGE"; break;
+      case 500: code = "INTERNAL_ERROR"; break;
+      case 501: code = "NOT_IMPLEMENTED"; break;
+      case 503: code = "UNAVAILABLE"; break;
+      case 505: code = "HTTP_VERSION_NOT_SUPPORTED"; break;
+      default: break;
+    }
+    std::weak_ptr<Pistache::Tcp::Peer> weak = peer;
+    response.send(static_cast<Http::Code>(status), sdk::error_envelope(code, message, ""))
+        .then([weak](ssize_t) { half_close(weak); },
+              [weak](std::exception_ptr) { half_close(weak); });
+  }
+
+  // `Expect: 100-continue`: the client waits for this before it sends the body. Nothing else is
+  // being written on the connection while its next request's head is read.
+  static void send_continue(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    (void)!::send(peer->fd(), kContinue, sizeof(kContinue) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+
+ public:
+
+  // Requests reach serve() through onInput below; Pistache calls this only if it is bypassed.
   void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    Admission admission;
+    serve(request, response, admission);
+  }
+
+ private:
+  // How far a request has come when dispatch() sees it.
+  struct Admission {
+    // Only the head has arrived (its body is large): run every check that needs no body and
+    // stop before the handler. `declared_length` is the Content-Length.
+    bool precheck = false;
+    uint64_t declared_length = 0;
+    std::weak_ptr<Pistache::Tcp::Peer> peer;  // precheck: half-closed after a refusal
+    bool spool = false;                       // out of a precheck: write the body to disk
+    bool rate_counted = false;                // the precheck counted it against the rate limit
+    std::shared_ptr<SpooledBody> spooled;     // the body, when it went to disk
+  };
+
+  // Answers one request (or, for a precheck, refuses it or lets it through). Returns whether a
+  // response was sent.
+  bool serve(const Http::Request& request, Http::ResponseWriter& response, Admission& admission) {
     auto started = std::chrono::steady_clock::now();
     state_->metrics.in_flight(1);
     fix_connection_header(request, response);
     Outcome out;
     out.trace_id = trace_id_of(request);
+    if (admission.precheck) {
+      out.close_after = admission.peer;
+      response.headers().add<Header::Connection>(Http::ConnectionControl::Close);
+    }
     try {
-      dispatch(request, response, out);
+      dispatch(request, response, out, admission);
     } catch (const std::exception& e) {
       state_->log.error("http", "request failed in the host",
                         {{"request_id", out.trace_id}, {"error", e.what()}});
       respond_error(response, out, 500, "INTERNAL_ERROR", "internal error");
+    }
+    if (out.status == 0) {  // a precheck that passed: the request is served when its body is in
+      state_->metrics.in_flight(-1);
+      return false;
     }
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -406,9 +719,9 @@ class RequestHandler : public Http::Handler {
                         {"bytes", static_cast<int64_t>(out.bytes)},
                         {"duration_s", seconds}});
     }
+    return true;
   }
 
- private:
   struct Outcome {
     std::string trace_id;
     std::string plugin;
@@ -417,13 +730,21 @@ class RequestHandler : public Http::Handler {
     size_t slot = SIZE_MAX;  // metrics slot; SIZE_MAX: unmatched
     int status = 0;
     size_t bytes = 0;
+    // Set when the request's body will not be read: the response says `Connection: close` and
+    // the connection is half-closed once it is written.
+    std::weak_ptr<Pistache::Tcp::Peer> close_after;
   };
 
   void send(Http::ResponseWriter& response, Outcome& out, int status, const std::string& body) {
     add_header(response, "X-Trace-ID", out.trace_id);
     out.status = status;
     out.bytes = body.size();
-    response.send(static_cast<Http::Code>(status), body);
+    auto sent = response.send(static_cast<Http::Code>(status), body);
+    if (!out.close_after.expired()) {
+      std::weak_ptr<Pistache::Tcp::Peer> peer = out.close_after;
+      sent.then([peer](ssize_t) { half_close(peer); },
+                [peer](std::exception_ptr) { half_close(peer); });
+    }
   }
 
   void respond_error(Http::ResponseWriter& response, Outcome& out, int status, const char* code,
@@ -540,34 +861,34 @@ class RequestHandler : public Http::Handler {
     return cookie && header && !cookie->empty() && constant_time_equals(*cookie, *header);
   }
 
-  void dispatch(const Http::Request& request, Http::ResponseWriter& response, Outcome& out) {
-    auto call = std::make_shared<HandlerCall>();
-    ph_request& rq = call->rq;  // stays put: params are views into rq.path
-    rq.http = &request;
-    rq.body = request.body();
-    rq.method = Http::methodString(request.method());
-    rq.path = percent_decode(request.resource(), false);
-    rq.trace_id = out.trace_id;
+  // The host's own routes (/healthz, /readyz, /metrics, /openapi.json, the API docs). Returns
+  // whether `rq.path` was one of them (and answered).
+  bool host_route(const Http::Request& request, Http::ResponseWriter& response, Outcome& out,
+                  const ph_request& rq) {
     if (rq.path == "/healthz") {
       out.route = "/healthz";
       out.slot = state_->host_slot_base;
-      return respond_json(response, out, 200, "{\"status\":\"ok\"}");
+      respond_json(response, out, 200, "{\"status\":\"ok\"}");
+      return true;
     }
     if (rq.path == "/readyz") {
       out.route = "/readyz";
       out.slot = state_->host_slot_base + 1;
-      return readiness(response, out);
+      readiness(response, out);
+      return true;
     }
     if (rq.path == "/metrics") {
       out.route = "/metrics";
       out.slot = state_->host_slot_base + 2;
       set_content_type(response, "text/plain; version=0.0.4; charset=utf-8");
-      return send(response, out, 200, state_->metrics.render(gauges()));
+      send(response, out, 200, state_->metrics.render(gauges()));
+      return true;
     }
     if (rq.path == "/openapi.json") {
       out.route = "/openapi.json";
       out.slot = state_->host_slot_base + 5;
-      return respond_json(response, out, 200, *std::atomic_load(&state_->openapi));
+      respond_json(response, out, 200, *std::atomic_load(&state_->openapi));
+      return true;
     }
     if (state_->docs_ui &&
         (rq.path.rfind("/api/docs", 0) == 0 || rq.path.rfind("/api/redoc", 0) == 0)) {
@@ -577,19 +898,39 @@ class RequestHandler : public Http::Handler {
         out.slot = state_->host_slot_base + (redoc ? 7 : 6);
         if (request.method() != Http::Method::Get && request.method() != Http::Method::Head) {
           add_header(response, "Allow", "GET, HEAD");
-          return respond_error(
-              response, out, 405, "METHOD_NOT_ALLOWED",
-              "method " + std::string(rq.method) + " is not allowed on " + rq.path);
+          respond_error(response, out, 405, "METHOD_NOT_ALLOWED",
+                        "method " + std::string(rq.method) + " is not allowed on " + rq.path);
+          return true;
         }
         add_header(response, "Content-Security-Policy", DocsUi::content_security_policy());
         add_header(response, "X-Content-Type-Options", "nosniff");
         add_header(response, "Referrer-Policy", "no-referrer");
         add_header(response, "Cache-Control", "public, max-age=3600");
         set_content_type(response, asset->content_type);
-        return send(response, out, 200,
-                    request.method() == Http::Method::Head ? std::string() : asset->body);
+        send(response, out, 200,
+             request.method() == Http::Method::Head ? std::string() : asset->body);
+        return true;
       }
     }
+    return false;
+  }
+
+  void dispatch(const Http::Request& request, Http::ResponseWriter& response, Outcome& out,
+                Admission& admission) {
+    auto call = std::make_shared<HandlerCall>();
+    ph_request& rq = call->rq;  // stays put: params are views into rq.path
+    rq.http = &request;
+    if (admission.spooled) {
+      rq.body = admission.spooled->view();
+      rq.body_owner = admission.spooled;
+    } else {
+      rq.body = request.body();
+    }
+    rq.method = Http::methodString(request.method());
+    rq.path = percent_decode(request.resource(), false);
+    rq.trace_id = out.trace_id;
+    // The host's own routes take no large bodies: a precheck goes on to the plugin routes.
+    if (!admission.precheck && host_route(request, response, out, rq)) return;
     if (has_dot_segment(rq.path) || rq.path.find('\0') != std::string::npos) {
       return respond_error(response, out, 400, "BAD_REQUEST",
                            "the path must not contain \".\" or \"..\" segments or NUL bytes");
@@ -602,7 +943,8 @@ class RequestHandler : public Http::Handler {
       }
       rq.tenant = *tenant;
     }
-    if (rq.path == "/api/events/stream" && request.method() == Http::Method::Get) {
+    if (!admission.precheck && rq.path == "/api/events/stream" &&
+        request.method() == Http::Method::Get) {
       out.route = "/api/events/stream";
       out.slot = state_->host_slot_base + 3;
       Principal principal = state_->identity.resolve(credentials_of(rq));
@@ -631,11 +973,13 @@ class RequestHandler : public Http::Handler {
     out.plugin = route.plugin;
     out.route = route.pattern;
     out.slot = route.target;
-    if (request.body().size() > state_->config.server.max_body_bytes) {
+    const ServerConfig& sc = state_->config.server;
+    bool uploads = route.flags & PH_ROUTE_LARGE_BODY;
+    uint64_t limit = uploads ? sc.max_upload_bytes : sc.max_body_bytes;
+    uint64_t size = admission.precheck ? admission.declared_length : rq.body.size();
+    if (size > limit) {
       return respond_route_error(response, out, &route, 413, "PAYLOAD_TOO_LARGE",
-                                 "request body exceeds " +
-                                     std::to_string(state_->config.server.max_body_bytes) +
-                                     " bytes");
+                                 "request body exceeds " + std::to_string(limit) + " bytes");
     }
     const std::string* origin = find_header(rq, "origin");
     const std::vector<std::string>* origins = origins_of(route.plugin);
@@ -649,7 +993,7 @@ class RequestHandler : public Http::Handler {
     }
     Principal principal = state_->identity.resolve(credentials_of(rq));
     if (principal.signed_in()) out.principal = principal.kind + ":" + principal.id;
-    if (!check_rate(rq, principal, route, response, out)) return;
+    if (!admission.rate_counted && !check_rate(rq, principal, route, response, out)) return;
     switch (state_->identity.authorize(principal, route.permission)) {
       case Identity::Verdict::kAllowed: break;
       case Identity::Verdict::kUnauthenticated:
@@ -670,6 +1014,11 @@ class RequestHandler : public Http::Handler {
         !find_cookie(rq, state_->config.auth.csrf_cookie)) {
       add_header(response, "Set-Cookie",
                  state_->config.auth.csrf_cookie + "=" + random_hex(32) + "; Path=/; SameSite=Lax");
+    }
+    if (admission.precheck) {  // admitted: the body may come
+      admission.spool = uploads && size > sc.spool_threshold_bytes;
+      admission.rate_counted = true;
+      return;
     }
     rq.principal_json = std::move(principal.json);
     rq.permissions = std::move(principal.permissions);
@@ -793,8 +1142,10 @@ class RequestHandler : public Http::Handler {
     request_headers(rq);
     request_cookies(rq);
     request_query(rq);
-    rq.owned_body = std::move(const_cast<std::string&>(request.body()));
-    rq.body = rq.owned_body;
+    if (!rq.body_owner) {  // a spooled body is mapped and stays so while rq lives
+      rq.owned_body = std::move(const_cast<std::string&>(request.body()));
+      rq.body = rq.owned_body;
+    }
     rq.http = nullptr;
   }
 

@@ -129,8 +129,10 @@ class DangoSources : public sdk::Plugin {
     add("GET", "/api/sources/:name/logs", "A source's activity log", kSignedIn, source_logs);
     add("GET", "/api/logs", "All activity", kSignedIn, all_logs);
     // Upload and query
+    // PH_ROUTE_LARGE_BODY: the host checks the caller and the size from the headers, then
+    // streams the body to a spool file that upload_file reads memory-mapped.
     add("POST", "/api/sources/:name/upload-csv", "Upload a CSV/JSON file (multipart/form-data)",
-        "csv.upload", upload_file);
+        "csv.upload", upload_file, PH_ROUTE_LARGE_BODY);
     add("POST", "/api/query", "Run one read-only SELECT against the warehouse", "query.execute",
         run_query);
 
@@ -329,8 +331,8 @@ class DangoSources : public sdk::Plugin {
 
   // Registers a route of part 1's handlers (replying() maps their Reply exceptions).
   void add(const char* method, const char* path, const char* summary, const char* permission,
-           Handler handler) {
-    route({method, path, summary, permission, {}, {}, {}}, replying(context_, handler));
+           Handler handler, uint32_t flags = 0) {
+    route({method, path, summary, permission, {}, {}, {}, flags}, replying(context_, handler));
   }
 
   // The same for part 2's handlers, which also see the governance settings.

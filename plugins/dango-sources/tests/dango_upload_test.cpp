@@ -296,6 +296,31 @@ TEST_F(UploadApi, RefusesBadUploadsAndLeavesNothingOnDisk) {
   EXPECT_FALSE(fs::exists("/tmp/evil.csv"));
 }
 
+// A file larger than the host's server.max_body_bytes (10 MiB by default): the route is a
+// large-body route, so the host spools the body to disk and the plugin copies the file part from
+// the memory-mapped spool. The bytes land exactly and load.
+TEST(dango_upload_streamed, FileOverMaxBodyBytesIsSpooledAndLoads) {
+  Lab lab(LabSetup("[{name: big, type: csv}]", false, "upload: {max_bytes: 67108864}"));
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  std::string csv = "id,name,amount\n";
+  int rows = 0;
+  while (csv.size() < 12u * 1024 * 1024) {
+    ++rows;
+    csv += std::to_string(rows) + ",customer_" + std::to_string(rows * 7919 % 100003) + "," +
+           std::to_string(rows % 997) + ".25\n";
+  }
+  std::string body = form_body({field("trigger_sync", "false"), file_part("big.csv", csv)});
+  ASSERT_GT(body.size(), 10u * 1024 * 1024);
+  auto r = http(lab.port(), "POST", "/api/sources/big/upload-csv",
+                {{"Content-Type", std::string("multipart/form-data; boundary=") + kBoundary}},
+                body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json(r)["size_bytes"].GetInt64(), static_cast<int64_t>(csv.size()));
+  EXPECT_TRUE(read_file(lab.folder("big") + "/big.csv") == csv) << "the file differs";
+  ASSERT_EQ(lab.sync_and_wait("big"), "success");
+  EXPECT_EQ(scalar(lab.warehouse(), "SELECT COUNT(*) FROM raw_big__big"), std::to_string(rows));
+}
+
 #ifdef DANGO_WITH_ACCOUNTS
 TEST(dango_query_upload_permissions, QueryNeedsQueryExecuteAndUploadNeedsCsvUpload) {
   LabSetup setup;

@@ -43,7 +43,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define PH_ABI_MAJOR 1
-#define PH_ABI_MINOR 4
+#define PH_ABI_MINOR 5
 
 /* The one symbol a plugin exports. Its type is `ph_entry_fn`. */
 #define PH_ENTRY_SYMBOL "plughost_plugin_entry"
@@ -126,6 +126,13 @@ typedef struct ph_route {
 #define PH_ROUTE_ISSUE_CSRF_COOKIE                           \
   0x2u /* the host sets a `csrftoken` cookie on the response \
           when the request carried none (pages, status GETs) */
+/* Since 1.5: the route takes file uploads. Its bodies may be as large as
+ * the operator's `server.max_upload_bytes` rather than `server.max_body_bytes`; one larger than
+ * `server.spool_threshold_bytes` is written to disk as it arrives and `request_body` returns a
+ * read-only memory map of that file, valid until the handler returns. The caller's credentials,
+ * permission and the size limit are checked when the headers arrive, before any of the body is
+ * read. */
+#define PH_ROUTE_LARGE_BODY 0x4u
 
 /* Route permissions. `ph_route.permission` is one of:
  *   "public"          anyone, no credentials needed;

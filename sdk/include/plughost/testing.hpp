@@ -111,6 +111,7 @@ class Host {
   // Waits until the host logged its port (true) or exited (false).
   bool wait_ready();
   int port() const { return port_; }
+  int pid() const { return pid_; }
   void signal(int sig);
   int wait_exit();  // exit status, or 128+signal
   std::string output();
