@@ -303,7 +303,7 @@ TEST(dango_upload_streamed, FileOverMaxBodyBytesIsSpooledAndLoads) {
   Lab lab(LabSetup("[{name: big, type: csv}]", false, "upload: {max_bytes: 67108864}"));
   ASSERT_TRUE(lab.ready()) << lab.host().output();
   std::string csv = "id,name,amount\n";
-  int rows = 0;
+  int64_t rows = 0;
   while (csv.size() < 12u * 1024 * 1024) {
     ++rows;
     csv += std::to_string(rows) + ",customer_" + std::to_string(rows * 7919 % 100003) + "," +
