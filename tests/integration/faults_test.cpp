@@ -235,6 +235,24 @@ TEST(SlowClients, ConnectionsOverTheBoundAreRefusedWith503AndServedAgainOnceClos
             1);
 }
 
+// ---- hostile request bodies ----------------------------------------------------------------------
+
+// Found by fuzzing JSON bodies through the ABI: RapidJSON recursed once per '[' and a few megabytes
+// of them overflowed the handler thread's stack, killing the host. The SDK now bounds the nesting.
+TEST(HostileBodies, DeeplyNestedJsonIs400AndTheHostKeepsServing) {
+  Host host(config("  max_body_bytes: 16777216\n", "  fixture_good: {config: {greeting: hi}}\n"));
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  for (std::string body : {std::string(8 * 1024 * 1024, '['), "{\"a\":" + std::string(300, '{')}) {
+    HttpResponse r = http(host.port(), "POST", "/api/good/echo",
+                          {{"Content-Type", "application/json"}}, body);
+    expect_envelope(r, 400, "INVALID_JSON");
+    EXPECT_NE(r.body.find("nested deeper than 256 levels"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(http(host.port(), "GET", "/healthz").status, 200);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0) << host.output();
+}
+
 // ---- storage that cannot take more -------------------------------------------------------------
 
 // Starts a host whose files may not grow past `max_file_bytes` (RLIMIT_FSIZE, set for the child

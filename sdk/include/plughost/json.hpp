@@ -86,9 +86,45 @@ inline const char* error_code_for_status(int status) {
   }
 }
 
+// How deep arrays and objects may nest in parsed JSON. RapidJSON's parser (and every walk over a
+// document: copies, writers, templates) recurses once per level, so without a bound a request body
+// of a few megabytes of '[' overflows the stack and takes the whole host down.
+constexpr size_t kMaxJsonDepth = 256;
+
+// The offset of the first '[' or '{' nested deeper than `max_depth` in `text` (outside strings),
+// or npos. One pass, no allocation.
+inline size_t json_too_deep_at(std::string_view text, size_t max_depth = kMaxJsonDepth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // Parses JSON text. On failure returns false and describes the problem in `error` (with the byte
-// offset), leaving `doc` in an unspecified state.
+// offset), leaving `doc` in an unspecified state. Nesting deeper than kMaxJsonDepth is refused.
 inline bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& error) {
+  size_t deep = json_too_deep_at(text);
+  if (deep != std::string_view::npos) {
+    doc.SetNull();
+    error = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at offset " +
+            std::to_string(deep);
+    return false;
+  }
   doc.Parse(text.data(), text.size());
   if (!doc.HasParseError()) return true;
   error = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at offset " +
