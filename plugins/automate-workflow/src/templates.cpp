@@ -68,7 +68,9 @@ namespace {
 
 rapidjson::Value render_string(const std::string& s, const rapidjson::Value& context, Alloc& a) {
   size_t open = s.find("{{");
-  if (open == std::string::npos) return rapidjson::Value(s.c_str(), a);
+  if (open == std::string::npos) {
+    return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+  }
   size_t close = s.find("}}", open);
   if (open == 0 && close == s.size() - 2 && s.find("{{", 2) == std::string::npos) {
     return rapidjson::Value(lookup_path(trim(s.substr(2, close - 2)), context), a);

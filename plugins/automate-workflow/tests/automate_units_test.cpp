@@ -98,6 +98,20 @@ TEST(automate_units, TemplatesReadPathsOnlyAndNameMissingKeys) {
   }
 }
 
+// Found by tests/fuzz/workflow_template_fuzz.cpp: a string without {{ }} was copied as a C string,
+// so a step config value holding "\u0000" lost everything after it.
+TEST(automate_units, TemplatesKeepStringsWithNulBytesWhole) {
+  auto context = parse(R"({"event":{"type":"t","payload":{}},"steps":{}})");
+  rapidjson::Document out;
+  auto& a = out.GetAllocator();
+  EXPECT_EQ(plughost::sdk::to_json(render_templates(parse(R"({"v":"a\u0000b","w":["\u0000"]})"),
+                                                    context, a)),
+            R"({"v":"a\u0000b","w":["\u0000"]})");
+  EXPECT_EQ(plughost::sdk::to_json(render_templates(parse(R"({"v":"{{ event.type }}\u0000x"})"),
+                                                    context, a)),
+            R"({"v":"t\u0000x"})");
+}
+
 TEST(automate_units, ExpressionsCompareCombineAndReadPaths) {
   auto context = parse(R"({"event":{"type":"order.created","payload":{"amount":120,"price":9.5,
                            "tier":"pro","tags":["vip","eu"],"meta":{"k":1},"none":null}},
