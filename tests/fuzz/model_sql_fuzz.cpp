@@ -1,14 +1,21 @@
 // Fuzzes dango-sources' dbt model compiler (compile_model_sql in plugins/dango-sources/src/
 // models.cpp): {{ ref('m') }}, {{ source('s', 't') }} and {{ config(k='v') }} in model SQL.
-// First byte even: the rest is model SQL as a user wrote it. Compiling either gives SQL or throws
+// First byte % 3 == 0: the rest is model SQL as a user wrote it. Compiling either gives SQL or throws
 // std::invalid_argument (nothing else escapes); it is deterministic; SQL without tags comes back
 // as written (trailing blanks and semicolons dropped); every ref() asks for a lower-case model.
-// First byte odd: the rest is a program that builds SQL from text and tags (random spacing and
-// quotes) together with the SQL it must compile to; unknown models must be refused.
+// First byte % 3 == 1: the rest is a program that builds SQL from text and tags (random spacing
+// and quotes) together with the SQL it must compile to; unknown models must be refused.
+// First byte % 3 == 2: the rest, split at NUL bytes, is a project: models/staging/stg_a.sql,
+// models/marts/b.sql and models/schema.yml. Loading it never throws (problems go to the project's
+// error), and without an error every model comes after the models it refers to.
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -144,13 +151,60 @@ void generated(std::string_view bytes) {
   check(o.text == trimmed(expected), "tags are replaced by their qualified names, text kept");
 }
 
+void project(std::string_view bytes) {
+  static const std::string dir = [] {
+    char tmpl[] = "/tmp/model_sql_fuzz-XXXXXX";
+    if (!mkdtemp(tmpl)) __builtin_trap();
+    std::filesystem::create_directories(std::string(tmpl) + "/models/staging");
+    std::filesystem::create_directories(std::string(tmpl) + "/models/marts");
+    return std::string(tmpl);
+  }();
+  const char* files[] = {"/models/staging/stg_a.sql", "/models/marts/b.sql", "/models/schema.yml"};
+  size_t at = 0;
+  for (const char* name : files) {
+    size_t nul = bytes.find('\0', at);
+    std::string_view part = at > bytes.size() ? std::string_view() : bytes.substr(at, nul - at);
+    std::ofstream(dir + name, std::ios::binary | std::ios::trunc)
+        .write(part.data(), static_cast<std::streamsize>(part.size()));
+    at = nul == std::string_view::npos ? bytes.size() + 1 : nul + 1;
+  }
+  dango::ModelProject p;
+  try {
+    p = dango::load_project(dir, qualify);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "model_sql_fuzz: load_project threw: %s\n", e.what());
+    __builtin_trap();
+  }
+  check(p.models.size() == 2, "both model files are models");
+  if (!p.error.empty()) return;
+  std::map<std::string, size_t> position;
+  for (size_t i = 0; i < p.models.size(); ++i) position[p.models[i].name] = i;
+  for (size_t i = 0; i < p.models.size(); ++i) {
+    const dango::Model& m = p.models[i];
+    // (A model that is only a config() tag compiles to empty SQL: its run fails in the warehouse.)
+    check(m.error.empty(), "a project without error has no model with an error");
+    for (const auto& r : m.refs) {
+      check(position.count(r) && position[r] < i, "models come after the models they refer to");
+    }
+    for (const auto& t : m.tests) {
+      check(t.kind == "not_null" || t.kind == "unique" || t.kind == "accepted_values" ||
+                t.kind == "relationships",
+            "only supported tests are kept");
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if (data[0] & 1) {
+  if (data[0] % 3 == 1) {
     generated(rest);
+    return 0;
+  }
+  if (data[0] % 3 == 2) {
+    project(rest);
     return 0;
   }
   std::string sql(rest);

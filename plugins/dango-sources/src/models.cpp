@@ -182,10 +182,14 @@ void apply_schema_file(const fs::path& file, std::map<std::string, Model>& model
   if (!doc.IsMap() || !doc["models"] || !doc["models"].IsSequence()) return;
   for (const auto& node : doc["models"]) {
     if (!node.IsMap() || !node["name"]) continue;
-    auto it = models.find(lower(node["name"].as<std::string>()));
+    if (!node["name"].IsScalar()) {  // as<std::string>() would throw out of load_project
+      errors.push_back(file.filename().string() + ": a model's name must be a string");
+      continue;
+    }
+    const std::string& name = node["name"].Scalar();
+    auto it = models.find(lower(name));
     if (it == models.end()) {
-      errors.push_back(file.filename().string() + ": model " + node["name"].as<std::string>() +
-                       " has no .sql file");
+      errors.push_back(file.filename().string() + ": model " + name + " has no .sql file");
       continue;
     }
     Model& m = it->second;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <plughost/json.hpp>
 #include <set>
 
@@ -83,6 +84,25 @@ TEST(dango_models, NamesADependencyCycle) {
   EXPECT_EQ(p.error.find("dependency cycle: a -> b -> c -> a"), 0u) << p.error;
   EXPECT_EQ(p.models.size(), 4u);
   EXPECT_EQ(p.models[0].name, "standalone");
+}
+
+// Found by tests/fuzz/model_sql_fuzz.cpp: a schema.yml model whose name was not a string made
+// load_project throw yaml-cpp's bad conversion (a 500 from /api/dbt/models) instead of reporting
+// a project error.
+TEST(dango_models, ASchemaFileWithANonStringModelNameIsAProjectError) {
+  std::string dir = plughost::testing::make_temp_dir();
+  std::filesystem::create_directories(dir + "/models/marts");
+  plughost::testing::write_file(dir + "/models/marts/b.sql", "select 1");
+  plughost::testing::write_file(
+      dir + "/models/schema.yml",
+      "models: [{name: [b]}, {name: b, columns: [{name: {x: 1}}], description: {y: 2}}]\n");
+  dango::ModelProject p;
+  ASSERT_NO_THROW(p = dango::load_project(dir, sqlite_name));
+  EXPECT_EQ(p.error.find("schema.yml: a model's name must be a string"), 0u) << p.error;
+  EXPECT_NE(p.error.find("schema.yml: "), p.error.rfind("schema.yml: ")) << p.error;
+  ASSERT_EQ(p.models.size(), 1u);
+  EXPECT_EQ(p.models[0].compiled_sql, "select 1");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(dango_models, RejectsUnsupportedTemplates) {
