@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -235,7 +236,8 @@ TEST(SlowClients, ConnectionsOverTheBoundAreRefusedWith503AndServedAgainOnceClos
             1);
 }
 
-// ---- hostile request bodies ----------------------------------------------------------------------
+// ---- hostile request bodies
+// ----------------------------------------------------------------------
 
 // Found by fuzzing JSON bodies through the ABI: RapidJSON recursed once per '[' and a few megabytes
 // of them overflowed the handler thread's stack, killing the host. The SDK now bounds the nesting.
@@ -243,8 +245,8 @@ TEST(HostileBodies, DeeplyNestedJsonIs400AndTheHostKeepsServing) {
   Host host(config("  max_body_bytes: 16777216\n", "  fixture_good: {config: {greeting: hi}}\n"));
   ASSERT_TRUE(host.wait_ready()) << host.output();
   for (std::string body : {std::string(8 * 1024 * 1024, '['), "{\"a\":" + std::string(300, '{')}) {
-    HttpResponse r = http(host.port(), "POST", "/api/good/echo",
-                          {{"Content-Type", "application/json"}}, body);
+    HttpResponse r =
+        http(host.port(), "POST", "/api/good/echo", {{"Content-Type", "application/json"}}, body);
     expect_envelope(r, 400, "INVALID_JSON");
     EXPECT_NE(r.body.find("nested deeper than 256 levels"), std::string::npos) << r.body;
   }
@@ -309,6 +311,76 @@ TEST(StorageFaults, FullStorageAnswers503KeepsServingReadsAndLosesNothingAcknowl
   HttpResponse count = http(host.port(), "GET", "/api/faults/blobs");
   EXPECT_EQ(field(count, "count"), static_cast<int64_t>(acknowledged.size())) << count.body;
   EXPECT_EQ(field(count, "bytes"), static_cast<int64_t>(acknowledged.size()) * 64 * 1024);
+  EXPECT_EQ(text_field(http(host.port(), "GET", "/api/faults/integrity"), "integrity"), "ok");
+  EXPECT_EQ(http(host.port(), "POST", "/api/faults/blobs", {}, "more").status, 201);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// Runs the host in a private mount namespace where `path` (a folder or a file) is bind-mounted
+// read-only: the kernel
+// answers writes there with EROFS whatever the uid, so this also holds when the tests run as root
+// (permission bits do not stop root). Not root: a user namespace too (`--map-root-user`, allowed
+// unprivileged on Debian 12).
+std::vector<std::string> read_only_launcher(const std::string& path) {
+  std::vector<std::string> words = {"unshare"};
+  if (geteuid() != 0) words.push_back("--map-root-user");
+  words.insert(words.end(),
+               {"--mount", "--propagation", "private", "sh", "-c",
+                "mount --bind -o ro \"$1\" \"$1\" && shift && exec \"$@\"", "sh", path});
+  return words;
+}
+
+TEST(StorageFaults, ReadOnlyStorageRefusesToStartNamingTheFileAndCorruptsNothing) {
+  std::string dir = make_temp_dir();
+  std::string db = dir + "/readonly.db";
+  std::string yaml = config("", "  fixture_faults: {}\n", "sqlite://" + db);
+  std::vector<int64_t> acknowledged;
+  {
+    Host host(yaml);
+    ASSERT_TRUE(host.wait_ready()) << host.output();
+    for (int i = 0; i < 5; ++i) {
+      HttpResponse r = http(host.port(), "POST", "/api/faults/blobs", {}, "row");
+      ASSERT_EQ(r.status, 201) << r.body;
+      acknowledged.push_back(field(r, "id"));
+    }
+    host.signal(SIGTERM);
+    ASSERT_EQ(host.wait_exit(), 0) << host.output();
+  }
+  const std::string before = read_file(db);
+  ASSERT_FALSE(before.empty());
+  {
+    // The mount is the child's alone: this process still sees a writable folder.
+    Host host(yaml, read_only_launcher(dir));
+    EXPECT_FALSE(host.wait_ready()) << host.output();
+    EXPECT_EQ(host.wait_exit(), 1) << host.output();
+    std::string out = host.output();
+    EXPECT_NE(out.find("cannot open storage sqlite://" + db + ": the folder " + dir +
+                       " is read-only (Read-only file system)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("readonly.db-wal"), std::string::npos) << out;
+    EXPECT_NE(out.find("\"msg\":\"storage unavailable\""), std::string::npos) << out;
+  }
+  {
+    // Only the file read-only, its folder writable: SQLite would open it read-only and fail on
+    // the first write; the host refuses up front instead.
+    Host host(yaml, read_only_launcher(db));
+    EXPECT_FALSE(host.wait_ready()) << host.output();
+    EXPECT_EQ(host.wait_exit(), 1) << host.output();
+    EXPECT_NE(host.output().find("cannot open storage sqlite://" + db + ": the database file " +
+                                 db + " is read-only (Read-only file system)"),
+              std::string::npos)
+        << host.output();
+  }
+  EXPECT_EQ(read_file(db), before);
+  EXPECT_FALSE(std::filesystem::exists(db + "-wal"));
+  // Writable again: everything acknowledged is there, intact, and writes work.
+  Host host(yaml);
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  HttpResponse count = http(host.port(), "GET", "/api/faults/blobs");
+  EXPECT_EQ(field(count, "count"), static_cast<int64_t>(acknowledged.size())) << count.body;
+  EXPECT_EQ(field(count, "max_id"), acknowledged.back());
   EXPECT_EQ(text_field(http(host.port(), "GET", "/api/faults/integrity"), "integrity"), "ok");
   EXPECT_EQ(http(host.port(), "POST", "/api/faults/blobs", {}, "more").status, 201);
   std::error_code ec;

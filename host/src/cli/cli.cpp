@@ -193,6 +193,7 @@ bool open_services(Loaded& loaded, bool run_mode) {
     if (run_mode && url->dialect == Dialect::kSqlite && url->sqlite_path != ":memory:") {
       std::filesystem::create_directories(std::filesystem::path(url->sqlite_path).parent_path());
     }
+    if (run_mode) check_sqlite_writable(*url);
     loaded.db = std::make_unique<Database>(*url, static_cast<size_t>(config.storage_pool_size));
     if (run_mode) {
       ensure_host_schema(*loaded.db);

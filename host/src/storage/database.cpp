@@ -6,7 +6,10 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -141,6 +144,24 @@ std::optional<StorageUrl> parse_storage_url(const std::string& url, const std::s
   out.sqlite_path = path;
   out.redacted = "sqlite://" + path;
   return out;
+}
+
+void check_sqlite_writable(const StorageUrl& url) {
+  if (url.dialect != Dialect::kSqlite || url.sqlite_path == ":memory:") return;
+  const std::filesystem::path file(url.sqlite_path);
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
+  auto refuse = [&](const std::string& what, int err) {
+    std::string why = err == EROFS || err == EACCES || err == EPERM ? " is read-only (" : " (";
+    throw std::runtime_error("cannot open storage " + url.redacted + ": " + what + why +
+                             std::strerror(err) + "); plughost writes the database and keeps " +
+                             file.filename().string() + "-wal and " + file.filename().string() +
+                             "-shm next to it");
+  };
+  // access() asks the kernel: a read-only mount answers EROFS even to root.
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) refuse("the folder " + dir.string(), errno);
+  if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), W_OK) != 0) {
+    refuse("the database file " + file.string(), errno);
+  }
 }
 
 Database::Database(const StorageUrl& url, size_t pool_size, int busy_timeout_ms)

@@ -33,6 +33,13 @@ struct StorageUrl {
 std::optional<StorageUrl> parse_storage_url(const std::string& url, const std::string& base_dir,
                                             std::string& error);
 
+// For `run`: throws std::runtime_error when a SQLite database could not be written: the file or
+// its folder is read-only (a read-only mount, permission bits) or the folder is missing. SQLite
+// itself would only say "unable to open database file" (WAL mode creates <file>-wal and
+// <file>-shm next to the database), or open it read-only and fail on the first write.
+// PostgreSQL and :memory: are not checked.
+void check_sqlite_writable(const StorageUrl& url);
+
 class Database {
  public:
   // A session borrowed from the pool; returned when the lease is destroyed. Not thread-safe:

@@ -104,8 +104,10 @@ HttpResponse http(int port, const std::string& method, const std::string& target
 // A running `plughost run` with a generated config file.
 class Host {
  public:
-  // Writes `yaml` to a temp dir as plughost.yaml and starts the binary on it.
-  explicit Host(const std::string& yaml);
+  // Writes `yaml` to a temp dir as plughost.yaml and starts the binary on it. A non-empty
+  // `launcher` is a command the binary runs under (e.g. {"unshare", "--mount", …}): argv is the
+  // launcher's words, then the plughost binary and its arguments.
+  explicit Host(const std::string& yaml, const std::vector<std::string>& launcher = {});
   ~Host();  // SIGKILL if still running
 
   // Waits until the host logged its port (true) or exited (false).
@@ -334,19 +336,24 @@ inline std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-inline Host::Host(const std::string& yaml) {
+inline Host::Host(const std::string& yaml, const std::vector<std::string>& launcher) {
   dir_ = make_temp_dir();
   std::string config = dir_ + "/plughost.yaml";
   write_file(config, yaml);
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> words = launcher;
+  words.insert(words.end(), {plughost_binary(), "run", "--config", config});
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     dup2(fds[1], 1);
     dup2(fds[1], 2);
     close(fds[0]);
     close(fds[1]);
-    execlp(plughost_binary(), plughost_binary(), "run", "--config", config.c_str(), nullptr);
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   close(fds[1]);
