@@ -146,7 +146,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  dango::CsvResult all = dango::read_csv(text, options, "f.csv", std::numeric_limits<size_t>::max());
+  dango::CsvResult all =
+      dango::read_csv(text, options, "f.csv", std::numeric_limits<size_t>::max());
   dango::CsvResult capped = dango::read_csv(text, options, "f.csv");
   check(capped.table.rows == all.table.rows, "the error cap does not change the rows");
   check(capped.errors.size() == std::min<size_t>(all.errors.size(), 20), "at most 20 errors kept");

@@ -1,10 +1,10 @@
 // Fuzzes dango-sources' dbt model compiler (compile_model_sql in plugins/dango-sources/src/
 // models.cpp): {{ ref('m') }}, {{ source('s', 't') }} and {{ config(k='v') }} in model SQL.
-// First byte % 3 == 0: the rest is model SQL as a user wrote it. Compiling either gives SQL or throws
-// std::invalid_argument (nothing else escapes); it is deterministic; SQL without tags comes back
-// as written (trailing blanks and semicolons dropped); every ref() asks for a lower-case model.
-// First byte % 3 == 1: the rest is a program that builds SQL from text and tags (random spacing
-// and quotes) together with the SQL it must compile to; unknown models must be refused.
+// First byte % 3 == 0: the rest is model SQL as a user wrote it. Compiling either gives SQL or
+// throws std::invalid_argument (nothing else escapes); it is deterministic; SQL without tags comes
+// back as written (trailing blanks and semicolons dropped); every ref() asks for a lower-case
+// model. First byte % 3 == 1: the rest is a program that builds SQL from text and tags (random
+// spacing and quotes) together with the SQL it must compile to; unknown models must be refused.
 // First byte % 3 == 2: the rest, split at NUL bytes, is a project: models/staging/stg_a.sql,
 // models/marts/b.sql and models/schema.yml. Loading it never throws (problems go to the project's
 // error), and without an error every model comes after the models it refers to.

@@ -104,11 +104,11 @@ TEST(automate_units, TemplatesKeepStringsWithNulBytesWhole) {
   auto context = parse(R"({"event":{"type":"t","payload":{}},"steps":{}})");
   rapidjson::Document out;
   auto& a = out.GetAllocator();
-  EXPECT_EQ(plughost::sdk::to_json(render_templates(parse(R"({"v":"a\u0000b","w":["\u0000"]})"),
-                                                    context, a)),
+  EXPECT_EQ(plughost::sdk::to_json(
+                render_templates(parse(R"({"v":"a\u0000b","w":["\u0000"]})"), context, a)),
             R"({"v":"a\u0000b","w":["\u0000"]})");
-  EXPECT_EQ(plughost::sdk::to_json(render_templates(parse(R"({"v":"{{ event.type }}\u0000x"})"),
-                                                    context, a)),
+  EXPECT_EQ(plughost::sdk::to_json(
+                render_templates(parse(R"({"v":"{{ event.type }}\u0000x"})"), context, a)),
             R"({"v":"t\u0000x"})");
 }
 
