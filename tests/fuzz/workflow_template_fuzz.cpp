@@ -1,20 +1,26 @@
 // Fuzzes automate-workflow's step templating (plugins/automate-workflow/src/templates.cpp:
 // `{{ event.payload.x }}`, `{{ steps.<id>.output.y }}`, `{{ previous.<id>.y }}`) and the condition
 // step's expression language (expression.cpp), against a fixed run context.
-// First byte bit 0 clear: the rest is a step config (JSON; text that is not JSON is one string)
+// First byte % 4 == 0: the rest is a step config (JSON; text that is not JSON is one string)
 // rendered against the context. Only TemplateError escapes; objects and arrays keep their shape
 // and keys; strings without `{{` and non-strings come back unchanged; a string that is exactly one
 // `{{ path }}` becomes the value at that path; rendering is deterministic.
-// Bit 0 set: the rest is a condition. Parsing throws only ExpressionError, evaluating only
+// First byte % 4 == 2: the rest is a workflow graph (the body of POST /api/workflows): validating
+// it never throws, and a graph it accepts has a run order listing every node once, each edge's
+// source before its target.
+// First byte odd: the rest is a condition. Parsing throws only ExpressionError, evaluating only
 // ExpressionError or TemplateError; both are deterministic; `not (E)` is the negation of E.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <plughost/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "expression.hpp"
+#include "graph.hpp"
 #include "templates.hpp"
 
 namespace {
@@ -104,7 +110,9 @@ void render(const std::string& text) {
   }
   check_rendered(config, rendered);
   rapidjson::Document out2;
-  check(automate::render_templates(config, context(), out2.GetAllocator()) == rendered,
+  // Compared as text: RapidJSON's == matches object members by name, wrong for duplicate keys.
+  check(plughost::sdk::to_json(automate::render_templates(
+            config, context(), out2.GetAllocator())) == plughost::sdk::to_json(rendered),
         "rendering is deterministic");
 }
 
@@ -146,6 +154,28 @@ void condition(const std::string& text) {
   check(n == 1 - first, "not (E) is the negation of E");
 }
 
+void graph(const std::string& text) {
+  rapidjson::Document g;
+  std::string error;
+  if (!plughost::sdk::parse_json(text, g, error)) return;
+  static const std::set<std::string> kTypes = {"condition", "http_request", "delay", "log"};
+  std::vector<plughost::sdk::ErrorDetail> problems = automate::validate_graph(g, kTypes);
+  for (const auto& p : problems) check(p.field.rfind("graph", 0) == 0, "problems name a field");
+  if (!problems.empty()) return;
+  std::vector<std::string> order = automate::run_order(g);
+  std::map<std::string, size_t> position;
+  for (size_t i = 0; i < order.size(); ++i) {
+    check(position.emplace(order[i], i).second, "each node runs once");
+  }
+  check(order.size() == g["nodes"].Size(), "every node runs");
+  if (g.HasMember("edges") && g["edges"].IsArray()) {
+    for (const auto& e : g["edges"].GetArray()) {
+      check(position.at(e["source"].GetString()) < position.at(e["target"].GetString()),
+            "an edge's source runs before its target");
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -153,6 +183,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (data[0] & 1) {
     condition(text);
+  } else if (data[0] % 4 == 2) {
+    graph(text);
   } else {
     render(text);
   }

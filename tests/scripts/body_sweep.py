@@ -31,7 +31,10 @@ COMMON_FIELDS = ["name", "title", "email", "password", "new_password", "current_
                  "limit", "offset", "tags", "description", "enabled", "schedule", "cron",
                  "timezone", "source", "table", "columns", "payload", "data", "event", "role",
                  "roles", "permissions", "token", "code", "secret", "value", "key", "expires_at",
-                 "scopes", "messages", "model", "filters", "options", "status", "version"]
+                 "scopes", "messages", "model", "filters", "options", "status", "version", "graph",
+                 "input", "inputs", "params", "headers", "body", "method", "channel", "message",
+                 "prompt", "top_k", "documents", "filter", "database", "page", "page_size", "sort",
+                 "cascade", "schema", "materialized", "cells", "rows", "file", "format"]
 MALFORMED = [b"", b"{", b"}", b"[", b"{\"a\":", b"{\"a\" 1}", b"nul", b"tru", b"01", b"1e999",
              b"\"\\ud800\"", b"{\"a\":\"\\x\"}", b"\xff\xfe{}", b"{\"a\":\"\xc3\x28\"}",
              b"{}garbage", b"{\"a\":1,}", b"[1,]", b"{'a':1}", b"NaN", b"-", b"\x00",
