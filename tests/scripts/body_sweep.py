@@ -111,7 +111,7 @@ def example(schema, components, depth=0):
 def bodies(schema, components, rng, limit):
     yield from MALFORMED
     yield from TOP_LEVEL
-    base = example(schema, components)
+    base = example(schema, components) if schema else {}
     yield json.dumps(base).encode()
     if not isinstance(base, dict):
         return
