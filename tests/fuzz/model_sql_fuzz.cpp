@@ -151,14 +151,25 @@ void generated(std::string_view bytes) {
   check(o.text == trimmed(expected), "tags are replaced by their qualified names, text kept");
 }
 
-void project(std::string_view bytes) {
-  static const std::string dir = [] {
+// The project folder, made once per process and removed at exit.
+struct ProjectDir {
+  ProjectDir() {
     char tmpl[] = "/tmp/model_sql_fuzz-XXXXXX";
     if (!mkdtemp(tmpl)) __builtin_trap();
-    std::filesystem::create_directories(std::string(tmpl) + "/models/staging");
-    std::filesystem::create_directories(std::string(tmpl) + "/models/marts");
-    return std::string(tmpl);
-  }();
+    path = tmpl;
+    std::filesystem::create_directories(path + "/models/staging");
+    std::filesystem::create_directories(path + "/models/marts");
+  }
+  ~ProjectDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+void project(std::string_view bytes) {
+  static const ProjectDir project_dir;
+  const std::string& dir = project_dir.path;
   const char* files[] = {"/models/staging/stg_a.sql", "/models/marts/b.sql", "/models/schema.yml"};
   size_t at = 0;
   for (const char* name : files) {
