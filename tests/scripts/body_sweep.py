@@ -154,7 +154,14 @@ def main():
     ap.add_argument("--only", default="", help="only paths starting with this")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-per-route", type=int, default=150)
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
+                    help="values for a path parameter (names the demo config defines), so the "
+                         "handler gets past its lookup to the body; each value is a URL")
     args = ap.parse_args()
+    values = {}
+    for p in args.param:
+        name, _, listed = p.partition("=")
+        values[name] = [v for v in listed.split(",") if v]
     rng = random.Random(args.seed)
     status, text = fetch(args.base_url + "/openapi.json")
     if status != 200:
@@ -179,9 +186,13 @@ def main():
             schema = content.get("application/json", {}).get("schema", {})
             params = {p["name"]: p for p in op.get("parameters", []) + item.get("parameters", [])
                       if isinstance(p, dict) and p.get("in") == "path"}
-            concrete = re.sub(r"\{([^}]+)\}", lambda m: str(example(
-                params.get(m.group(1), {}).get("schema", {}), components) or "1"), path)
-            for body in bodies(schema, components, rng, args.max_per_route):
+            urls = [path]
+            for name in re.findall(r"\{([^}]+)\}", path):
+                made_up = str(example(params.get(name, {}).get("schema", {}), components) or "1")
+                urls = [u.replace("{" + name + "}", v, 1)
+                        for u in urls for v in values.get(name, [made_up])][:4]
+            for n, body in enumerate(bodies(schema, components, rng, args.max_per_route)):
+                concrete = urls[n % len(urls)]
                 code, answer = fetch(args.base_url + concrete, method.upper(), body)
                 sent += 1
                 upstream = code in (502, 503, 504)  # e.g. dango's /metabase/* proxy, unconfigured

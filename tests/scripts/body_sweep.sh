@@ -20,6 +20,8 @@ sed 's/exempt_loopback: false/exempt_loopback: true/' "$repo/config/plughost.yam
   >"$work/config/plughost.yaml"
 grep -q 'exempt_loopback: true' "$work/config/plughost.yaml" || { echo "no rate_limits block"; exit 1; }
 ln -s "$repo/plugins/rag/demo/corpus" "$work/plugins/rag/demo/corpus"
+mkdir -p "$work/plugins/dango-sources"
+ln -s "$repo/plugins/dango-sources/demo" "$work/plugins/dango-sources/demo"  # dbt, schedules
 cp -R "$repo/plugins/inspector/demo/workspace" "$work/var/demo/atlas"
 rm -f "$work/var/demo/atlas/db.sqlite3"
 cp -R "$repo/plugins/dango-sources/demo/sales" "$work/var/demo/dango/sales"
@@ -40,6 +42,9 @@ until port=$(grep -m1 '"msg":"listening"' host.log | sed -E 's/.*"port":([0-9]+)
   kill -0 "$pid" 2>/dev/null || fail "host exited"
   sleep 0.1
 done
-python3 "$repo/tests/scripts/body_sweep.py" "http://127.0.0.1:$port" --max-per-route 100 \
+# Path parameters the demo config defines, so handlers get past their lookups to the body.
+python3 "$repo/tests/scripts/body_sweep.py" "http://127.0.0.1:$port" --max-per-route 120 \
+  --param source=sales,stripe --param name=sales,stg_orders,nightly_sales --param table=sales \
+  --param slug=plughost-docs --param id=1,docs --param user_id=1 --param job_id=1 \
   || fail "a plugin answered hostile JSON with a 5xx (above)"
 kill -0 "$pid" 2>/dev/null || fail "host died"
