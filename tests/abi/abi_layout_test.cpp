@@ -103,6 +103,20 @@ AT(ph_metric, label_count, 40);
 AT(ph_metric, buckets, 48);
 AT(ph_metric, bucket_count, 56);
 
+// 1.1's schedule struct, and 1.6's appended flag after it.
+AT(ph_schedule, struct_size, 0);
+AT(ph_schedule, name, 8);
+AT(ph_schedule, cron, 16);
+AT(ph_schedule, timezone, 24);
+AT(ph_schedule, task_kind, 32);
+AT(ph_schedule, payload_json, 40);
+AT(ph_schedule, payload_with_due, 48);
+
+// 1.6 appended schedules_replace right after 1.4's reconfigure handler.
+static_assert(offsetof(ph_host_api, schedules_replace) ==
+                  offsetof(ph_host_api, register_reconfigure_handler) + kPtr,
+              "1.6 members must follow register_reconfigure_handler");
+
 TEST(AbiLayout, VersionIsOneDotSomething) {
   EXPECT_EQ(PH_ABI_MAJOR, 1);
   EXPECT_GE(PH_ABI_MINOR, 0);

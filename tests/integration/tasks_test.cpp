@@ -1,6 +1,7 @@
 // Durable tasks through the real binary: the fixture_store plugin enqueues and inspects tasks
 // over HTTP. Crash safety on SQLite: SIGKILL with tasks queued and running, restart, nothing lost.
 #include <gtest/gtest.h>
+#include <plughost/abi.h>
 #include <rapidjson/document.h>
 #include <signal.h>
 
@@ -160,6 +161,74 @@ TEST(Schedules, SighupReplacesTheConfigSchedulesOrRejectsTheFileWhole) {
       << host.output();
   EXPECT_EQ(http(host.port(), "GET", "/api/schedules/hourly").status, 200);
   EXPECT_EQ(http(host.port(), "GET", "/api/schedules/x").status, 404);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0);
+}
+
+// ABI 1.6 schedules_replace through the real binary: fixture_store replaces its own schedules
+// after init; each bad set is refused whole with its status code and the previous set stays.
+TEST(scheduler_abi, PluginReplacesItsSchedulesAfterInitAllOrNothing) {
+  std::string dir = make_temp_dir();
+  Host host(store_config("sqlite://" + dir + "/t.db", "solo", 1, 30) +
+            "schedules:\n  - {name: nightly, cron: \"0 2 * * *\", task: fixture_store/count}\n");
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  const int port = host.port();
+  auto put = [&](const std::string& body) {
+    auto r = http(port, "PUT", "/api/schedules", {}, body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json(r);
+  };
+  auto ok = put(R"([{"name":"fx.daily","cron":"0 3 * * *","timezone":"Europe/Berlin",)"
+                R"("task":"fixture_store/record","payload":{"tag":"abi"},"with_due":true}])");
+  EXPECT_EQ(ok["code"].GetInt(), PH_OK) << ok["error"].GetString();
+  auto d = json(http(port, "GET", "/api/schedules/fx.daily"));
+  EXPECT_STREQ(d["owner"].GetString(), "fixture_store");
+  EXPECT_STREQ(d["timezone"].GetString(), "Europe/Berlin");
+  EXPECT_STREQ(d["payload"]["tag"].GetString(), "abi");
+  EXPECT_TRUE(d["payload_with_due"].GetBool());
+  ASSERT_TRUE(d["next_run"].IsString());
+  const std::string next = d["next_run"].GetString();
+  EXPECT_TRUE(next.substr(11) == "02:00:00Z" || next.substr(11) == "01:00:00Z") << next;
+
+  struct Bad {
+    const char* body;
+    int code;
+    const char* says;
+  };
+  const Bad bad[] = {
+      {R"([{"name":"fx.b","cron":"0 24 * * *","task":"fixture_store/count"}])",
+       PH_ERR_INVALID_ARGUMENT, "hour field"},
+      {R"([{"name":"fx.b","cron":"@daily","timezone":"Mars/Olympus","task":"fixture_store/count"}])",
+       PH_ERR_INVALID_ARGUMENT, "Mars/Olympus"},
+      {R"([{"name":"fx.b","cron":"@daily","task":"fixture_store/nope"}])", PH_ERR_INVALID_ARGUMENT,
+       "no plugin has task kind"},
+      {R"([{"name":"fx.b","cron":"@daily","task":"fixture_store/count","payload":[1],"with_due":true}])",
+       PH_ERR_INVALID_ARGUMENT, "must be an object"},
+      {R"([{"name":"fx.b","cron":"@daily","task":"fixture_store/count"},)"
+       R"({"name":"fx.b","cron":"@hourly","task":"fixture_store/count"}])",
+       PH_ERR_CONFLICT, "defined twice"},
+      {R"([{"name":"nightly","cron":"@daily","task":"fixture_store/count"}])", PH_ERR_CONFLICT,
+       "already defined by config"},
+  };
+  for (const auto& b : bad) {
+    auto r = put(b.body);
+    EXPECT_EQ(r["code"].GetInt(), b.code) << b.body;
+    EXPECT_NE(std::string(r["error"].GetString()).find(b.says), std::string::npos)
+        << r["error"].GetString();
+    EXPECT_EQ(json(http(port, "GET", "/api/schedules/fx.daily"))["next_run"].GetString(), next);
+    EXPECT_EQ(http(port, "GET", "/api/schedules/fx.b").status, 404);
+  }
+
+  // A new set drops what it leaves out; an empty one drops everything the plugin owns, and the
+  // config file's schedule is never touched.
+  EXPECT_EQ(put(R"([{"name":"fx.hourly","cron":"@hourly","task":"fixture_store/count"}])")["code"]
+                .GetInt(),
+            PH_OK);
+  EXPECT_EQ(http(port, "GET", "/api/schedules/fx.daily").status, 404);
+  EXPECT_EQ(http(port, "GET", "/api/schedules/fx.hourly").status, 200);
+  EXPECT_EQ(put("[]")["code"].GetInt(), PH_OK);
+  EXPECT_EQ(http(port, "GET", "/api/schedules/fx.hourly").status, 404);
+  EXPECT_EQ(http(port, "GET", "/api/schedules/nightly").status, 200);
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait_exit(), 0);
 }

@@ -699,6 +699,49 @@ TEST_P(SchedulerTest, ReplacesAnOwnersSchedulesWhileRunningAllOrNothing) {
   s.stop();
 }
 
+// ABI 1.6: a plugin's schedule may ask for the due time in its payload, so its task knows which
+// run it is; replacing reports name clashes apart from bad definitions.
+TEST_P(SchedulerTest, AddsTheDueTimeToThePayloadWhenAskedAndTellsConflictsApart) {
+  kinds_["p/ok"] = {succeed, nullptr};
+  start(TaskSettings{0, 30, 0.01, 300, 3, 1, 1000});
+  Scheduler s(*queue_, *db_, log_);
+  ScheduleSpec tick{
+      "p.tick", "0 2 * * *", "Europe/Berlin", "p/ok", "{\"schedule\":\"n\",\"due\":1}", "p"};
+  tick.payload_with_due = true;
+  bool conflict = true;
+  ASSERT_EQ(s.replace_owned_by("p", {tick}, &conflict), "");
+  EXPECT_FALSE(conflict);
+  rapidjson::Document d;
+  d.Parse(s.describe("p.tick")->c_str());
+  EXPECT_TRUE(d["payload_with_due"].GetBool());
+  EXPECT_STREQ(d["payload"]["schedule"].GetString(), "n");
+  const int64_t due = 1795395600;  // 2026-11-23T01:00:00Z = 02:00 in Berlin
+  s.fire(tick, due);
+  rapidjson::Document list;
+  list.Parse(queue_->list_json({}).c_str());
+  ASSERT_EQ(list.Size(), 1u);
+  EXPECT_STREQ(list[0]["payload"]["schedule"].GetString(), "n");
+  EXPECT_EQ(list[0]["payload"]["due"].GetInt64(), due);  // the host's, not the one given
+  EXPECT_EQ(list[0]["payload"].MemberCount(), 2u);
+
+  ScheduleSpec not_object = tick;
+  not_object.payload_json = "[1]";
+  EXPECT_NE(s.replace_owned_by("p", {not_object}, &conflict).find("must be an object"),
+            std::string::npos);
+  EXPECT_FALSE(conflict);
+  ASSERT_EQ(s.add({"cfg", "@daily", "", "p/ok", "{}", "config"}), "");
+  ScheduleSpec taken = tick;
+  taken.name = "cfg";
+  EXPECT_NE(s.replace_owned_by("p", {taken}, &conflict), "");
+  EXPECT_TRUE(conflict);
+  EXPECT_NE(s.replace_owned_by("p", {tick, tick}, &conflict), "");
+  EXPECT_TRUE(conflict);
+  // The failed calls left the set as it was.
+  auto names = s.names();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"cfg", "p.tick"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulerTest, ::testing::ValuesIn(backends()),
                          [](const auto& info) { return info.param; });
 

@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -383,28 +384,91 @@ int event_subscribe(ph_host* host, const char* pattern, ph_event_handler handler
 
 // ---- schedules -------------------------------------------------------------------------------
 
+// ph_schedule as 1.1 defined it; 1.5 appended payload_with_due.
+constexpr size_t kSchedule11Size = offsetof(ph_schedule, payload_json) + sizeof(const char*);
+
+// Checks one ph_schedule (of any minor) and copies it; "" or the problem.
+std::string schedule_spec(ph_host* host, const ph_schedule* s, ScheduleSpec& out) {
+  if (!s || s->struct_size < kSchedule11Size || !s->name || !s->cron || !s->task_kind) {
+    return "schedule needs struct_size, name, cron and task_kind";
+  }
+  out = ScheduleSpec{s->name,
+                     s->cron,
+                     s->timezone ? s->timezone : "",
+                     s->task_kind,
+                     s->payload_json ? s->payload_json : "{}",
+                     host->record->name};
+  if (s->struct_size >= offsetof(ph_schedule, payload_with_due) + sizeof(s->payload_with_due)) {
+    out.payload_with_due = s->payload_with_due != 0;
+  }
+  return {};
+}
+
+// Whether some plugin runs `kind`: committed registrations, or (during init) the caller's own.
+bool task_kind_known(ph_host* host, const std::string& kind) {
+  for (const auto& t : host->registry->tasks()) {
+    if (kind == t.plugin + "/" + t.name) return true;
+  }
+  if (host->registering) {
+    for (const auto& t : host->pending.tasks) {
+      if (kind == t.plugin + "/" + t.name) return true;
+    }
+  }
+  return false;
+}
+
 int register_schedule(ph_host* host, const ph_schedule* s, ph_error* err) {
   if (!host || !host->registering) {
     set_error(err, "schedules are registered during init");
     return PH_ERR_WRONG_STATE;
   }
-  if (!s || s->struct_size < sizeof(ph_schedule) || !s->name || !s->cron || !s->task_kind) {
-    set_error(err, "schedule needs struct_size, name, cron and task_kind");
+  ScheduleSpec spec;
+  std::string bad = schedule_spec(host, s, spec);
+  if (!bad.empty()) {
+    set_error(err, bad);
     return PH_ERR_INVALID_ARGUMENT;
   }
   if (!host->services || !host->services->scheduler) return PH_OK;  // inspecting verbs
-  ScheduleSpec spec{s->name,
-                    s->cron,
-                    s->timezone ? s->timezone : "",
-                    s->task_kind,
-                    s->payload_json ? s->payload_json : "{}",
-                    host->record->name};
   std::string problem = host->services->scheduler->add(spec);
   if (!problem.empty()) {
     set_error(err, problem);
     return PH_ERR_INVALID_ARGUMENT;
   }
   return PH_OK;
+}
+
+int schedules_replace(ph_host* host, const ph_schedule* const* schedules, size_t count,
+                      ph_error* err) {
+  if (!host || !host->record || (count > 0 && !schedules)) {
+    set_error(err, "schedules_replace needs a host and, when count > 0, a list");
+    return PH_ERR_INVALID_ARGUMENT;
+  }
+  std::vector<ScheduleSpec> specs(count);
+  for (size_t i = 0; i < count; ++i) {
+    std::string bad = schedule_spec(host, schedules[i], specs[i]);
+    if (!bad.empty()) {
+      set_error(err, "schedules[" + std::to_string(i) + "]: " + bad);
+      return PH_ERR_INVALID_ARGUMENT;
+    }
+  }
+  if (!host->services || !host->services->scheduler) return PH_OK;  // inspecting verbs
+  return guarded(err, [&] {
+    for (const auto& spec : specs) {
+      if (!task_kind_known(host, spec.task)) {
+        set_error(err,
+                  "schedule \"" + spec.name + "\": no plugin has task kind \"" + spec.task + "\"");
+        return static_cast<int>(PH_ERR_INVALID_ARGUMENT);
+      }
+    }
+    bool conflict = false;
+    std::string problem =
+        host->services->scheduler->replace_owned_by(host->record->name, specs, &conflict);
+    if (!problem.empty()) {
+      set_error(err, problem);
+      return static_cast<int>(conflict ? PH_ERR_CONFLICT : PH_ERR_INVALID_ARGUMENT);
+    }
+    return static_cast<int>(PH_OK);
+  });
 }
 
 int schedule_get(ph_host* host, const char* name, ph_buffer* out, ph_error* err) {
@@ -428,6 +492,7 @@ int schedule_get(ph_host* host, const char* name, ph_buffer* out, ph_error* err)
 void fill_service_api(ph_host_api& t) {
   t.register_schedule = register_schedule;
   t.schedule_get = schedule_get;
+  t.schedules_replace = schedules_replace;
   t.event_publish = event_publish;
   t.event_subscribe = event_subscribe;
   t.storage_dialect = storage_dialect;

@@ -45,6 +45,9 @@ std::string Scheduler::prepare(const ScheduleSpec& spec, std::optional<Entry>& o
   if (payload.Parse(spec.payload_json.c_str()).HasParseError()) {
     return "schedule \"" + spec.name + "\": payload is not valid JSON";
   }
+  if (spec.payload_with_due && !payload.IsObject()) {
+    return "schedule \"" + spec.name + "\": a payload that gets the due time must be an object";
+  }
   out.emplace(Entry{spec, *cron, *tz, std::nullopt, std::nullopt});
   return {};
 }
@@ -64,14 +67,18 @@ std::string Scheduler::add(const ScheduleSpec& spec) {
 }
 
 std::string Scheduler::replace_owned_by(const std::string& owner,
-                                        const std::vector<ScheduleSpec>& specs) {
+                                        const std::vector<ScheduleSpec>& specs, bool* conflict) {
+  if (conflict) *conflict = false;
   std::vector<Entry> fresh;
   for (const auto& spec : specs) {
     std::optional<Entry> entry;
     std::string problem = prepare(spec, entry);
     if (!problem.empty()) return problem;
     for (const auto& e : fresh) {
-      if (e.spec.name == spec.name) return "schedule \"" + spec.name + "\" is defined twice";
+      if (e.spec.name == spec.name) {
+        if (conflict) *conflict = true;
+        return "schedule \"" + spec.name + "\" is defined twice";
+      }
     }
     entry->spec.owner = owner;
     fresh.push_back(std::move(*entry));
@@ -83,10 +90,12 @@ std::string Scheduler::replace_owned_by(const std::string& owner,
       for (const auto& e : entries_) {
         if (e.spec.name != f.spec.name) continue;
         if (e.spec.owner != owner) {
+          if (conflict) *conflict = true;
           return "schedule \"" + f.spec.name + "\" is already defined by " + e.spec.owner;
         }
         if (e.spec.cron == f.spec.cron && e.spec.timezone == f.spec.timezone &&
-            e.spec.task == f.spec.task && e.spec.payload_json == f.spec.payload_json) {
+            e.spec.task == f.spec.task && e.spec.payload_json == f.spec.payload_json &&
+            e.spec.payload_with_due == f.spec.payload_with_due) {
           f.next = e.next;
           f.last_lag = e.last_lag;
         }
@@ -133,6 +142,18 @@ void Scheduler::fire(const ScheduleSpec& spec, int64_t due) {
   EnqueueRequest r;
   r.kind = spec.task;
   r.payload_json = spec.payload_json;
+  if (spec.payload_with_due) {  // an object (checked by prepare): add "due" after its members
+    rapidjson::Document payload;
+    payload.Parse(spec.payload_json.c_str());
+    if (payload.IsObject()) {
+      payload.RemoveMember("due");
+      payload.AddMember("due", static_cast<int64_t>(due), payload.GetAllocator());
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      payload.Accept(w);
+      r.payload_json.assign(buf.GetString(), buf.GetSize());
+    }
+  }
   r.idempotency_key = key_prefix(spec.name) + std::to_string(due);
   try {
     int64_t id = tasks_.enqueue(r);
@@ -228,6 +249,10 @@ std::optional<std::string> Scheduler::describe(const std::string& name) {
   w.String(spec.task.c_str());
   w.Key("owner");
   w.String(spec.owner.c_str());
+  w.Key("payload");
+  w.RawValue(spec.payload_json.c_str(), spec.payload_json.size(), rapidjson::kObjectType);
+  w.Key("payload_with_due");
+  w.Bool(spec.payload_with_due);
   w.Key("next_run");
   if (next)
     w.String(iso(*next).c_str());

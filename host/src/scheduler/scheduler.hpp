@@ -26,6 +26,8 @@ struct ScheduleSpec {
   std::string task;      // "plugin/task_name"
   std::string payload_json = "{}";
   std::string owner;  // plugin name, or "config"
+  // Adds "due" (Unix seconds) to each enqueued payload, which must then be a JSON object.
+  bool payload_with_due = false;
 };
 
 class Scheduler {
@@ -39,12 +41,16 @@ class Scheduler {
   void remove_owned_by(const std::string& owner);
   // Replaces every schedule of `owner` with `specs`, before or after start(), all or nothing:
   // returns the first problem (and changes nothing) or "". A schedule whose spec is unchanged
-  // keeps its next due time; a due time already being enqueued still is.
-  std::string replace_owned_by(const std::string& owner, const std::vector<ScheduleSpec>& specs);
+  // keeps its next due time; a due time already being enqueued still is. `conflict`, when given,
+  // tells whether the problem is a name clash (given twice, or owned by someone else) rather
+  // than a bad definition.
+  std::string replace_owned_by(const std::string& owner, const std::vector<ScheduleSpec>& specs,
+                               bool* conflict = nullptr);
   void start();
   void stop();
 
-  // {"name","cron","timezone","task","owner","next_run","last_run"} or nullopt.
+  // {"name","cron","timezone","task","owner","payload","payload_with_due","next_run",
+  // "last_run"} or nullopt.
   std::optional<std::string> describe(const std::string& name);
   std::vector<std::string> names() const;
   // Per schedule that fired here: seconds from its due time to the enqueue (the lag metric).

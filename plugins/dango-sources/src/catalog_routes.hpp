@@ -6,6 +6,8 @@
 #include <memory>
 #include <plughost/plugin.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "governance.hpp"
 #include "models.hpp"
@@ -53,6 +55,11 @@ void list_models(CatalogContext&, const sdk::Request&, sdk::Response&);
 void run_model(CatalogContext&, const sdk::Request&, sdk::Response&);
 // The task behind run_model: builds the model (and downstream), then runs their tests.
 void run_models_task(CatalogContext&, sdk::TaskContext&);
+// Builds `selected` and everything downstream of them (the seed's cascade), in dependency order,
+// as task `t`, then runs their tests; model → status (success, tests_failed, failed, skipped).
+// Throws std::runtime_error for a project error or an unknown model.
+std::vector<std::pair<std::string, std::string>> run_model_selection(
+    CatalogContext&, const std::vector<std::string>& selected, sdk::TaskContext& t);
 
 }  // namespace dango
 

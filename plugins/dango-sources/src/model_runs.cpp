@@ -337,17 +337,15 @@ void run_model(CatalogContext& c, const sdk::Request& rq, sdk::Response& rs) {
   rs.json_text(j.text(), 202);
 }
 
-void run_models_task(CatalogContext& c, sdk::TaskContext& t) {
-  rapidjson::Document p = t.payload();
-  std::string model = p.HasMember("model") && p["model"].IsString() ? p["model"].GetString() : "";
-  bool cascade = !p.HasMember("cascade") || !p["cascade"].IsBool() || p["cascade"].GetBool();
-  ModelProject project = current_project(c);
-  if (!project.error.empty()) throw std::runtime_error(project.error);
-  if (!project.find(model)) throw std::runtime_error("model " + model + " is gone");
-  auto names = cascade ? project.downstream(model, true) : std::vector<std::string>{model};
+namespace {
+
+// Builds `names` (in dependency order) as task `t`; a model whose upstream failed is skipped.
+std::vector<std::pair<std::string, std::string>> run_in_order(CatalogContext& c,
+                                                              const ModelProject& project,
+                                                              const std::vector<std::string>& names,
+                                                              sdk::TaskContext& t) {
+  std::vector<std::pair<std::string, std::string>> out;
   std::set<std::string> broken;
-  Json result;
-  result.begin().key("models").begin();
   for (size_t i = 0; i < names.size(); ++i) {
     const Model& m = *project.find(names[i]);
     std::string status;
@@ -361,11 +359,45 @@ void run_models_task(CatalogContext& c, sdk::TaskContext& t) {
       status = run_one(c, project, m, t.id());
     }
     if (status == "failed" || status == "skipped") broken.insert(m.name);
-    result.key(m.name).str(status);
+    out.emplace_back(m.name, status);
     t.progress(static_cast<int>((i + 1) * 100 / names.size()));
+  }
+  return out;
+}
+
+}  // namespace
+
+void run_models_task(CatalogContext& c, sdk::TaskContext& t) {
+  rapidjson::Document p = t.payload();
+  std::string model = p.HasMember("model") && p["model"].IsString() ? p["model"].GetString() : "";
+  bool cascade = !p.HasMember("cascade") || !p["cascade"].IsBool() || p["cascade"].GetBool();
+  ModelProject project = current_project(c);
+  if (!project.error.empty()) throw std::runtime_error(project.error);
+  if (!project.find(model)) throw std::runtime_error("model " + model + " is gone");
+  auto names = cascade ? project.downstream(model, true) : std::vector<std::string>{model};
+  Json result;
+  result.begin().key("models").begin();
+  for (const auto& [name, status] : run_in_order(c, project, names, t)) {
+    result.key(name).str(status);
   }
   result.end().end();
   t.result(result.text());
+}
+
+std::vector<std::pair<std::string, std::string>> run_model_selection(
+    CatalogContext& c, const std::vector<std::string>& selected, sdk::TaskContext& t) {
+  ModelProject project = current_project(c);
+  if (!project.error.empty()) throw std::runtime_error(project.error);
+  std::set<std::string> wanted;
+  for (const auto& name : selected) {
+    if (!project.find(name)) throw std::runtime_error("no model '" + name + "' in the project");
+    for (const auto& d : project.downstream(name, true)) wanted.insert(d);
+  }
+  std::vector<std::string> names;  // project.models is in dependency order
+  for (const auto& m : project.models) {
+    if (wanted.count(m.name)) names.push_back(m.name);
+  }
+  return run_in_order(c, project, names, t);
 }
 
 }  // namespace dango

@@ -82,15 +82,23 @@ class DangoSources : public sdk::Plugin {
         engine_->task_ended(task_json);
       });
     }
-    for (const auto& s : settings_->sources) {
-      if (s.enabled && !s.schedule.empty()) {
-        schedule("dango-sources." + s.name, s.schedule, kSyncTask, {},
-                 Json().begin().key("source").str(s.name).end().text());
-      }
+    for (const auto& s : source_schedules(*settings_)) {
+      schedule(s.name, s.cron, s.task_kind, s.timezone, s.payload_json);
     }
-    // Schedules of the schedules file: the plugin's own loop on delayed host tasks (schedules.hpp).
-    task("schedule_tick", "Fire a due schedule of the schedules file and arm its next run",
+    // Schedules of the schedules file, on the host scheduler (ABI 1.6, schedules.hpp).
+    task("schedule_tick", "Start the syncs of a schedule of the schedules file that came due",
          [this](sdk::TaskContext& t) { schedules_->run_tick(t); });
+    task("schedule_models", "Build a schedule execution's models once its syncs succeeded",
+         [this](sdk::TaskContext& t) { schedules_->run_models_task(t); });
+    schedules_->set_model_runner(
+        [this](const std::vector<std::string>& models, sdk::TaskContext& t) {
+          return run_model_selection(*catalog_, models, t);
+        });
+    for (const char* outcome : {"sync_completed", "sync_failed"}) {
+      subscribe(outcome, [this](std::string_view, std::string_view payload) {
+        schedules_->on_sync_event(payload);
+      });
+    }
     if (serving) schedules_->start();
     // Webhook notifications of sync outcomes: queued from the bus, posted by a host task.
     task("deliver_notification", "Post one queued webhook notification, with retries",

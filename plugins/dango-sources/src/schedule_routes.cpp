@@ -54,12 +54,16 @@ void write_execution(Json& j, const ScheduleExecution& e) {
   for (const auto& s : e.skipped) j.str(s);
   j.end_array().key("models").begin_array();
   for (const auto& s : e.models) j.str(s);
-  j.end_array().key("rows_loaded").num(e.rows_loaded).key("error").opt(e.error).end();
-}
-
-std::optional<std::string> iso(std::optional<int64_t> t) {
-  if (!t) return std::nullopt;
-  return iso_utc(*t);
+  j.end_array().key("models_status");
+  if (e.models_status.empty()) {
+    j.null();
+  } else {
+    j.str(e.models_status);
+  }
+  j.key("model_results").begin();
+  for (const auto& [model, status] : e.model_results) j.key(model).str(status);
+  j.end().key("models_finished_at").opt(e.models_finished_at);
+  j.key("rows_loaded").num(e.rows_loaded).key("error").opt(e.error).end();
 }
 
 void write_schedule(Json& j, Ops& ops, const ScheduleDef& s) {
@@ -84,7 +88,8 @@ void write_schedule(Json& j, Ops& ops, const ScheduleDef& s) {
   j.end_array().key("models").begin_array();
   for (const auto& m : s.models) j.str(m);
   j.end_array();
-  j.key("next_run").opt(s.enabled ? iso(ops.schedules.next_run(s.name)) : std::nullopt);
+  // The host scheduler's own next due time (GET /api/schedules and the scheduler agree).
+  j.key("next_run").opt(s.enabled ? ops.schedules.next_run(s.name) : std::nullopt);
   j.key("last_run").opt(last ? std::optional<std::string>(last->started_at) : std::nullopt);
   j.key("last_status").opt(last ? std::optional<std::string>(last->status) : std::nullopt);
   j.key("active_jobs").begin_array();

@@ -120,6 +120,40 @@ std::string list_json(const std::vector<std::string>& list) {
   return j.text();
 }
 
+// The `models` column: a JSON array of names (no models, or rows from before models ran), or
+// the models state {"names", "status", "results": {model: status}, "finished_at", "error"}.
+std::string models_state_json(const ScheduleExecution& e) {
+  if (e.models_status.empty()) return list_json(e.models);
+  Json j;
+  j.begin().key("names");
+  write_list(j, e.models);
+  j.key("status").str(e.models_status).key("results").begin();
+  for (const auto& [model, status] : e.model_results) j.key(model).str(status);
+  j.end().key("finished_at").opt(e.models_finished_at).end();
+  return j.text();
+}
+
+void read_models_state(const std::string& text, ScheduleExecution& e) {
+  rapidjson::Document d;
+  std::string error;
+  if (!sdk::parse_json(text, d, error)) return;
+  if (d.IsArray()) {
+    e.models = read_list(text);
+    return;
+  }
+  if (!d.IsObject()) return;
+  if (d.HasMember("names")) e.models = read_list(sdk::to_json(d["names"]));
+  if (d.HasMember("status") && d["status"].IsString()) e.models_status = d["status"].GetString();
+  if (d.HasMember("results") && d["results"].IsObject()) {
+    for (const auto& m : d["results"].GetObject()) {
+      if (m.value.IsString()) e.model_results.emplace_back(m.name.GetString(), m.value.GetString());
+    }
+  }
+  if (d.HasMember("finished_at") && d["finished_at"].IsString()) {
+    e.models_finished_at = d["finished_at"].GetString();
+  }
+}
+
 constexpr const char* kExecColumns =
     "id, schedule, trigger_kind, triggered_by, due_at, started_at, job_id, sources, skipped,"
     " models, status, error";
@@ -135,14 +169,10 @@ ScheduleExecution read_execution(const sdk::Statement& st) {
   if (!st.is_null(6)) e.job_id = st.int64(6);
   e.sources = read_list(st.text(7));
   e.skipped = read_list(st.text(8));
-  e.models = read_list(st.text(9));
+  read_models_state(st.text(9), e);
   e.status = st.text(10);
   e.error = st.maybe_text(11);
   return e;
-}
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -201,33 +231,62 @@ std::optional<std::string> read_schedule_text(const std::string& path) {
 
 }  // namespace
 
+std::vector<sdk::Schedule> source_schedules(const Settings& settings) {
+  std::vector<sdk::Schedule> out;
+  for (const auto& s : settings.sources) {
+    if (!s.enabled || s.schedule.empty()) continue;
+    sdk::Schedule h;
+    h.name = "dango-sources." + s.name;
+    h.cron = s.schedule;
+    h.task_kind = kSyncTask;
+    h.payload_json = Json().begin().key("source").str(s.name).end().text();
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+void ScheduleEngine::install(const ScheduleFile& file) {
+  std::vector<sdk::Schedule> set = source_schedules(settings_);
+  for (const auto& s : file.schedules) {
+    if (!s.enabled) continue;
+    sdk::Schedule h;
+    h.name = host_schedule_name(s.name);
+    h.cron = s.cron;
+    h.timezone = s.timezone;
+    h.task_kind = kScheduleTickTask;
+    h.payload_json = Json().begin().key("schedule").str(s.name).end().text();
+    h.payload_with_due = true;
+    set.push_back(std::move(h));
+  }
+  try {
+    host_.replace_schedules(set);
+  } catch (const sdk::Error& e) {
+    throw std::invalid_argument(std::string("the host scheduler refused it: ") + e.what());
+  }
+}
+
 void ScheduleEngine::start() {
+  std::lock_guard<std::mutex> reloading(reload_mu_);
   try {
     auto text = read_schedule_text(path_);
     auto file = std::make_shared<ScheduleFile>(parse_schedule_file(text.value_or(""), settings_));
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      file_ = file;
-    }
-    arm_all(*file);
+    install(*file);
+    std::lock_guard<std::mutex> lock(mu_);
+    file_ = file;
   } catch (const std::exception& e) {
     host_.error("dango-sources: schedules file " + path_ + " rejected, no schedules: " + e.what());
   }
 }
 
 std::shared_ptr<const ScheduleFile> ScheduleEngine::reload() {
+  std::lock_guard<std::mutex> reloading(reload_mu_);
   auto text = read_schedule_text(path_);
   auto file = std::make_shared<ScheduleFile>(parse_schedule_file(text.value_or(""), settings_));
-  std::map<std::string, std::pair<int64_t, int64_t>> old;
+  install(*file);  // throws, and changes nothing, when the host refuses the set
   {
     std::lock_guard<std::mutex> lock(mu_);
     file_ = file;
-    old.swap(armed_);
   }
-  // Ticks armed for the old file would find their version gone and do nothing; cancelling them
-  // keeps the queue clean (a tick already claimed simply finishes as a no-op).
-  for (const auto& [name, due_and_task] : old) host_.cancel_task(due_and_task.second);
-  arm_all(*file);
   host_.info("dango-sources: reloaded " + std::to_string(file->schedules.size()) +
              " schedule(s) from " + path_);
   return file;
@@ -238,77 +297,41 @@ std::shared_ptr<const ScheduleFile> ScheduleEngine::current() const {
   return file_;
 }
 
-void ScheduleEngine::arm_all(const ScheduleFile& file) {
-  const auto now = static_cast<int64_t>(unix_now());
-  for (const auto& s : file.schedules) {
-    if (s.enabled) arm(s, file.version, now);
-  }
-}
-
-void ScheduleEngine::arm(const ScheduleDef& s, const std::string& version, int64_t after) {
-  auto due = next_fire(s.spec, s.tz, after);
-  if (!due) return;
-  sdk::TaskRequest rq;
-  rq.kind = kScheduleTickTask;
-  rq.payload_json = Json()
-                        .begin()
-                        .key("schedule")
-                        .str(s.name)
-                        .key("version")
-                        .str(version)
-                        .key("due")
-                        .num(*due)
-                        .end()
-                        .text();
-  rq.idempotency_key =
-      "dango-sources:schedule:" + s.name + ":" + version + ":" + std::to_string(*due);
-  rq.delay_seconds = std::max(0.0, static_cast<double>(*due) - unix_now());
-  rq.max_attempts = 1;
-  rq.timeout_seconds = 60;
-  try {
-    int64_t task = host_.enqueue(rq);
-    std::lock_guard<std::mutex> lock(mu_);
-    armed_[s.name] = {*due, task};
-  } catch (const std::exception& e) {
-    host_.error("dango-sources: could not arm schedule " + s.name + ": " + e.what());
-  }
-}
-
 void ScheduleEngine::run_tick(sdk::TaskContext& task) {
   rapidjson::Document p = task.payload();
-  auto member = [&](const char* k) -> const rapidjson::Value* {
-    auto it = p.FindMember(k);
-    return it == p.MemberEnd() ? nullptr : &it->value;
-  };
-  const auto* name = member("schedule");
-  const auto* version = member("version");
-  const auto* due = member("due");
-  if (!name || !name->IsString() || !version || !version->IsString() || !due || !due->IsInt64()) {
-    throw std::runtime_error("schedule tick without schedule, version and due");
+  if (p.IsObject() && p.HasMember("version")) {
+    // Armed by a release that ran schedules on its own delayed tasks; the host scheduler has
+    // its own tick for the same due time.
+    task.log("tick of an older release, superseded by the host scheduler's");
+    return;
   }
+  if (!p.IsObject() || !p.HasMember("schedule") || !p["schedule"].IsString() ||
+      !p.HasMember("due") || !p["due"].IsInt64()) {
+    throw std::runtime_error("schedule tick without schedule and due");
+  }
+  const std::string name = p["schedule"].GetString();
+  const int64_t due = p["due"].GetInt64();
+  // The file is the truth for every host: another host may have reloaded a newer one, whose set
+  // this host's scheduler has not got yet. Reading a few hundred bytes per tick is nothing.
   auto file = current();
-  if (file->version != version->GetString()) {
-    // Another host may have reloaded a newer file: read it once before calling the tick stale.
-    try {
-      auto text = read_schedule_text(path_);
-      if (text && parse_schedule_file(*text, settings_).version == version->GetString()) {
-        file = reload();
-      }
-    } catch (const std::exception&) {
-    }
+  try {
+    auto text = read_schedule_text(path_);
+    if (text && parse_schedule_file(*text, settings_).version != file->version) file = reload();
+  } catch (const std::exception& e) {
+    task.log(std::string("schedules file not reloaded: ") + e.what());
   }
   const ScheduleDef* def = nullptr;
   for (const auto& s : file->schedules) {
-    if (s.name == name->GetString()) def = &s;
+    if (s.name == name) def = &s;
   }
-  if (!def || !def->enabled || file->version != version->GetString()) {
-    task.log("stale tick: the schedule changed since it was armed");
+  // A tick for a due time the current definition does not have (the cron changed, or the
+  // schedule was disabled or removed meanwhile) is stale.
+  if (!def || !def->enabled || next_fire(def->spec, def->tz, due - 1) != due) {
+    task.log("stale tick: schedule " + name + " does not fire at " + iso_utc(due) + " any more");
     return;
   }
-  auto e = fire(*def, "cron", "scheduler", due->GetInt64());
+  auto e = fire(*def, "cron", "scheduler", due);
   task.result(Json().begin().key("execution_id").num(e.id).end().text());
-  const auto now = static_cast<int64_t>(unix_now());
-  arm(*def, file->version, std::max(due->GetInt64(), now));
 }
 
 ScheduleExecution ScheduleEngine::fire(const ScheduleDef& s, const std::string& trigger,
@@ -321,6 +344,7 @@ ScheduleExecution ScheduleEngine::fire(const ScheduleDef& s, const std::string& 
   if (due) e.due_at = iso_utc(*due);
   e.started_at = iso_utc_now();
   e.models = s.models;
+  if (!s.models.empty()) e.models_status = "waiting";
   SyncOptions options;
   options.full_refresh = s.full_refresh;
   std::vector<const SourceConfig*> runnable;
@@ -332,10 +356,33 @@ ScheduleExecution ScheduleEngine::fire(const ScheduleDef& s, const std::string& 
       runnable.push_back(src);
     }
   }
+  {
+    // Recorded before any sync starts, so a sync that ends at once finds the execution waiting.
+    // Scoped: an unfinished INSERT … RETURNING keeps SQLite's write lock until it is finalized.
+    e.status = "running";
+    auto st = host_.sql(
+        "INSERT INTO dango_schedule_runs (schedule, trigger_kind, triggered_by, due_at, started_at,"
+        " job_id, sources, skipped, models, status, error) VALUES (:s, :t, :by, :due, :at, NULL,"
+        " '[]', :skip, :models, :status, NULL) RETURNING id");
+    st.bind("s", e.schedule)
+        .bind("t", e.trigger)
+        .bind("by", e.triggered_by)
+        .bind("due", e.due_at)
+        .bind("at", e.started_at)
+        .bind("skip", list_json(e.skipped))
+        .bind("models", models_state_json(e))
+        .bind("status", e.status);
+    if (!st.step()) throw sdk::Error(PH_ERR_INTERNAL, "INSERT … RETURNING gave no id");
+    e.id = st.int64(0);
+  }
   if (!runnable.empty()) {
     std::vector<std::string> names;
     for (const auto* src : runnable) names.push_back(src->name);
     e.job_id = engine_.create_job(names, s.full_refresh);
+    host_.sql("UPDATE dango_schedule_runs SET job_id = :job WHERE id = :id")
+        .bind("job", e.job_id)
+        .bind("id", e.id)
+        .exec();
     for (const auto* src : runnable) {
       if (engine_.start(*src, options, "schedule", e.job_id)) {
         e.sources.push_back(src->name);
@@ -344,47 +391,181 @@ ScheduleExecution ScheduleEngine::fire(const ScheduleDef& s, const std::string& 
       }
     }
   }
-  e.status = e.sources.empty() ? "skipped" : "running";
-  if (!s.models.empty()) {
-    // No dbt runner lives in this plugin: the models are recorded, not run, and said so.
-    e.error = "models not run (no dbt runner configured): " + list_json(s.models);
-  }
-  {
-    // Scoped: an unfinished INSERT … RETURNING keeps SQLite's write lock until it is finalized.
-    auto st = host_.sql(
-        "INSERT INTO dango_schedule_runs (schedule, trigger_kind, triggered_by, due_at, started_at,"
-        " job_id, sources, skipped, models, status, error) VALUES (:s, :t, :by, :due, :at, :job,"
-        " :src, :skip, :models, :status, :err) RETURNING id");
-    st.bind("s", e.schedule)
-        .bind("t", e.trigger)
-        .bind("by", e.triggered_by)
-        .bind("due", e.due_at)
-        .bind("at", e.started_at)
-        .bind("job", e.job_id)
-        .bind("src", list_json(e.sources))
-        .bind("skip", list_json(e.skipped))
-        .bind("models", list_json(e.models))
-        .bind("status", e.status)
-        .bind("err", e.error);
-    if (!st.step()) throw sdk::Error(PH_ERR_INTERNAL, "INSERT … RETURNING gave no id");
-    e.id = st.int64(0);
-  }
-  engine_.log(std::nullopt, "info", "schedule_fired",
-              "Schedule " + s.name + " (" + trigger + ") started " +
-                  std::to_string(e.sources.size()) + " sync(s)" +
-                  (e.skipped.empty() ? "" : ", skipped " + std::to_string(e.skipped.size())));
+  if (e.sources.empty() && e.models.empty()) e.status = "skipped";
+  host_
+      .sql(
+          "UPDATE dango_schedule_runs SET sources = :src, skipped = :skip, status = :status"
+          " WHERE id = :id")
+      .bind("src", list_json(e.sources))
+      .bind("skip", list_json(e.skipped))
+      .bind("status", e.status)
+      .bind("id", e.id)
+      .exec();
+  engine_.log(
+      std::nullopt, "info", "schedule_fired",
+      "Schedule " + s.name + " (" + trigger + ") started " + std::to_string(e.sources.size()) +
+          " sync(s)" + (e.skipped.empty() ? "" : ", skipped " + std::to_string(e.skipped.size())) +
+          (e.models.empty() ? "" : ", then " + std::to_string(e.models.size()) + " model(s)"));
+  // Syncs that already ended (or none started) do not publish again: check now as well.
+  if (!e.models.empty()) queue_models(e.id);
   return e;
 }
 
-std::optional<int64_t> ScheduleEngine::next_run(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = armed_.find(name);
-  if (it == armed_.end()) return std::nullopt;
-  return it->second.first;
+void ScheduleEngine::queue_models(int64_t id) {
+  std::string waiting;
+  auto found = load(id, &waiting);
+  if (!found) return;
+  ScheduleExecution e = *found;
+  if (e.models_status != "waiting") return;
+  if (e.job_id) {
+    for (const auto& r : engine_.job_runs(*e.job_id)) {
+      if (r.status == "running") return;  // its end publishes an event that brings us back
+    }
+  }
+  e.models_status = "queued";
+  // Compare-and-set: of several hosts (or events) seeing the syncs done, one queues the task.
+  int64_t changed = host_
+                        .sql(
+                            "UPDATE dango_schedule_runs SET models = :next WHERE id = :id AND"
+                            " models = :prev")
+                        .bind("next", models_state_json(e))
+                        .bind("id", id)
+                        .bind("prev", waiting)
+                        .exec();
+  if (changed == 0) return;
+  sdk::TaskRequest rq;
+  rq.kind = kScheduleModelsTask;
+  rq.payload_json = Json().begin().key("execution_id").num(id).end().text();
+  rq.idempotency_key = "dango-sources:schedule-models:" + std::to_string(id);
+  rq.max_attempts = 1;
+  host_.enqueue(rq);
+}
+
+void ScheduleEngine::on_sync_event(std::string_view payload_json) {
+  rapidjson::Document p;
+  std::string error;
+  if (!sdk::parse_json(payload_json, p, error) || !p.IsObject() || !p.HasMember("source") ||
+      !p["source"].IsString()) {
+    return;
+  }
+  std::vector<int64_t> waiting;
+  {
+    // Executions still waiting for their syncs, among the recent jobs of this source.
+    auto st = host_.sql(
+        "SELECT id FROM dango_schedule_runs WHERE models LIKE '%\"status\":\"waiting\"%' AND"
+        " job_id IN (SELECT job_id FROM dango_sync_runs WHERE source = :src AND job_id IS NOT"
+        " NULL ORDER BY id DESC LIMIT 20)");
+    st.bind("src", std::string(p["source"].GetString()));
+    while (st.step()) waiting.push_back(st.int64(0));
+  }
+  for (int64_t id : waiting) {
+    try {
+      queue_models(id);
+    } catch (const std::exception& e) {
+      host_.error("dango-sources: could not queue the models of schedule execution " +
+                  std::to_string(id) + ": " + e.what());
+    }
+  }
+}
+
+void ScheduleEngine::run_models_task(sdk::TaskContext& task) {
+  rapidjson::Document p = task.payload();
+  if (!p.IsObject() || !p.HasMember("execution_id") || !p["execution_id"].IsInt64()) {
+    throw std::runtime_error("schedule models task without execution_id");
+  }
+  const int64_t id = p["execution_id"].GetInt64();
+  auto found = load(id, nullptr);
+  if (!found) throw std::runtime_error("no schedule execution " + std::to_string(id));
+  ScheduleExecution e = *found;
+  auto save = [&] {
+    host_.sql("UPDATE dango_schedule_runs SET models = :m WHERE id = :id")
+        .bind("m", models_state_json(e))
+        .bind("id", id)
+        .exec();
+  };
+  bool synced = true;
+  if (e.job_id) {
+    for (const auto& r : engine_.job_runs(*e.job_id)) synced = synced && r.status == "success";
+  }
+  if (!synced || !run_models_) {
+    // Models built on a failed load would publish stale or partial data as fresh.
+    e.models_status = "skipped";
+    e.models_finished_at = iso_utc_now();
+    save();
+    task.log(synced ? "no model runner" : "models skipped: a source sync did not succeed");
+    return;
+  }
+  e.models_status = "running";
+  save();
+  std::string outcome = "success";
+  try {
+    e.model_results = run_models_(e.models, task);
+    for (const auto& [model, status] : e.model_results) {
+      if (status == "failed" || status == "skipped") {
+        outcome = "failed";
+      } else if (status == "tests_failed" && outcome == "success") {
+        outcome = "tests_failed";
+      }
+    }
+  } catch (const std::exception& ex) {
+    outcome = "failed";
+    task.log(std::string("models not run: ") + ex.what());
+    host_.sql("UPDATE dango_schedule_runs SET error = :e WHERE id = :id")
+        .bind("e", std::string("models: ") + ex.what())
+        .bind("id", id)
+        .exec();
+  }
+  e.models_status = outcome;
+  e.models_finished_at = iso_utc_now();
+  save();
+  engine_.log(std::nullopt, outcome == "success" ? "info" : "error", "schedule_models_finished",
+              "Schedule " + e.schedule + ": models " + outcome);
+  task.result(Json().begin().key("status").str(outcome).end().text());
+}
+
+std::optional<std::string> ScheduleEngine::next_run(const std::string& name) const {
+  auto json = host_.schedule_json(host_schedule_name(name));
+  if (!json) return std::nullopt;
+  rapidjson::Document d;
+  std::string error;
+  if (!sdk::parse_json(*json, d, error) || !d.IsObject() || !d.HasMember("next_run") ||
+      !d["next_run"].IsString()) {
+    return std::nullopt;
+  }
+  return std::string(d["next_run"].GetString());
 }
 
 void ScheduleEngine::settle(ScheduleExecution& e) {
-  if (!e.job_id) return;
+  bool syncs_running = false;
+  if (e.job_id) {
+    settle_syncs(e);
+    syncs_running = e.status == "running";
+  }
+  if (e.models_status.empty() || syncs_running) return;
+  const std::string& m = e.models_status;
+  if (m == "waiting" || m == "queued" || m == "running") {
+    e.status = "running";
+    e.finished_at.reset();
+    return;
+  }
+  if (m == "skipped") {
+    if (!e.job_id) e.status = "skipped";
+  } else if (m != "success" && (e.status == "success" || e.status == "running")) {
+    e.status = "failed";
+    std::string failed;
+    for (const auto& [model, status] : e.model_results) {
+      if (status != "success") failed += (failed.empty() ? "" : ", ") + model + " " + status;
+    }
+    if (!e.error) e.error = "models: " + (failed.empty() ? m : failed);
+  } else if (e.status == "running") {
+    e.status = "success";  // models only, all built
+  }
+  if (e.models_finished_at && (!e.finished_at || *e.models_finished_at > *e.finished_at)) {
+    e.finished_at = e.models_finished_at;
+  }
+}
+
+void ScheduleEngine::settle_syncs(ScheduleExecution& e) {
   auto runs = engine_.job_runs(*e.job_id);
   if (runs.empty()) return;
   bool running = false, failed = false, timeout = false, cancelled = false;
@@ -406,6 +587,18 @@ void ScheduleEngine::settle(ScheduleExecution& e) {
              : cancelled ? "cancelled"
                          : "success";
   if (!running) e.finished_at = finished;
+}
+
+std::optional<ScheduleExecution> ScheduleEngine::load(int64_t id, std::string* models_text) {
+  auto st =
+      host_.sql(std::string("SELECT ") + kExecColumns + " FROM dango_schedule_runs WHERE id = :id");
+  st.bind("id", id);
+  if (!st.step()) return std::nullopt;
+  ScheduleExecution e = read_execution(st);
+  if (models_text) *models_text = st.text(9);
+  while (st.step()) {
+  }
+  return e;
 }
 
 std::vector<ScheduleExecution> ScheduleEngine::select(const std::string& where,
@@ -444,8 +637,10 @@ std::optional<ScheduleExecution> ScheduleEngine::last_execution(const std::strin
 
 std::vector<ScheduleExecution> ScheduleEngine::active(const std::string& schedule) {
   auto list = select(
-      "WHERE schedule = :s AND EXISTS (SELECT 1 FROM dango_sync_runs r WHERE r.job_id ="
-      " dango_schedule_runs.job_id AND r.status = 'running')",
+      "WHERE schedule = :s AND (EXISTS (SELECT 1 FROM dango_sync_runs r WHERE r.job_id ="
+      " dango_schedule_runs.job_id AND r.status = 'running') OR models LIKE"
+      " '%\"status\":\"waiting\"%' OR models LIKE '%\"status\":\"queued\"%' OR models LIKE"
+      " '%\"status\":\"running\"%')",
       schedule, 100, 0);
   list.erase(std::remove_if(list.begin(), list.end(),
                             [](const ScheduleExecution& e) { return e.status != "running"; }),

@@ -1,18 +1,24 @@
 // schedules.hpp — Dango's schedules: a YAML file of cron schedules (time zone, sources, models)
-// run by the plugin's own loop on host tasks, so that they can be reloaded at run time (the host
-// scheduler takes schedules only during init and cannot drop one). Each armed due time is one
-// delayed host task, `dango-sources/schedule_tick`, with an idempotency key made of the schedule,
-// the file's version and the due time: hosts sharing a database arm and fire it once between
-// them, and a tick armed by an older version of the file does nothing when it comes due.
+// run by the host scheduler. The plugin hands the host its whole set of schedules (the file's
+// plus the sources' own `schedule:`) through ABI 1.6's schedules_replace, at start and on each
+// reload: the host checks the set all or nothing (a bad file is refused and the old schedules
+// keep running) and at each due time enqueues `dango-sources/schedule_tick` once across all hosts
+// (idempotency key "schedule:<name>:<due>"), with the due time in the payload. The tick starts
+// the schedule's syncs as one job; once they all succeeded, `dango-sources/schedule_models` runs
+// the schedule's models (and what is downstream of them) and records the outcome in the
+// execution.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <plughost/plugin.hpp>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cron.hpp"
@@ -22,6 +28,12 @@
 namespace dango {
 
 constexpr const char* kScheduleTickTask = "dango-sources/schedule_tick";
+constexpr const char* kScheduleModelsTask = "dango-sources/schedule_models";
+// The host scheduler's name of a file schedule (sources' own schedules are "dango-sources.<src>";
+// source names have no dots, so the two never clash).
+inline std::string host_schedule_name(const std::string& schedule) {
+  return "dango-sources.schedule." + schedule;
+}
 
 struct ScheduleDef {
   std::string name;  // lower-cased, [a-z0-9_]{1,128}
@@ -30,7 +42,7 @@ struct ScheduleDef {
   std::string timezone = "UTC";
   const date::time_zone* tz = nullptr;
   std::vector<std::string> sources;  // configured source names
-  std::vector<std::string> models;   // dbt models: listed, recorded; not run by this plugin
+  std::vector<std::string> models;   // models run (with what is downstream) after the syncs
   bool full_refresh = false;
   bool enabled = true;
   std::string description;
@@ -58,33 +70,54 @@ struct ScheduleExecution {
   std::vector<std::string> sources;
   std::vector<std::string> skipped;  // "<source>: <why>"
   std::vector<std::string> models;
+  // "" without models; else waiting (for the syncs), queued, running, success, tests_failed,
+  // failed, or skipped (a sync did not succeed)
+  std::string models_status;
+  std::vector<std::pair<std::string, std::string>> model_results;  // model → run status
+  std::optional<std::string> models_finished_at;
   std::string status;  // running, success, failed, cancelled, timeout, skipped
   std::optional<std::string> finished_at;
   int64_t rows_loaded = 0;
   std::optional<std::string> error;
 };
 
+// The sources' own `schedule:` entries as host schedules (registered during init, and part of
+// every set the engine hands the host).
+std::vector<sdk::Schedule> source_schedules(const Settings& settings);
+
+// Runs `models` and everything downstream of them in dependency order; model → run status.
+using ModelRunner = std::function<std::vector<std::pair<std::string, std::string>>(
+    const std::vector<std::string>& models, sdk::TaskContext& task)>;
+
 class ScheduleEngine {
  public:
   ScheduleEngine(sdk::Services host, const Settings& settings, SyncEngine& engine,
                  std::string file_path);
 
-  // Loads the file and arms every enabled schedule. A missing file means no schedules; a bad one
-  // is logged and leaves none (the plugin still serves; reload reports the error).
+  // Set during init, before any task runs.
+  void set_model_runner(ModelRunner runner) { run_models_ = std::move(runner); }
+
+  // Loads the file and hands its schedules to the host scheduler. A missing file means no
+  // schedules; a bad one is logged and leaves none (the plugin still serves; reload reports it).
   void start();
-  // Re-reads the file. On success the new schedules replace the old ones at once and are armed;
-  // on error throws std::invalid_argument and the old schedules stay.
+  // Re-reads the file. On success the host scheduler runs the new set at once; on error (the
+  // file's or the host's) throws std::invalid_argument and the old schedules stay.
   std::shared_ptr<const ScheduleFile> reload();
   std::shared_ptr<const ScheduleFile> current() const;
   const std::string& file_path() const { return path_; }
 
-  // The tick task's handler.
+  // The tick task's handler: payload {"schedule", "due"} from the host scheduler.
   void run_tick(sdk::TaskContext& task);
+  // The models task's handler: payload {"execution_id"}.
+  void run_models_task(sdk::TaskContext& task);
+  // A sync_completed/sync_failed event: queues the models of executions whose syncs are done.
+  void on_sync_event(std::string_view payload_json);
   // Starts the schedule's syncs now as one job; records and returns the execution.
   ScheduleExecution fire(const ScheduleDef& schedule, const std::string& trigger,
                          const std::string& triggered_by, std::optional<int64_t> due);
 
-  std::optional<int64_t> next_run(const std::string& name) const;
+  // The host scheduler's next due time of a file schedule (ISO-8601 UTC), if it has one.
+  std::optional<std::string> next_run(const std::string& name) const;
   std::optional<ScheduleExecution> last_execution(const std::string& schedule);
   std::vector<ScheduleExecution> active(const std::string& schedule);
   // Newest first; `schedule` empty: every schedule.
@@ -96,19 +129,25 @@ class ScheduleEngine {
   std::optional<std::vector<std::string>> cancel_job(int64_t job_id);
 
  private:
-  void arm_all(const ScheduleFile& file);
-  void arm(const ScheduleDef& schedule, const std::string& version, int64_t after);
+  // Hands `file`'s set to the host; throws std::invalid_argument with the host's reason.
+  void install(const ScheduleFile& file);
+  // Queues the models of execution `id` once (compare-and-set on its models state).
+  void queue_models(int64_t id);
+  // One execution as stored (not settled); `models_text` gets its raw models column.
+  std::optional<ScheduleExecution> load(int64_t id, std::string* models_text);
   std::vector<ScheduleExecution> select(const std::string& where, const std::string& schedule,
                                         int limit, int offset);
   void settle(ScheduleExecution& e);
+  void settle_syncs(ScheduleExecution& e);  // status, rows and error from the job's sync runs
 
   sdk::Services host_;
   const Settings& settings_;
   SyncEngine& engine_;
   std::string path_;
+  ModelRunner run_models_;
+  std::mutex reload_mu_;  // one reload at a time: the host's set and file_ change together
   mutable std::mutex mu_;
   std::shared_ptr<const ScheduleFile> file_;
-  std::map<std::string, std::pair<int64_t, int64_t>> armed_;  // name → (due, tick task id)
 };
 
 }  // namespace dango

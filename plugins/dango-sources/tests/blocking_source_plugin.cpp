@@ -6,9 +6,14 @@
 //   GET  /api/test-source/events  the sync_* and dbt_* events seen on the host bus, as a JSON
 //                                 array of their payloads (subscribed in init: none is missed)
 //   POST /api/test-source/publish?count=N&bytes=M  N events dbt_run_probe of ~M bytes each
+//   GET  /api/test-source/schedule?name=S  the host scheduler's view of schedule S (404: none)
+//   POST /api/test-source/fire?name=S  enqueues what the host scheduler enqueues when S comes
+//                                 due at its next run: its task kind, its payload with "due"
+//                                 added, its idempotency key (so a test need not wait for cron)
 // A read answers table "items" with the rows of its source's `options.rows` (default 2 rows).
 #include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <mutex>
 #include <plughost/plugin.hpp>
 #include <string>
@@ -51,6 +56,14 @@ class BlockingSource : public plughost::sdk::Plugin {
             cv_.notify_all();
             rs.json_text("{}");
           });
+    route({"GET", "/api/test-source/schedule", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
+          [this](const plughost::sdk::Request& rq, plughost::sdk::Response& rs) {
+            auto json = schedule_json(std::string(rq.query("name").value_or("")));
+            if (!json) throw plughost::sdk::HttpError(404, "no such schedule");
+            rs.json_text(*json);
+          });
+    route({"POST", "/api/test-source/fire", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
+          [this](const plughost::sdk::Request& rq, plughost::sdk::Response& rs) { fire(rq, rs); });
     // ?count=N&bytes=M: publishes N events "dbt_run_probe" of about M bytes each (the /ws tests'
     // flood).
     route({"POST", "/api/test-source/publish", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
@@ -63,6 +76,31 @@ class BlockingSource : public plughost::sdk::Plugin {
             }
             rs.json_text("{}");
           });
+  }
+
+  void fire(const plughost::sdk::Request& rq, plughost::sdk::Response& rs) {
+    std::string name(rq.query("name").value_or(""));
+    auto described = schedule_json(name);
+    if (!described) throw plughost::sdk::HttpError(404, "no schedule " + name);
+    rapidjson::Document d;
+    std::string error;
+    plughost::sdk::parse_json(*described, d, error);
+    // "2026-11-23T01:00:00Z" → Unix seconds (timegm without the TZ dance).
+    std::string next = d["next_run"].GetString();
+    std::tm tm{};
+    strptime(next.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int64_t due = static_cast<int64_t>(timegm(&tm));
+    rapidjson::Value& payload = d["payload"];
+    if (d["payload_with_due"].GetBool()) {
+      payload.RemoveMember("due");
+      payload.AddMember("due", due, d.GetAllocator());
+    }
+    plughost::sdk::TaskRequest r;
+    r.kind = d["task"].GetString();
+    r.payload_json = plughost::sdk::to_json(payload);
+    r.idempotency_key = "schedule:" + name + ":" + std::to_string(due);
+    int64_t id = enqueue(r);
+    rs.json_text("{\"task_id\":" + std::to_string(id) + ",\"due\":" + std::to_string(due) + "}");
   }
 
   std::string read(std::string_view input) {

@@ -1,7 +1,12 @@
 // Schedules: cron next-run times in time zones (in process), and over HTTP against the real host
 // the schedules file's reload (good and bad), manual trigger, cancelling a running sync held open
-// by the blocking test source, history paging and unscheduled sources.
+// by the blocking test source, history paging and unscheduled sources; and the tick a due time
+// brings — enqueued through the host exactly as the host scheduler would enqueue it, so no test
+// waits for the clock — with its syncs, history, notifications and the schedule's models.
 #include <gtest/gtest.h>
+
+#include <plughost/json.hpp>
+#include <set>
 
 #include "cron.hpp"
 #include "lab.hpp"
@@ -11,6 +16,7 @@
 namespace {
 
 using namespace dango_test;
+using plughost::sdk::to_json;
 
 int64_t at(const std::string& iso) {
   return *dango::parse_iso_utc(iso);
@@ -253,6 +259,171 @@ TEST(dango_schedules, HistoryPagesNewestFirst) {
   ASSERT_EQ(recent["executions"].Size(), 2u);
   EXPECT_EQ(recent["executions"][0]["id"].GetInt64(), ids[2]);
   EXPECT_STREQ(recent["executions"][0]["schedule"].GetString(), "sweep");
+}
+
+// A lab with two CSV sources, the fixture dbt project, a webhook target for every sync outcome
+// and a schedules file that syncs both sources and then builds the staging models (and, the
+// seed's cascade, everything downstream of them).
+struct TickLab {
+  StubServer hook{[](const StubRequest&) { return StubReply(200, "{}"); }};
+  std::string dir = make_temp_dir();
+  std::string file = dir + "/schedules.yml";
+  std::unique_ptr<Lab> lab;
+  TickLab() {
+    write_file(file,
+               "schedules:\n"
+               "  - {name: nightly, cron: '0 3 * * *', timezone: Europe/Berlin,\n"
+               "     sources: [customers, orders], models: [stg_customers, stg_orders]}\n");
+    lab = std::make_unique<Lab>(
+        LabSetup("[{name: customers, type: csv}, {name: orders, type: csv}]", false,
+                 "schedules_file: \"" + file +
+                     "\", dbt: {project_dir: \"" DANGO_FIXTURES_DIR
+                     "/dbt_shop\"}, notifications: {webhooks: [{name: ops, url: \"" +
+                     hook.url() + "/hook\", on: [failure, success]}]}"));
+  }
+};
+
+// The newest execution of `schedule` once it (models included) is no longer running.
+rapidjson::Document settled_execution(Lab& lab, const std::string& schedule, int64_t id) {
+  rapidjson::Document found;
+  eventually(
+      [&] {
+        auto h = json(lab.get("/api/schedules/" + schedule + "/history?limit=1"));
+        if (h["executions"].Empty()) return false;
+        const auto& e = h["executions"][0];
+        if (e["id"].GetInt64() != id || std::string(e["status"].GetString()) == "running") {
+          return false;
+        }
+        found.CopyFrom(e, found.GetAllocator());
+        return true;
+      },
+      60);
+  return found;
+}
+
+TEST(dango_schedules, ADueTickSyncsRecordsNotifiesAndBuildsTheModels) {
+  TickLab t;
+  Lab& lab = *t.lab;
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  write_text(lab.folder("customers") + "/c.csv",
+             "id,email,country\n1,ada@example.com,UK\n2,grace@example.org,US\n"
+             "3,alan@example.net,UK\n");
+  write_text(lab.folder("orders") + "/o.csv",
+             "order_id,customer_id,amount,status\n10,1,5,placed\n11,1,7,shipped\n"
+             "12,2,9,returned\n13,3,4,placed\n");
+
+  // The schedule lives on the host scheduler, and the plugin reports the host's next run.
+  const std::string host_name = "dango-sources.schedule.nightly";
+  auto held = lab.get("/api/test-source/schedule?name=" + host_name);
+  ASSERT_EQ(held.status, 200) << held.body;
+  auto h = json(held);
+  EXPECT_STREQ(h["owner"].GetString(), "dango-sources");
+  EXPECT_STREQ(h["task"].GetString(), "dango-sources/schedule_tick");
+  EXPECT_STREQ(h["timezone"].GetString(), "Europe/Berlin");
+  EXPECT_TRUE(h["payload_with_due"].GetBool());
+  ASSERT_TRUE(h["next_run"].IsString());
+  const std::string next_run = h["next_run"].GetString();
+  auto listed = json(lab.get("/api/schedules"));
+  EXPECT_EQ(std::string(listed["schedules"][0]["next_run"].GetString()), next_run);
+  EXPECT_TRUE(listed["schedules"][0]["last_run"].IsNull());
+
+  // The due time comes: the tick the host scheduler enqueues, enqueued now.
+  auto fired = lab.post("/api/test-source/fire?name=" + host_name, "");
+  ASSERT_EQ(fired.status, 200) << fired.body;
+  const int64_t task = json(fired)["task_id"].GetInt64();
+  EXPECT_EQ(dango::iso_utc(json(fired)["due"].GetInt64()), next_run);
+  int64_t id = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto list = json(lab.get("/api/schedules/nightly/history"));
+        if (list["executions"].Empty()) return false;
+        id = list["executions"][0]["id"].GetInt64();
+        return true;
+      },
+      30));
+  auto e = settled_execution(lab, "nightly", id);
+  ASSERT_TRUE(e.IsObject()) << lab.host().output();
+  EXPECT_STREQ(e["status"].GetString(), "success") << to_json(e);
+  EXPECT_STREQ(e["trigger"].GetString(), "cron");
+  EXPECT_STREQ(e["triggered_by"].GetString(), "scheduler");
+  EXPECT_EQ(std::string(e["due_at"].GetString()), next_run);
+  EXPECT_EQ(e["sources"].Size(), 2u);
+  EXPECT_EQ(e["rows_loaded"].GetInt64(), 7);
+  EXPECT_TRUE(e["error"].IsNull());
+  // The staging models and everything downstream, in dependency order, all built.
+  EXPECT_STREQ(e["models_status"].GetString(), "success");
+  std::vector<std::string> built;
+  for (const auto& m : e["model_results"].GetObject()) {
+    built.push_back(m.name.GetString());
+    EXPECT_STREQ(m.value.GetString(), "success") << m.name.GetString();
+  }
+  ASSERT_EQ(built.size(), 5u) << to_json(e);
+  EXPECT_EQ(built.back(), "country_summary");
+  EXPECT_TRUE(e["models_finished_at"].IsString());
+  EXPECT_GE(std::string(e["finished_at"].GetString()), std::string(e["started_at"].GetString()));
+
+  // The data and models really are there.
+  EXPECT_EQ(scalar(lab.warehouse(), "SELECT COUNT(*) FROM raw_orders__orders"), "4");
+  auto models = json(lab.get("/api/dbt/models"));
+  for (const auto& m : models["models"].GetArray()) {
+    if (std::string(m["name"].GetString()) == "country_summary") {
+      EXPECT_STREQ(m["status"].GetString(), "success");
+      EXPECT_EQ(m["row_count"].GetInt64(), 2);  // UK and US
+    }
+  }
+  // Last run recorded, on the plugin's side and the host scheduler's.
+  auto after = json(lab.get("/api/schedules/nightly"));
+  EXPECT_STREQ(after["last_status"].GetString(), "success");
+  EXPECT_FALSE(after["last_run"].IsNull());
+  EXPECT_EQ(
+      std::string(
+          json(lab.get("/api/test-source/schedule?name=" + host_name))["last_run"].GetString()),
+      next_run);
+  // The notification rule (every outcome) fired once per synced source.
+  ASSERT_TRUE(eventually([&] { return t.hook.requests().size() == 2; }, 20));
+  std::set<std::string> notified;
+  for (const auto& r : t.hook.requests()) {
+    rapidjson::Document body;
+    body.Parse(r.body.c_str());
+    EXPECT_STREQ(body["event"].GetString(), "sync_completed");
+    notified.insert(body["source"].GetString());
+  }
+  EXPECT_EQ(notified, (std::set<std::string>{"customers", "orders"}));
+
+  // The same due time again (another host's scheduler): the same task, no second execution.
+  auto again = lab.post("/api/test-source/fire?name=" + host_name, "");
+  EXPECT_EQ(json(again)["task_id"].GetInt64(), task);
+  EXPECT_EQ(json(lab.get("/api/schedules/nightly/history"))["total"].GetInt64(), 1);
+}
+
+TEST(dango_schedules, ModelsReportFailedTestsAndAreSkippedAfterAFailedSync) {
+  TickLab t;
+  Lab& lab = *t.lab;
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  write_text(lab.folder("customers") + "/c.csv", "id,email,country\n1,ada@example.com,UK\n");
+  // "cancelled" is not an accepted status: stg_orders builds but its test fails.
+  write_text(lab.folder("orders") + "/o.csv",
+             "order_id,customer_id,amount,status\n10,1,5,cancelled\n");
+  auto fired = lab.post("/api/schedules/nightly/trigger");
+  ASSERT_EQ(fired.status, 200) << fired.body;
+  auto e = settled_execution(lab, "nightly", json(fired)["execution_id"].GetInt64());
+  ASSERT_TRUE(e.IsObject()) << lab.host().output();
+  EXPECT_STREQ(e["status"].GetString(), "failed") << to_json(e);
+  EXPECT_STREQ(e["models_status"].GetString(), "tests_failed");
+  EXPECT_STREQ(e["model_results"]["stg_orders"].GetString(), "tests_failed");
+  EXPECT_STREQ(e["model_results"]["country_summary"].GetString(), "success");
+  EXPECT_NE(std::string(e["error"].GetString()).find("stg_orders tests_failed"), std::string::npos)
+      << to_json(e);
+
+  // A source whose file cannot be loaded: the sync fails and no model is built on it.
+  write_text(lab.folder("orders") + "/p.csv", "order_id,customer_id\n3,\"unterminated\n");
+  auto second = lab.post("/api/schedules/nightly/trigger");
+  ASSERT_EQ(second.status, 200) << second.body;
+  auto f = settled_execution(lab, "nightly", json(second)["execution_id"].GetInt64());
+  ASSERT_TRUE(f.IsObject()) << lab.host().output();
+  EXPECT_STREQ(f["status"].GetString(), "failed") << to_json(f);
+  EXPECT_STREQ(f["models_status"].GetString(), "skipped");
+  EXPECT_EQ(f["model_results"].MemberCount(), 0u);
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ extern "C" {
 
 /* The ABI version this header describes. */
 #define PH_ABI_MAJOR 1
-#define PH_ABI_MINOR 5
+#define PH_ABI_MINOR 6
 
 /* The one symbol a plugin exports. Its type is `ph_entry_fn`. */
 #define PH_ENTRY_SYMBOL "plughost_plugin_entry"
@@ -245,6 +245,10 @@ typedef struct ph_schedule {
   const char* timezone;     /* IANA name, e.g. "Europe/Berlin"; NULL: UTC */
   const char* task_kind;    /* "plugin/task_name" */
   const char* payload_json; /* NULL: "{}" */
+  /* since 1.6 */
+  int payload_with_due; /* non-zero: the host adds "due" (the due time, Unix seconds, an integer)
+                           to the payload of each task it enqueues, so a handler knows which run
+                           it is; the payload must then be a JSON object */
 } ph_schedule;
 
 /* ---- Events (since 1.1) --------------------------------------------------------------------- */
@@ -439,8 +443,10 @@ typedef struct ph_host_api {
   int (*event_subscribe)(ph_host* host, const char* pattern, ph_event_handler handler,
                          void* user_data, ph_error* err);
 
-  /* since 1.1: schedules. Register during init. `schedule_get` appends
-   * {"name","cron","timezone","task","owner","next_run","last_run"} (ISO-8601 UTC or null). */
+  /* since 1.1: schedules. Register during init (1.6 adds `schedules_replace` for later).
+   * `schedule_get` appends {"name","cron","timezone","task","owner","next_run","last_run"}
+   * (ISO-8601 UTC or null); hosts of 1.6 and later add "payload" (the JSON object or value) and
+   * "payload_with_due" (bool). */
   int (*register_schedule)(ph_host* host, const ph_schedule* schedule, ph_error* err);
   int (*schedule_get)(ph_host* host, const char* name, ph_buffer* json_out, ph_error* err);
 
@@ -491,6 +497,19 @@ typedef struct ph_host_api {
   /* since 1.4: live config. Only during init, once per plugin (PH_ERR_CONFLICT for a second). */
   int (*register_reconfigure_handler)(ph_host* host, ph_reconfigure_handler handler,
                                       void* user_data, ph_error* err);
+
+  /* since 1.6: schedules at run time. Replaces, as one set, every schedule the calling plugin
+   * owns (registered during init or set by an earlier call) with `schedules[0..count)`; count 0
+   * removes them all. All or nothing: on any problem nothing changes, the previous set keeps
+   * running and the message names the schedule — PH_ERR_INVALID_ARGUMENT for a bad name, cron,
+   * time zone or payload, or a task kind no plugin registered; PH_ERR_CONFLICT for a name given
+   * twice or owned by another plugin or the config file. Legal during init (task kinds the plugin
+   * registered earlier in that init count) and at any time after, from any thread. A schedule
+   * whose definition did not change keeps its next due time. Each due time still enqueues once
+   * across all hosts (idempotency key "schedule:<name>:<due>"); every host runs its own copy of
+   * the set, so a plugin calls this on each host (e.g. when it sees its definitions change). */
+  int (*schedules_replace)(ph_host* host, const ph_schedule* const* schedules, size_t count,
+                           ph_error* err);
 } ph_host_api;
 
 /* ---- The plugin descriptor ------------------------------------------------------------------ */

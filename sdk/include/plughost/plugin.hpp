@@ -374,6 +374,16 @@ class Transaction {
   ph_txn* txn_ = nullptr;
 };
 
+// One schedule of Services::replace_schedules (ABI 1.6).
+struct Schedule {
+  std::string name;       // unique on the host; prefix it with the plugin's name
+  std::string cron;       // "m h dom mon dow" or @hourly, @daily, @weekly, @monthly, @yearly
+  std::string timezone;   // IANA name; empty: UTC
+  std::string task_kind;  // "plugin/task_name"
+  std::string payload_json = "{}";
+  bool payload_with_due = false;  // the host adds "due" (Unix seconds) to the payload object
+};
+
 struct TaskRequest {
   std::string kind;  // "plugin/task_name"
   std::string payload_json = "{}";
@@ -472,6 +482,27 @@ class Services {
     return buffered([&](ph_buffer* out, ph_error* err) {
       return api_->schedule_get(host_, name.c_str(), out, err);
     });
+  }
+
+  // Replaces every schedule this plugin owns (from init or an earlier call) with `schedules`,
+  // all or nothing (ABI 1.6): throws Error — PH_ERR_INVALID_ARGUMENT for a bad cron, time zone,
+  // payload or an unknown task kind, PH_ERR_CONFLICT for a name given twice or owned by someone
+  // else — and then the previous set stays. Any thread, also after init.
+  void replace_schedules(const std::vector<Schedule>& schedules) const {
+    std::vector<ph_schedule> structs;
+    structs.reserve(schedules.size());
+    for (const auto& s : schedules) {
+      structs.push_back(ph_schedule{sizeof(ph_schedule), s.name.c_str(), s.cron.c_str(),
+                                    s.timezone.empty() ? nullptr : s.timezone.c_str(),
+                                    s.task_kind.c_str(), s.payload_json.c_str(),
+                                    s.payload_with_due ? 1 : 0});
+    }
+    std::vector<const ph_schedule*> pointers;
+    pointers.reserve(structs.size());
+    for (const auto& s : structs) pointers.push_back(&s);
+    detail::ErrorBuffer eb;
+    int rc = api_->schedules_replace(host_, pointers.data(), pointers.size(), &eb.err);
+    if (rc != PH_OK) throw Error(rc, std::string("schedules_replace failed: ") + eb.text);
   }
 
   // ---- storage ----
@@ -701,9 +732,13 @@ class Plugin : public Services {
   // Only inside init: enqueues `task_kind` at each due time of `cron` in `timezone` (UTC if empty).
   void schedule(const std::string& name, const std::string& cron, const std::string& task_kind,
                 const std::string& timezone = {}, const std::string& payload_json = "{}") {
-    ph_schedule s{sizeof(ph_schedule), name.c_str(),
-                  cron.c_str(),        timezone.empty() ? nullptr : timezone.c_str(),
-                  task_kind.c_str(),   payload_json.c_str()};
+    ph_schedule s{sizeof(ph_schedule),
+                  name.c_str(),
+                  cron.c_str(),
+                  timezone.empty() ? nullptr : timezone.c_str(),
+                  task_kind.c_str(),
+                  payload_json.c_str(),
+                  0};
     check(api_->register_schedule(host_, &s, &scratch_.err), "schedule " + name);
   }
 
