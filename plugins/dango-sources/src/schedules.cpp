@@ -344,7 +344,9 @@ ScheduleExecution ScheduleEngine::fire(const ScheduleDef& s, const std::string& 
   if (due) e.due_at = iso_utc(*due);
   e.started_at = iso_utc_now();
   e.models = s.models;
-  if (!s.models.empty()) e.models_status = "waiting";
+  // "starting" until every sync of the job is started: a sync that ends before the next one
+  // was started must not let the models go early.
+  if (!s.models.empty()) e.models_status = "starting";
   SyncOptions options;
   options.full_refresh = s.full_refresh;
   std::vector<const SourceConfig*> runnable;
@@ -392,13 +394,15 @@ ScheduleExecution ScheduleEngine::fire(const ScheduleDef& s, const std::string& 
     }
   }
   if (e.sources.empty() && e.models.empty()) e.status = "skipped";
+  if (!e.models.empty()) e.models_status = "waiting";
   host_
       .sql(
-          "UPDATE dango_schedule_runs SET sources = :src, skipped = :skip, status = :status"
-          " WHERE id = :id")
+          "UPDATE dango_schedule_runs SET sources = :src, skipped = :skip, status = :status,"
+          " models = :models WHERE id = :id")
       .bind("src", list_json(e.sources))
       .bind("skip", list_json(e.skipped))
       .bind("status", e.status)
+      .bind("models", models_state_json(e))
       .bind("id", e.id)
       .exec();
   engine_.log(
@@ -543,7 +547,7 @@ void ScheduleEngine::settle(ScheduleExecution& e) {
   }
   if (e.models_status.empty() || syncs_running) return;
   const std::string& m = e.models_status;
-  if (m == "waiting" || m == "queued" || m == "running") {
+  if (m == "starting" || m == "waiting" || m == "queued" || m == "running") {
     e.status = "running";
     e.finished_at.reset();
     return;
@@ -639,7 +643,8 @@ std::vector<ScheduleExecution> ScheduleEngine::active(const std::string& schedul
   auto list = select(
       "WHERE schedule = :s AND (EXISTS (SELECT 1 FROM dango_sync_runs r WHERE r.job_id ="
       " dango_schedule_runs.job_id AND r.status = 'running') OR models LIKE"
-      " '%\"status\":\"waiting\"%' OR models LIKE '%\"status\":\"queued\"%' OR models LIKE"
+      " '%\"status\":\"starting\"%' OR models LIKE '%\"status\":\"waiting\"%' OR models LIKE"
+      " '%\"status\":\"queued\"%' OR models LIKE"
       " '%\"status\":\"running\"%')",
       schedule, 100, 0);
   list.erase(std::remove_if(list.begin(), list.end(),

@@ -70,8 +70,8 @@ struct ScheduleExecution {
   std::vector<std::string> sources;
   std::vector<std::string> skipped;  // "<source>: <why>"
   std::vector<std::string> models;
-  // "" without models; else waiting (for the syncs), queued, running, success, tests_failed,
-  // failed, or skipped (a sync did not succeed)
+  // "" without models; else starting, waiting (for the syncs), queued, running, success,
+  // tests_failed, failed, or skipped (a sync did not succeed)
   std::string models_status;
   std::vector<std::pair<std::string, std::string>> model_results;  // model → run status
   std::optional<std::string> models_finished_at;
