@@ -9,7 +9,9 @@
 //   GET  /api/test-source/schedule?name=S  the host scheduler's view of schedule S (404: none)
 //   POST /api/test-source/fire?name=S  enqueues what the host scheduler enqueues when S comes
 //                                 due at its next run: its task kind, its payload with "due"
-//                                 added, its idempotency key (so a test need not wait for cron)
+//                                 added, its idempotency key (so a test need not wait for cron);
+//                                 &due=<unix seconds> fires that due time instead
+//   GET  /api/test-source/task?id=N  the host's task JSON
 // A read answers table "items" with the rows of its source's `options.rows` (default 2 rows).
 #include <chrono>
 #include <condition_variable>
@@ -62,6 +64,12 @@ class BlockingSource : public plughost::sdk::Plugin {
             if (!json) throw plughost::sdk::HttpError(404, "no such schedule");
             rs.json_text(*json);
           });
+    route({"GET", "/api/test-source/task", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
+          [this](const plughost::sdk::Request& rq, plughost::sdk::Response& rs) {
+            auto json = task_json(std::stoll(std::string(rq.query("id").value_or("0"))));
+            if (!json) throw plughost::sdk::HttpError(404, "no such task");
+            rs.json_text(*json);
+          });
     route({"POST", "/api/test-source/fire", "", PH_PERMISSION_PUBLIC, {}, {}, {}},
           [this](const plughost::sdk::Request& rq, plughost::sdk::Response& rs) { fire(rq, rs); });
     // ?count=N&bytes=M: publishes N events "dbt_run_probe" of about M bytes each (the /ws tests'
@@ -90,6 +98,7 @@ class BlockingSource : public plughost::sdk::Plugin {
     std::tm tm{};
     strptime(next.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
     int64_t due = static_cast<int64_t>(timegm(&tm));
+    if (auto given = rq.query("due")) due = std::stoll(std::string(*given));
     rapidjson::Value& payload = d["payload"];
     if (d["payload_with_due"].GetBool()) {
       payload.RemoveMember("due");

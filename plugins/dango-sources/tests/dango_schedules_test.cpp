@@ -426,4 +426,53 @@ TEST(dango_schedules, ModelsReportFailedTestsAndAreSkippedAfterAFailedSync) {
   EXPECT_EQ(f["model_results"].MemberCount(), 0u);
 }
 
+// The schedules file is the truth for every host: a tick finds the file changed on disk (another
+// host reloaded it), takes the new set on this host too, and a tick whose due time the current
+// definition no longer has does nothing.
+TEST(dango_schedules, ATickFollowsTheFileOnDiskAndAStaleOneDoesNothing) {
+  ScheduleLab s("[{name: sales, type: csv}]",
+                "schedules:\n  - {name: nightly, cron: '0 3 * * *', sources: [sales]}\n");
+  Lab& lab = *s.lab;
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  const std::string host_name = "dango-sources.schedule.nightly";
+  auto before = json(lab.get("/api/test-source/schedule?name=" + host_name));
+  const int64_t old_due = at(before["next_run"].GetString());
+  EXPECT_EQ(old_due % 86400, 3 * 3600);
+
+  // Another host reloaded a file where the schedule runs at 05:00: this host has not.
+  write_file(s.file, "schedules:\n  - {name: nightly, cron: '0 5 * * *', sources: [sales]}\n");
+  auto fired = lab.post("/api/test-source/fire?name=" + host_name, "");
+  ASSERT_EQ(fired.status, 200) << fired.body;
+  EXPECT_EQ(json(fired)["due"].GetInt64(), old_due);
+  const std::string task = std::to_string(json(fired)["task_id"].GetInt64());
+  std::string status;
+  ASSERT_TRUE(eventually(
+      [&] {
+        status = json(lab.get("/api/test-source/task?id=" + task))["status"].GetString();
+        return status != "queued" && status != "running";
+      },
+      30));
+  EXPECT_EQ(status, "succeeded");
+  auto t = json(lab.get("/api/test-source/task?id=" + task));
+  std::string log;
+  for (const auto& line : t["log"].GetArray()) log += to_json(line);
+  EXPECT_NE(log.find("stale tick"), std::string::npos) << log;
+  EXPECT_EQ(json(lab.get("/api/schedules/nightly/history"))["total"].GetInt64(), 0);
+  // …and this host now runs the file's 05:00, as the plugin reports it.
+  auto after = json(lab.get("/api/test-source/schedule?name=" + host_name));
+  EXPECT_EQ(at(after["next_run"].GetString()) % 86400, 5 * 3600);
+  auto listed = json(lab.get("/api/schedules"));
+  EXPECT_STREQ(listed["schedules"][0]["cron"].GetString(), "0 5 * * *");
+  EXPECT_EQ(std::string(listed["schedules"][0]["next_run"].GetString()),
+            std::string(after["next_run"].GetString()));
+
+  // Disabled: the host drops it, and a tick for it does nothing either.
+  write_file(
+      s.file,
+      "schedules:\n  - {name: nightly, cron: '0 5 * * *', sources: [sales], enabled: false}\n");
+  ASSERT_EQ(lab.post("/api/schedules/reload").status, 200);
+  EXPECT_EQ(lab.get("/api/test-source/schedule?name=" + host_name).status, 404);
+  EXPECT_TRUE(json(lab.get("/api/schedules"))["schedules"][0]["next_run"].IsNull());
+}
+
 }  // namespace
