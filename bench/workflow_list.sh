@@ -82,9 +82,10 @@ stop
 
 echo "workflow list bench: GET $path (25 of 10,000), ${duration}s per server, $conns connections,"
 echo "server on CPU 0 (one worker), wrk on CPU 1; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "SQLite plan of the page query: $(sqlite3 "$work/plughost.db" "EXPLAIN QUERY PLAN SELECT id \
-  FROM automate_workflows WHERE tenant = 'default' ORDER BY created_at DESC, id DESC LIMIT 25" |
-  sed 's/^[^A-Z]*//' | tr '\n' ' ')"
+echo "SQLite plan of the page query: $(sqlite3 "$work/plughost.db" "EXPLAIN QUERY PLAN SELECT id, \
+  name, slug, enabled, trigger_type, workflow_version, created_at, updated_at FROM \
+  automate_workflows WHERE tenant = 'default' ORDER BY created_at DESC, id DESC LIMIT 25" |
+  sed '1d; s/^[^A-Z]*//' | tr '\n' ' ')"
 
 # One server at a time, so none competes with another for CPU 0. Sets rps_host_<tag> etc.
 round() {  # tag
