@@ -54,8 +54,8 @@ class accounts_dummy_hash : public ::testing::Test {
     return sql_value(db_, "SELECT value FROM accounts_state WHERE name = 'dummy_password_hash'");
   }
   void store(const std::string& hash) {
-    sql_value(db_, "UPDATE accounts_state SET value = '" + hash +
-                       "' WHERE name = 'dummy_password_hash'");
+    sql_value(
+        db_, "UPDATE accounts_state SET value = '" + hash + "' WHERE name = 'dummy_password_hash'");
     ASSERT_EQ(stored(), hash);
   }
 
@@ -86,8 +86,8 @@ TEST_F(accounts_dummy_hash, FirstStartStoresItAndLaterStartsReuseIt) {
 
 TEST_F(accounts_dummy_hash, OtherParametersOrAMalformedValueAreMadeAgain) {
   start_host(setup_).reset();
-  for (const std::string& old : {hash_of("x", kOps + 1, kMem), hash_of("x", kOps, 2 * kMem),
-                                 std::string("not a hash")}) {
+  for (const std::string& old :
+       {hash_of("x", kOps + 1, kMem), hash_of("x", kOps, 2 * kMem), std::string("not a hash")}) {
     store(old);
     auto host = start_host(setup_);
     EXPECT_NE(host->output().find(kComputed), std::string::npos) << host->output();

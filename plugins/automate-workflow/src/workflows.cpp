@@ -202,8 +202,7 @@ ListSql workflow_list_sql(std::string_view ordering, bool by_enabled, bool by_se
             "FROM automate_workflows WHERE tenant = :tenant", order_by(ordering)};
   if (by_enabled) q.from_where += " AND enabled = :enabled";
   if (by_search) {
-    q.from_where +=
-        " AND (LOWER(name) LIKE :p1 ESCAPE '\\' OR LOWER(slug) LIKE :p2 ESCAPE '\\')";
+    q.from_where += " AND (LOWER(name) LIKE :p1 ESCAPE '\\' OR LOWER(slug) LIKE :p2 ESCAPE '\\')";
   }
   return q;
 }
@@ -212,8 +211,8 @@ void list_workflows(const Services& p, const Request& rq, Response& rs) {
   Page page = read_page(rq);
   auto enabled = enabled_filter(rq);
   auto search = rq.query("search");
-  ListSql q =
-      workflow_list_sql(rq.query("ordering").value_or("-created_at"), enabled.has_value(), search.has_value());
+  ListSql q = workflow_list_sql(rq.query("ordering").value_or("-created_at"), enabled.has_value(),
+                                search.has_value());
   auto bind = [&](Statement& st) {
     st.bind(":tenant", rq.tenant());
     if (enabled) st.bind(":enabled", *enabled ? 1 : 0);
