@@ -44,6 +44,12 @@ bool verify_password(std::string_view stored_hash, std::string_view password) {
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
+bool hashed_with(const PasswordCost& cost, std::string_view stored_hash) {
+  if (stored_hash.empty() || stored_hash.size() >= crypto_pwhash_STRBYTES) return false;
+  std::string hash(stored_hash);  // NUL-terminated copy
+  return crypto_pwhash_str_needs_rehash(hash.c_str(), cost.opslimit, cost.memlimit_bytes) == 0;
+}
+
 std::vector<std::string> password_issues(std::string_view password, std::string_view email) {
   std::vector<std::string> issues;
   if (password.size() < kMinPasswordLength) {

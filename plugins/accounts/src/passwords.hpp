@@ -24,6 +24,10 @@ std::string hash_password(const PasswordCost& cost, std::string_view password);
 // Verifies against a stored hash of any cost; false for an empty or malformed hash.
 bool verify_password(std::string_view stored_hash, std::string_view password);
 
+// True when `stored_hash` is a well-formed Argon2id hash made with exactly `cost` (so checking a
+// password against it costs what `cost` says).
+bool hashed_with(const PasswordCost& cost, std::string_view stored_hash);
+
 // Why `password` is too weak for the account `email` (empty = acceptable): shorter than 8,
 // a common password, the e-mail itself, or containing the e-mail's local part.
 std::vector<std::string> password_issues(std::string_view password, std::string_view email);

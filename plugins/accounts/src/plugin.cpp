@@ -7,6 +7,7 @@
 #include "auth_routes.hpp"
 #include "authenticator.hpp"
 #include "crypto.hpp"
+#include "dummy_hash.hpp"
 #include "oauth.hpp"
 #include "replies.hpp"
 #include "schema.hpp"
@@ -37,8 +38,12 @@ class Accounts : public sdk::Plugin {
     for (const Migration& m : migrations()) migration(m.name, m.sql, m.sql_postgres);
     services_ =
         std::make_unique<accounts::Services>(api(), host(), std::move(settings), role_names());
-    services_->dummy_password_hash =
-        hash_password(services_->settings.password_cost, random_token());
+    // `plughost check` inits plugins without storage: the dummy hash is only needed to serve.
+    if (!dialect().empty()) {
+      DummyHash dummy = load_or_make_dummy_hash(services_->db, services_->settings.password_cost);
+      services_->dummy_password_hash = std::move(dummy.hash);
+      if (dummy.computed) info("computed and stored the dummy password hash");
+    }
     check_oauth_settings(*services_);
     // `plughost check` inits plugins without storage: nothing to seed then.
     if (!dialect().empty() && create_bootstrap_admin(*services_))

@@ -123,6 +123,14 @@ CREATE TABLE accounts_oauth_states (
 );
 )sql";
 
+// Small values the plugin keeps between starts (the dummy password hash), by name.
+constexpr const char* kState = R"sql(
+CREATE TABLE accounts_state (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql";
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
       {"0001_accounts", with_id(kInitial, "INTEGER PRIMARY KEY AUTOINCREMENT"),
@@ -130,6 +138,7 @@ const std::vector<Migration>& migrations() {
       {"0002_accounts_2fa_lockout", k2faLockout, k2faLockout},
       {"0003_accounts_totp_last_step", kTotpLastStep, kTotpLastStep},
       {"0004_accounts_oauth_states", kOAuthStates, kOAuthStates},
+      {"0005_accounts_state", kState, kState},
   };
   return all;
 }

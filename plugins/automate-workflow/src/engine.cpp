@@ -212,6 +212,16 @@ Reply replay_execution(const Services& p, const Request& rq) {
   return {202, plughost::sdk::to_json(out)};
 }
 
+ListSql execution_list_sql(bool by_workflow, bool by_status, bool since, bool until) {
+  ListSql q{kExecutionSelect, "FROM automate_executions WHERE tenant = :tenant",
+            "created_at DESC, id DESC"};
+  if (by_workflow) q.from_where += " AND workflow_id = :workflow";
+  if (by_status) q.from_where += " AND status = :status";
+  if (since) q.from_where += " AND created_at >= :since";
+  if (until) q.from_where += " AND created_at <= :until";
+  return q;
+}
+
 void list_executions(const Services& p, const Request& rq, Response& rs) {
   Page page = read_page(rq);
   auto workflow = rq.query("workflow");
@@ -225,11 +235,6 @@ void list_executions(const Services& p, const Request& rq, Response& rs) {
   }
   auto since = rq.query("since");
   auto until = rq.query("until");
-  std::string where = " WHERE tenant = :tenant";
-  if (workflow) where += " AND workflow_id = :workflow";
-  if (status) where += " AND status = :status";
-  if (since) where += " AND created_at >= :since";
-  if (until) where += " AND created_at <= :until";
   auto bind = [&](Statement& st) {
     st.bind(":tenant", rq.tenant());
     if (workflow) st.bind(":workflow", *workflow);
@@ -237,8 +242,10 @@ void list_executions(const Services& p, const Request& rq, Response& rs) {
     if (since) st.bind(":since", *since);
     if (until) st.bind(":until", *until);
   };
-  answer_page(p, rq, rs, page, kExecutionSelect, "FROM automate_executions" + where,
-              "created_at DESC, id DESC", bind, execution_json);
+  answer_page(p, rq, rs, page,
+              execution_list_sql(workflow.has_value(), status.has_value(), since.has_value(),
+                                 until.has_value()),
+              bind, execution_json);
 }
 
 void get_execution(const Services& p, const Request& rq, Response& rs) {

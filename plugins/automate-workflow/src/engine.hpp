@@ -66,6 +66,8 @@ void fail_abandoned_execution(const Services& p, std::string_view task_json);
 // GET /api/automate/executions/ — paginated, newest first; `workflow`, `status`, `since`,
 // `until` filters.
 void list_executions(const Services& p, const Request& rq, Response& rs);
+// The executions list's SQL with or without the `workflow`, `status`, `since`, `until` filters.
+ListSql execution_list_sql(bool by_workflow, bool by_status, bool since, bool until);
 // GET /api/automate/executions/:id/ — with its steps.
 void get_execution(const Services& p, const Request& rq, Response& rs);
 

@@ -163,20 +163,25 @@ Reply emit_event(const Services& p, const Request& rq) {
   return {first ? 200 : 201, plughost::sdk::to_json(out)};
 }
 
+ListSql event_list_sql(bool by_source, bool by_type) {
+  ListSql q{"SELECT id, source, type, payload, dedupe_key, trace_id, created_at",
+            "FROM automate_events WHERE tenant = :tenant", "created_at DESC, id DESC"};
+  if (by_source) q.from_where += " AND source = :source";
+  if (by_type) q.from_where += " AND type = :type";
+  return q;
+}
+
 void list_events(const Services& p, const Request& rq, Response& rs) {
   Page page = read_page(rq);
   auto source = rq.query("source");
   auto type = rq.query("type");
-  std::string where = "FROM automate_events WHERE tenant = :tenant";
-  if (source) where += " AND source = :source";
-  if (type) where += " AND type = :type";
   auto bind = [&](Statement& st) {
     st.bind(":tenant", rq.tenant());
     if (source) st.bind(":source", *source);
     if (type) st.bind(":type", *type);
   };
-  answer_page(p, rq, rs, page, "SELECT id, source, type, payload, dedupe_key, trace_id, created_at",
-              where, "created_at DESC, id DESC", bind, event_json);
+  answer_page(p, rq, rs, page, event_list_sql(source.has_value(), type.has_value()), bind,
+              event_json);
 }
 
 }  // namespace automate

@@ -7,6 +7,7 @@
 #include <plughost/plugin.hpp>
 #include <string>
 
+#include "pagination.hpp"
 #include "services.hpp"
 
 namespace automate {
@@ -42,5 +43,7 @@ Reply ingest_webhook(const Services& p, const EventSettings& s, const Request& r
 Reply emit_event(const Services& p, const Request& rq);
 // GET /api/automate/events/ — paginated, newest first; `source` and `type` filters.
 void list_events(const Services& p, const Request& rq, Response& rs);
+// The events list's SQL with or without the `source` and `type` filters.
+ListSql event_list_sql(bool by_source, bool by_type);
 
 }  // namespace automate

@@ -58,6 +58,11 @@ Page read_page(const plughost::sdk::Request& rq) {
   return p;
 }
 
+std::string page_sql(const ListSql& q, const Page& page) {
+  return q.select + " " + q.from_where + " ORDER BY " + q.order + " LIMIT " +
+         std::to_string(page.size) + " OFFSET " + std::to_string(page.offset());
+}
+
 void write_page(rapidjson::Document& doc, const plughost::sdk::Request& rq, const Page& page,
                 int64_t count, rapidjson::Value results) {
   auto& a = doc.GetAllocator();

@@ -28,16 +28,26 @@ Page read_page(const plughost::sdk::Request& rq);
 void write_page(rapidjson::Document& doc, const plughost::sdk::Request& rq, const Page& page,
                 int64_t count, rapidjson::Value results);
 
-// Answers one page of a list: counts "SELECT COUNT(*) <from_where>", reads "<select> <from_where>
-// ORDER BY <order>" limited to the page, calls bind(Statement&) on both statements and
-// row(Statement&, allocator) -> rapidjson::Value for each row, and sends the envelope.
+// The SQL of one list endpoint: "<select> <from_where> ORDER BY <order>". Each list builds it in
+// one function (named in its header) so the tests can check the plan of the very query served.
+struct ListSql {
+  std::string select;      // "SELECT <columns>"
+  std::string from_where;  // "FROM <table> WHERE ..." with :named parameters
+  std::string order;       // "<column> DESC, id DESC"
+};
+
+// "<select> <from_where> ORDER BY <order> LIMIT <size> OFFSET <offset>".
+std::string page_sql(const ListSql& q, const Page& page);
+
+// Answers one page of a list: counts "SELECT COUNT(*) <from_where>", reads page_sql(q, page),
+// calls bind(Statement&) on both statements and row(Statement&, allocator) -> rapidjson::Value
+// for each row, and sends the envelope.
 template <typename Db, typename Bind, typename Row>
 void answer_page(const Db& db, const plughost::sdk::Request& rq, plughost::sdk::Response& rs,
-                 const Page& page, const std::string& select, const std::string& from_where,
-                 const std::string& order, Bind bind, Row row) {
+                 const Page& page, const ListSql& q, Bind bind, Row row) {
   int64_t count = 0;
   {
-    auto st = db.sql("SELECT COUNT(*) " + from_where);
+    auto st = db.sql("SELECT COUNT(*) " + q.from_where);
     bind(st);
     if (st.step()) count = st.int64(0);
   }
@@ -45,8 +55,7 @@ void answer_page(const Db& db, const plughost::sdk::Request& rq, plughost::sdk::
   auto& a = doc.GetAllocator();
   rapidjson::Value results(rapidjson::kArrayType);
   {
-    auto st = db.sql(select + " " + from_where + " ORDER BY " + order + " LIMIT " +
-                     std::to_string(page.size) + " OFFSET " + std::to_string(page.offset()));
+    auto st = db.sql(page_sql(q, page));
     bind(st);
     while (st.step()) results.PushBack(row(st, a), a);
   }

@@ -23,6 +23,7 @@ class AutomatePlugin : public plughost::sdk::Plugin {
     migration("0001_initial", kSchemaV1);
     migration("0002_execution_inputs", kSchemaV2);
     migration("0003_retries_waits_request_keys", kSchemaV3);
+    migration("0004_list_order_indexes", kSchemaV4);
 
     task(kRunExecutionTask, "Runs one workflow execution along its graph",
          [this](plughost::sdk::TaskContext& t) { run_execution(services(), engine_, t); });

@@ -93,4 +93,16 @@ CREATE TABLE automate_request_keys (
 CREATE INDEX automate_request_keys_by_expiry ON automate_request_keys (expires_at);
 )sql";
 
+// Each list reads one page of a tenant's rows newest first (ORDER BY created_at DESC, id DESC):
+// these indexes give that order, so a page reads its rows instead of sorting all of them.
+// (The executions one replaces automate_executions_by_tenant, which lacked the id tie-break.)
+const char* const kSchemaV4 = R"sql(
+CREATE INDEX automate_workflows_by_created ON automate_workflows (tenant, created_at, id);
+CREATE INDEX automate_events_by_created ON automate_events (tenant, created_at, id);
+DROP INDEX automate_executions_by_tenant;
+CREATE INDEX automate_executions_by_created ON automate_executions (tenant, created_at, id);
+CREATE INDEX automate_executions_by_workflow
+  ON automate_executions (tenant, workflow_id, created_at, id);
+)sql";
+
 }  // namespace automate

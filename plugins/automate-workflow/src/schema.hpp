@@ -11,4 +11,8 @@ extern const char* const kSchemaV2;
 // X-Request-ID idempotency records.
 extern const char* const kSchemaV3;
 
+// Indexes in the lists' order (tenant, created_at, id) for workflows, events and executions, and
+// (tenant, workflow_id, created_at, id) for one workflow's executions.
+extern const char* const kSchemaV4;
+
 }  // namespace automate

@@ -26,21 +26,37 @@ HttpError invalid(std::vector<ErrorDetail> details) {
   return HttpError(400, "VALIDATION_ERROR", "Invalid input", std::move(details));
 }
 
-// One row read with kColumns, as the detail object (or the list summary when !detail).
-rapidjson::Value row_json(const Statement& st, Alloc& a, bool detail) {
+// The list summary's columns (the seed's list answer): no description, trigger_config, graph or
+// graph_hash, which can be large and the list never shows.
+constexpr const char* kSummaryColumns =
+    "id, name, slug, enabled, trigger_type, workflow_version, created_at, updated_at";
+
+rapidjson::Value summary_json(const Statement& st, Alloc& a) {
   rapidjson::Value o(rapidjson::kObjectType);
   o.AddMember("id", str(st.text(0), a), a);
   o.AddMember("name", str(st.text(1), a), a);
   o.AddMember("slug", str(st.text(2), a), a);
-  if (detail) o.AddMember("description", str(st.text(3), a), a);
+  o.AddMember("enabled", st.int64(3) != 0, a);
+  o.AddMember("trigger_type", str(st.text(4), a), a);
+  o.AddMember("workflow_version", st.int64(5), a);
+  o.AddMember("created_at", str(st.text(6), a), a);
+  o.AddMember("updated_at", str(st.text(7), a), a);
+  return o;
+}
+
+// One row read with kColumns, as the detail object.
+rapidjson::Value row_json(const Statement& st, Alloc& a) {
+  rapidjson::Value o(rapidjson::kObjectType);
+  o.AddMember("id", str(st.text(0), a), a);
+  o.AddMember("name", str(st.text(1), a), a);
+  o.AddMember("slug", str(st.text(2), a), a);
+  o.AddMember("description", str(st.text(3), a), a);
   o.AddMember("enabled", st.int64(4) != 0, a);
   o.AddMember("trigger_type", str(st.text(5), a), a);
-  if (detail) o.AddMember("trigger_config", parse_into(st.text(6), a), a);
+  o.AddMember("trigger_config", parse_into(st.text(6), a), a);
   o.AddMember("workflow_version", st.int64(9), a);
-  if (detail) {
-    o.AddMember("graph", parse_into(st.text(7), a), a);
-    o.AddMember("graph_hash", str(st.text(8), a), a);
-  }
+  o.AddMember("graph", parse_into(st.text(7), a), a);
+  o.AddMember("graph_hash", str(st.text(8), a), a);
   o.AddMember("created_at", str(st.text(10), a), a);
   o.AddMember("updated_at", str(st.text(11), a), a);
   return o;
@@ -54,7 +70,7 @@ std::optional<std::string> load(Db& db, std::string_view tenant, std::string_vie
   st.bind(":tenant", tenant).bind(":id", id);
   if (!st.step()) return std::nullopt;
   rapidjson::Document d;
-  rapidjson::Value v = row_json(st, d.GetAllocator(), true);
+  rapidjson::Value v = row_json(st, d.GetAllocator());
   return plughost::sdk::to_json(v);
 }
 
@@ -150,10 +166,10 @@ HttpError not_found() {
 }
 
 // Column and direction for `ordering` (default -created_at); 400 naming `ordering` otherwise.
-std::string order_by(const Request& rq) {
+std::string order_by(std::string_view ordering_param) {
   static const std::set<std::string> kFields = {
       "name", "slug", "created_at", "updated_at", "enabled", "workflow_version", "trigger_type"};
-  std::string ordering(rq.query("ordering").value_or("-created_at"));
+  std::string ordering(ordering_param);
   bool desc = !ordering.empty() && ordering[0] == '-';
   std::string field = desc ? ordering.substr(1) : ordering;
   if (!kFields.count(field)) {
@@ -181,23 +197,28 @@ std::string like_pattern(std::string_view search) {
 
 }  // namespace
 
+ListSql workflow_list_sql(std::string_view ordering, bool by_enabled, bool by_search) {
+  ListSql q{std::string("SELECT ") + kSummaryColumns,
+            "FROM automate_workflows WHERE tenant = :tenant", order_by(ordering)};
+  if (by_enabled) q.from_where += " AND enabled = :enabled";
+  if (by_search) {
+    q.from_where += " AND (LOWER(name) LIKE :p1 ESCAPE '\\' OR LOWER(slug) LIKE :p2 ESCAPE '\\')";
+  }
+  return q;
+}
+
 void list_workflows(const Services& p, const Request& rq, Response& rs) {
   Page page = read_page(rq);
-  std::string order = order_by(rq);
   auto enabled = enabled_filter(rq);
   auto search = rq.query("search");
-  std::string where = "FROM automate_workflows WHERE tenant = :tenant";
-  if (enabled) where += " AND enabled = :enabled";
-  if (search) {
-    where += " AND (LOWER(name) LIKE :p1 ESCAPE '\\' OR LOWER(slug) LIKE :p2 ESCAPE '\\')";
-  }
+  ListSql q = workflow_list_sql(rq.query("ordering").value_or("-created_at"), enabled.has_value(),
+                                search.has_value());
   auto bind = [&](Statement& st) {
     st.bind(":tenant", rq.tenant());
     if (enabled) st.bind(":enabled", *enabled ? 1 : 0);
     if (search) st.bind(":p1", like_pattern(*search)).bind(":p2", like_pattern(*search));
   };
-  answer_page(p, rq, rs, page, std::string("SELECT ") + kColumns, where, order, bind,
-              [](const Statement& st, Alloc& a) { return row_json(st, a, false); });
+  answer_page(p, rq, rs, page, q, bind, summary_json);
 }
 
 Reply create_workflow(const Services& p, const Request& rq) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "pagination.hpp"
 #include "services.hpp"
 
 namespace automate {
@@ -15,6 +16,9 @@ using plughost::sdk::Request;
 using plughost::sdk::Response;
 
 void list_workflows(const Services& p, const Request& rq, Response& rs);
+// The list's SQL for an `ordering` value (default "-created_at"; 400 naming `ordering` when
+// unknown) with or without the `enabled` and `search` filters.
+ListSql workflow_list_sql(std::string_view ordering, bool by_enabled, bool by_search);
 Reply create_workflow(const Services& p, const Request& rq);
 void get_workflow(const Services& p, const Request& rq, Response& rs);
 Reply update_workflow(const Services& p, const Request& rq);

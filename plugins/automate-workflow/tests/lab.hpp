@@ -93,6 +93,8 @@ class Lab {
     host_->wait_exit();
   }
   bool ready() const { return ready_; }
+  // The SQLite file the host stores into (unused on PostgreSQL).
+  std::string sqlite_path() const { return dir_ + "/automate.db"; }
   int port() const { return host_->port(); }
   // The tenant header value for `tenant` (prefixed on PostgreSQL).
   std::string tenant_header(const std::string& tenant = {}) const {
