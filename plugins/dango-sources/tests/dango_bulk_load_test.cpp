@@ -6,6 +6,7 @@
 
 #include <plughost/json.hpp>
 
+#include "csv_reader.hpp"
 #include "lab.hpp"
 
 namespace {
@@ -120,6 +121,38 @@ TEST(dango_bulk_load, AMalformedLastLineOfABigFileLoadsNothing) {
             std::to_string(3 + n));
   EXPECT_EQ(scalar(lab.warehouse(), "SELECT MAX(id) FROM raw_orders__orders"),
             std::to_string(3 + n));
+}
+
+TEST(dango_bulk_load, CsvStreamKeepsQuotedAndPlainFieldsInOrderAndResumesAfterErrors) {
+  const std::string text =
+      "a,\"b,\"\"1\"\"\",c\r\n"
+      "x,y\"z,w\n"
+      "\"p\"q,r\n"
+      "\n"
+      "\"m\nn\",,\"\"\n"
+      "last,\"open\n";
+  dango::CsvStream stream(text, ',', '"');
+  std::string error;
+  using Fields = std::vector<std::string_view>;
+  ASSERT_TRUE(stream.next(error));
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(stream.fields(), (Fields{"a", "b,\"1\"", "c"}));
+  ASSERT_TRUE(stream.next(error));
+  EXPECT_EQ(error, "quote \" inside an unquoted field");
+  EXPECT_TRUE(stream.fields().empty());
+  EXPECT_EQ(stream.line(), 2u);
+  ASSERT_TRUE(stream.next(error));
+  EXPECT_EQ(error, "unexpected character after closing quote \"");
+  EXPECT_TRUE(stream.fields().empty());
+  EXPECT_EQ(stream.line(), 3u);
+  ASSERT_TRUE(stream.next(error));
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(stream.line(), 5u);
+  EXPECT_EQ(stream.fields(), (Fields{"m\nn", "", ""}));
+  ASSERT_TRUE(stream.next(error));
+  EXPECT_EQ(error, "unterminated quoted field opened on line 7");
+  EXPECT_TRUE(stream.fields().empty());
+  EXPECT_FALSE(stream.next(error));
 }
 
 }  // namespace
