@@ -9,11 +9,17 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <plughost/json.hpp>
 #include <stdexcept>
+#include <thread>
 
 #include "time_text.hpp"
 #include "warehouse.hpp"
@@ -31,10 +37,12 @@ constexpr size_t kMaxErrorsPerFile = 20;
 constexpr size_t kPostgresChunk = 1000;
 
 // A read-only mapping of a whole file; the text is UTF-8 (a BOM dropped) or, when the file is not
-// valid UTF-8, a Latin-1 conversion held in memory.
+// valid UTF-8, a Latin-1 conversion held in memory. With `planned`, the file must still be the one
+// the first pass read (same size and mtime, else it changed during the sync) and its encoding is
+// taken from the plan instead of being checked again.
 class FileText {
  public:
-  explicit FileText(const std::string& path) {
+  explicit FileText(const std::string& path, const CsvFilePlan* planned = nullptr) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
     struct stat st {};
@@ -43,6 +51,11 @@ class FileText {
       throw std::runtime_error("cannot stat " + path);
     }
     size_ = static_cast<size_t>(st.st_size);
+    mtime_ns_ = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    if (planned && (planned->size != size_ || planned->mtime_ns != mtime_ns_)) {
+      ::close(fd);
+      throw std::runtime_error(planned->name + ": the file changed during the sync");
+    }
     if (size_ > 0) {
       void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
       if (p == MAP_FAILED) {
@@ -55,7 +68,8 @@ class FileText {
     ::close(fd);
     text_ = std::string_view(data_, size_);
     if (text_.substr(0, 3) == "\xEF\xBB\xBF") text_.remove_prefix(3);
-    if (!is_utf8(text_)) {
+    utf8_ = planned ? planned->utf8 : is_utf8(text_);
+    if (!utf8_) {
       converted_ = to_utf8(text_);
       text_ = converted_;
     }
@@ -66,10 +80,15 @@ class FileText {
   FileText(const FileText&) = delete;
   FileText& operator=(const FileText&) = delete;
   std::string_view text() const { return text_; }
+  size_t size() const { return size_; }
+  int64_t mtime_ns() const { return mtime_ns_; }
+  bool utf8() const { return utf8_; }
 
  private:
   const char* data_ = nullptr;
   size_t size_ = 0;
+  int64_t mtime_ns_ = 0;
+  bool utf8_ = true;
   std::string converted_;
   std::string_view text_;
 };
@@ -88,6 +107,9 @@ FileScan scan_file(const std::string& path, const std::string& name, const CsvOp
   scan.plan.name = name;
   scan.plan.header = options.header;
   FileText file(path);
+  scan.plan.size = file.size();
+  scan.plan.mtime_ns = file.mtime_ns();
+  scan.plan.utf8 = file.utf8();
   csv_dialect(file.text(), options, scan.plan.delimiter, scan.plan.quote);
   CsvStream stream(file.text(), scan.plan.delimiter, scan.plan.quote);
   std::string error;
@@ -184,12 +206,11 @@ std::vector<Binding> file_bindings(const CsvFilePlan& file, const std::vector<Co
   return out;
 }
 
-// The records of a planned file, checked again (the file may have changed since the first pass:
-// then the load fails and rolls back rather than load something else).
+// The records of a planned file's text, checked again (the file may have changed since the first
+// pass: then the load fails and rolls back rather than load something else).
 template <typename OnRecord>
-void stream_file(const CsvFilePlan& file, OnRecord on_record) {
-  FileText text(file.path);
-  CsvStream stream(text.text(), file.delimiter, file.quote);
+void stream_records(const CsvFilePlan& file, std::string_view text, OnRecord on_record) {
+  CsvStream stream(text, file.delimiter, file.quote);
   std::string error;
   bool skip_header = file.header;
   size_t rows = 0;
@@ -208,48 +229,251 @@ void stream_file(const CsvFilePlan& file, OnRecord on_record) {
   if (rows != file.rows) throw std::runtime_error(file.name + ": the file changed during the sync");
 }
 
-// One prepared statement for the whole file on the connection's own handle: numbers bound as
-// numbers, text as views into the mapped file (SQLITE_STATIC: the statement is stepped before the
-// next record replaces them), the three _dango_* values bound once (a reset keeps bindings).
-int64_t insert_file_sqlite(soci::session& sql, const std::string& insert, const CsvFilePlan& file,
-                           const std::vector<Binding>& bindings, const std::string& loaded_at) {
-  auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
-  sqlite_api::sqlite3* db = backend->conn_;
-  sqlite_api::sqlite3_stmt* st = nullptr;
-  check_sqlite(sqlite_api::sqlite3_prepare_v2(db, insert.c_str(), -1, &st, nullptr), db,
-               "prepare the insert");
-  struct Finalize {
-    sqlite_api::sqlite3_stmt* st;
-    ~Finalize() { sqlite_api::sqlite3_finalize(st); }
-  } finalize{st};
-  const int n = static_cast<int>(file.columns.size());
-  const std::string* meta[] = {&file.name, &file.mtime_text, &loaded_at};
-  for (int k = 0; k < 3; ++k) {
-    check_sqlite(sqlite_api::sqlite3_bind_text(st, n + k + 1, meta[k]->data(),
-                                               static_cast<int>(meta[k]->size()), SQLITE_STATIC),
-                 db, "bind");
+// One cell converted for binding: NULL (an empty field), a number, or text — a view into the
+// file's text, or into the batch's own buffer for a quoted field that was unescaped.
+enum class CellKind : uint8_t { kNull, kInteger, kReal, kText, kOwnedText };
+struct Cell {
+  CellKind kind;
+  int size;
+  union {
+    int64_t integer;
+    double real;
+    const char* text;
+    size_t offset;  // into RowBatch::owned
+  } v;
+};
+
+// Rows converted by the reading thread for the inserting one: `rows` × file columns cells.
+struct RowBatch {
+  size_t rows = 0;
+  std::vector<Cell> cells;
+  std::string owned;
+};
+
+constexpr size_t kBatchRows = 4096;    // rows handed over at a time
+constexpr size_t kRowsPerInsert = 64;  // rows per multi-row INSERT (kBatchRows is a multiple)
+constexpr size_t kQueueDepth = 2;      // batches read ahead of the inserts
+
+// A bounded hand-over of batches from one reading thread to one inserting thread.
+class BatchQueue {
+ public:
+  // The reader: false when the inserter stopped (it gave up; the reader ends quietly).
+  bool push(RowBatch&& batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return queue_.size() < kQueueDepth || stopped_; });
+    if (stopped_) return false;
+    queue_.push_back(std::move(batch));
+    changed_.notify_all();
+    return true;
   }
-  int64_t rows = 0;
-  stream_file(file, [&](const std::vector<std::string_view>& fields) {
-    for (int c = 0; c < n; ++c) {
-      std::string_view f = fields[static_cast<size_t>(c)];
-      int rc;
-      if (f.empty()) {
-        rc = sqlite_api::sqlite3_bind_null(st, c + 1);
-      } else if (auto i = bindings[c] == Binding::kInteger ? as_integer(f) : std::nullopt) {
-        rc = sqlite_api::sqlite3_bind_int64(st, c + 1, *i);
-      } else if (auto r = bindings[c] == Binding::kReal ? as_real(f) : std::nullopt) {
-        rc = sqlite_api::sqlite3_bind_double(st, c + 1, *r);
-      } else {
-        rc = sqlite_api::sqlite3_bind_text(st, c + 1, f.data(), static_cast<int>(f.size()),
-                                           SQLITE_STATIC);
+  // The reader is done, with its error if it failed.
+  void finish(std::exception_ptr error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    error_ = error;
+    changed_.notify_all();
+  }
+  // The inserter: the next batch; false at the end; throws the reader's error.
+  bool pop(RowBatch& batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return !queue_.empty() || finished_; });
+    if (error_) std::rethrow_exception(error_);
+    if (queue_.empty()) return false;
+    batch = std::move(queue_.front());
+    queue_.pop_front();
+    changed_.notify_all();
+    return true;
+  }
+  // The inserter gives up (an error or a cancel): a waiting reader returns.
+  void stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<RowBatch> queue_;
+  bool finished_ = false;
+  bool stopped_ = false;
+  std::exception_ptr error_;
+};
+
+// The reading thread: parses and converts a planned file's records into batches, counting each
+// column's non-empty cells into `non_null`.
+void convert_file(const CsvFilePlan& file, std::string_view text,
+                  const std::vector<Binding>& bindings, BatchQueue& queue,
+                  std::vector<int64_t>& non_null) {
+  const size_t n = file.columns.size();
+  const std::less<const char*> before;
+  const char* text_end = text.data() + text.size();
+  RowBatch batch;
+  batch.cells.reserve(kBatchRows * n);
+  struct Stopped {};
+  try {
+    stream_records(file, text, [&](const std::vector<std::string_view>& fields) {
+      for (size_t c = 0; c < n; ++c) {
+        std::string_view f = fields[c];
+        Cell cell;
+        if (f.empty()) {
+          cell.kind = CellKind::kNull;
+          batch.cells.push_back(cell);
+          continue;
+        }
+        ++non_null[c];
+        if (bindings[c] == Binding::kInteger) {
+          if (auto i = as_integer(f)) {
+            cell.kind = CellKind::kInteger;
+            cell.v.integer = *i;
+            batch.cells.push_back(cell);
+            continue;
+          }
+        } else if (bindings[c] == Binding::kReal) {
+          if (auto r = as_real(f)) {
+            cell.kind = CellKind::kReal;
+            cell.v.real = *r;
+            batch.cells.push_back(cell);
+            continue;
+          }
+        }
+        cell.size = static_cast<int>(f.size());
+        if (!before(f.data(), text.data()) && before(f.data(), text_end)) {
+          cell.kind = CellKind::kText;
+          cell.v.text = f.data();
+        } else {
+          cell.kind = CellKind::kOwnedText;
+          cell.v.offset = batch.owned.size();
+          batch.owned.append(f);
+        }
+        batch.cells.push_back(cell);
       }
-      check_sqlite(rc, db, "bind");
+      if (++batch.rows == kBatchRows) {
+        if (!queue.push(std::move(batch))) throw Stopped();
+        batch = RowBatch();
+        batch.cells.reserve(kBatchRows * n);
+      }
+    });
+  } catch (const Stopped&) {
+    return;
+  }
+  if (batch.rows > 0) queue.push(std::move(batch));
+}
+
+struct Statement {
+  sqlite_api::sqlite3_stmt* st = nullptr;
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite_api::sqlite3_finalize(st); }
+};
+
+// The inserts of one file: a multi-row statement for kRowsPerInsert rows and a one-row statement
+// for the rest of the last batch. Parameters ?1–?3 are the _dango_* values, bound once (a reset
+// keeps bindings); row r's column c is ?(4 + r × columns + c). Numbers are bound as numbers, text
+// as views (SQLITE_STATIC: the file's text and the batch outlive the step that reads them).
+class FileInsert {
+ public:
+  FileInsert(sqlite_api::sqlite3* db, const std::string& head, size_t columns,
+             const std::string* meta[3])
+      : db_(db), n_(columns) {
+    prepare(many_, head, kRowsPerInsert, meta);
+    prepare(one_, head, 1, meta);
+  }
+
+  void insert(const RowBatch& batch) {
+    size_t r = 0;
+    for (; batch.rows - r >= kRowsPerInsert; r += kRowsPerInsert) {
+      run(many_.st, batch, r, kRowsPerInsert);
     }
-    check_sqlite(sqlite_api::sqlite3_step(st), db, "insert");
+    for (; r < batch.rows; ++r) run(one_.st, batch, r, 1);
+  }
+
+ private:
+  void prepare(Statement& s, const std::string& head, size_t rows, const std::string* meta[3]) {
+    std::string sql = head;
+    for (size_t r = 0; r < rows; ++r) {
+      sql += r ? ", (" : "(";
+      for (size_t c = 0; c < n_; ++c) sql += "?" + std::to_string(4 + r * n_ + c) + ", ";
+      sql += "?1, ?2, ?3)";
+    }
+    check_sqlite(sqlite_api::sqlite3_prepare_v2(db_, sql.c_str(), -1, &s.st, nullptr), db_,
+                 "prepare the insert");
+    for (int k = 0; k < 3; ++k) {
+      check_sqlite(sqlite_api::sqlite3_bind_text(s.st, k + 1, meta[k]->data(),
+                                                 static_cast<int>(meta[k]->size()), SQLITE_STATIC),
+                   db_, "bind");
+    }
+  }
+
+  void run(sqlite_api::sqlite3_stmt* st, const RowBatch& batch, size_t first, size_t rows) {
+    const Cell* cell = batch.cells.data() + first * n_;
+    const int count = static_cast<int>(rows * n_);
+    for (int i = 0; i < count; ++i, ++cell) {
+      const int index = 4 + i;
+      int rc;
+      switch (cell->kind) {
+        case CellKind::kNull: rc = sqlite_api::sqlite3_bind_null(st, index); break;
+        case CellKind::kInteger:
+          rc = sqlite_api::sqlite3_bind_int64(st, index, cell->v.integer);
+          break;
+        case CellKind::kReal: rc = sqlite_api::sqlite3_bind_double(st, index, cell->v.real); break;
+        case CellKind::kText:
+          rc = sqlite_api::sqlite3_bind_text(st, index, cell->v.text, cell->size, SQLITE_STATIC);
+          break;
+        default:
+          rc = sqlite_api::sqlite3_bind_text(st, index, batch.owned.data() + cell->v.offset,
+                                             cell->size, SQLITE_STATIC);
+      }
+      check_sqlite(rc, db_, "bind");
+    }
+    int rc = sqlite_api::sqlite3_step(st);
     sqlite_api::sqlite3_reset(st);
-    ++rows;
+    check_sqlite(rc, db_, "insert");
+  }
+
+  sqlite_api::sqlite3* db_;
+  size_t n_;
+  Statement many_;
+  Statement one_;
+};
+
+// Streams one planned file into the table on the connection's own handle: a reading thread parses
+// and converts batches of records while this thread inserts them (two cores: the parsing is off
+// the inserts' path). `after_batch` runs here between batches with the rows inserted so far.
+int64_t insert_file_sqlite(soci::session& sql, const std::string& head, const CsvFilePlan& file,
+                           const std::vector<Binding>& bindings, const std::string& loaded_at,
+                           std::vector<int64_t>& non_null,
+                           const std::function<void(size_t)>& after_batch, size_t done_before) {
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
+  const std::string* meta[3] = {&file.name, &file.mtime_text, &loaded_at};
+  FileInsert insert(backend->conn_, head, file.columns.size(), meta);
+  FileText text(file.path, &file);
+  BatchQueue queue;
+  std::thread reader([&] {
+    try {
+      convert_file(file, text.text(), bindings, queue, non_null);
+      queue.finish(nullptr);
+    } catch (...) {
+      queue.finish(std::current_exception());
+    }
   });
+  // However this ends, the reader is stopped and joined before the text and batches go.
+  struct Join {
+    BatchQueue& queue;
+    std::thread& reader;
+    ~Join() {
+      queue.stop();
+      reader.join();
+    }
+  } join{queue, reader};
+  int64_t rows = 0;
+  RowBatch batch;
+  while (queue.pop(batch)) {
+    insert.insert(batch);
+    rows += static_cast<int64_t>(batch.rows);
+    if (after_batch) after_batch(done_before + static_cast<size_t>(rows));
+  }
   return rows;
 }
 
@@ -317,49 +541,74 @@ CsvLoadPlan plan_csv_load(const ReadRequest& rq) {
 }
 
 LoadResult Warehouse::load_csv(const std::string& source, const CsvLoadPlan& plan,
-                               bool allow_empty_replace) {
+                               bool allow_empty_replace,
+                               const std::function<void(size_t)>& after_batch) {
   LoadResult result;
   const std::string layer = "raw_" + source;
   soci::session sql(*pool_);
   WriteTransaction tx(sql, dialect_ == "sqlite");
+  size_t done = 0;
   for (const auto& load : plan.batch.tables) {
     if (!prepare_load(sql, layer, load, plan.rows(), allow_empty_replace, result)) continue;
     const std::string table = qualified(layer, load.name);
+    // Empty now (new, replaced or emptied by the deletes): after the inserts it holds exactly
+    // this load's rows, whose counts then stand for the table's (no scan for the metrics).
+    int has_rows = 1;
+    sql << "SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " LIMIT 1) AS probe",
+        soci::into(has_rows);
+    LoadedTable counts;
+    counts.name = load.name;
     for (const auto& file : plan.files) {
       std::vector<std::string> names = file.columns;
       for (const char* meta : {kFileColumn, kMtimeColumn, kLoadedColumn}) names.push_back(meta);
-      std::string insert = "INSERT INTO " + table + " (";
-      std::string values;
+      std::string head = "INSERT INTO " + table + " (";
       for (size_t c = 0; c < names.size(); ++c) {
-        insert += (c ? ", " : "") + quote_identifier(names[c]);
-        values += c ? ", ?" : "?";
+        head += (c ? ", " : "") + quote_identifier(names[c]);
       }
-      insert += ") VALUES (" + values + ")";
+      head += ") VALUES ";
       const auto bindings = file_bindings(file, load.table.columns);
+      std::vector<int64_t> non_null(file.columns.size(), 0);
+      int64_t rows = 0;
       if (dialect_ == "sqlite") {
-        result.rows_inserted += insert_file_sqlite(sql, insert, file, bindings, plan.loaded_at);
+        rows = insert_file_sqlite(sql, head, file, bindings, plan.loaded_at, non_null, after_batch,
+                                  done);
       } else {
         TableLoad chunk;
         chunk.name = load.name;
         for (const auto& n : names) chunk.table.columns.push_back({n, ColumnType::kText});
-        stream_file(file, [&](const std::vector<std::string_view>& fields) {
+        FileText text(file.path, &file);
+        stream_records(file, text.text(), [&](const std::vector<std::string_view>& fields) {
           std::vector<std::optional<std::string>> row;
           row.reserve(names.size());
-          for (auto f : fields) {
-            row.emplace_back(f.empty() ? std::nullopt : std::optional<std::string>(f));
+          for (size_t c = 0; c < fields.size(); ++c) {
+            if (fields[c].empty()) {
+              row.emplace_back(std::nullopt);
+            } else {
+              row.emplace_back(std::string(fields[c]));
+              ++non_null[c];
+            }
           }
           row.emplace_back(file.name);
           row.emplace_back(file.mtime_text);
           row.emplace_back(plan.loaded_at);
           chunk.table.rows.push_back(std::move(row));
           if (chunk.table.rows.size() == kPostgresChunk) {
-            result.rows_inserted += insert_rows(sql, layer, chunk);
+            rows += insert_rows(sql, layer, chunk);
             chunk.table.rows.clear();
+            if (after_batch) after_batch(done + static_cast<size_t>(rows));
           }
         });
-        result.rows_inserted += insert_rows(sql, layer, chunk);
+        rows += insert_rows(sql, layer, chunk);
       }
+      done += static_cast<size_t>(rows);
+      result.rows_inserted += rows;
+      counts.rows += rows;
+      for (size_t c = 0; c < file.columns.size(); ++c)
+        counts.non_null[file.columns[c]] += non_null[c];
+      for (const char* meta : {kFileColumn, kMtimeColumn, kLoadedColumn})
+        counts.non_null[meta] += rows;
     }
+    if (!has_rows) result.whole_tables.push_back(std::move(counts));
   }
   if (!result.kept_old_rows) write_state(sql, source, plan.batch.state_json);
   tx.commit();

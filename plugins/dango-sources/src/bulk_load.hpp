@@ -5,6 +5,7 @@
 // third-party types and for invoking `csv` as a connector).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct CsvFilePlan {
   bool header = true;
   std::vector<std::string> columns;  // the file's column names, in file order
   size_t rows = 0;                   // data records counted by the first pass
+  size_t size = 0;                   // bytes and mtime seen by the first pass: the second pass
+  int64_t mtime_ns = 0;              // fails when they changed
+  bool utf8 = true;                  // false: read as Latin-1
 };
 
 struct CsvLoadPlan {

@@ -3,6 +3,7 @@
 // their line numbers.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,8 +40,8 @@ class CsvStream {
   const std::vector<std::string_view>& fields() const { return fields_; }
 
  private:
-  struct Span {
-    bool scratch;
+  struct Span {  // a quoted field: fields_[field] is scratch_[begin, begin + size)
+    size_t field;
     size_t begin;
     size_t size;
   };
@@ -53,6 +54,7 @@ class CsvStream {
   size_t at_ = 0;
   size_t line_ = 1;
   size_t record_line_ = 0;
+  std::array<bool, 256> ends_field_{};  // delimiter, quote, CR, LF: where an unquoted field stops
   std::string scratch_;
   std::vector<Span> spans_;
   std::vector<std::string_view> fields_;

@@ -74,24 +74,34 @@ bool is_dango_column(const std::string& name) {
   return name.rfind("_dango_", 0) == 0;
 }
 
-// Row count and the NULL share of each column of raw_<source>.<table>, stored for monitoring.
+// Row count and the NULL share of each column of raw_<source>.<table>, stored for monitoring:
+// from the load's own counts when the table holds exactly its rows (`known`), else by a scan.
 void record_table_metrics(sdk::Services host, Warehouse& w, const std::string& source,
-                          const std::string& table, int64_t run_id) {
+                          const std::string& table, int64_t run_id, const LoadedTable* known) {
   const std::string layer = "raw_" + source;
   auto columns = table_columns(w, layer, table);
-  std::string sql = "SELECT COUNT(*)";
-  for (const auto& c : columns) {
-    sql += ", SUM(CASE WHEN " + quote_identifier(c.name) + " IS NULL THEN 1 ELSE 0 END)";
+  int64_t count = 0;
+  std::vector<int64_t> non_null(columns.size(), 0);
+  if (known) {
+    count = known->rows;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      auto it = known->non_null.find(columns[i].name);
+      if (it != known->non_null.end()) non_null[i] = it->second;
+    }
+  } else {
+    std::string sql = "SELECT COUNT(*)";
+    for (const auto& c : columns) sql += ", COUNT(" + quote_identifier(c.name) + ")";
+    sql += " FROM " + w.qualified(layer, table);
+    auto rows = select_rows(w, sql, 1);
+    if (rows.rows.empty()) return;
+    const auto& r = rows.rows[0];
+    count = r[0] ? std::stoll(*r[0]) : 0;
+    for (size_t i = 0; i < columns.size(); ++i) non_null[i] = r[i + 1] ? std::stoll(*r[i + 1]) : 0;
   }
-  sql += " FROM " + w.qualified(layer, table);
-  auto rows = select_rows(w, sql, 1);
-  if (rows.rows.empty()) return;
-  const auto& r = rows.rows[0];
-  int64_t count = r[0] ? std::stoll(*r[0]) : 0;
   Json rates;
   rates.begin();
   for (size_t i = 0; i < columns.size(); ++i) {
-    int64_t nulls = r[i + 1] ? std::stoll(*r[i + 1]) : 0;
+    int64_t nulls = count - non_null[i];
     rates.key(columns[i].name).real(count ? static_cast<double>(nulls) / count : 0.0);
   }
   rates.end();
@@ -197,7 +207,8 @@ std::vector<PiiFinding> scan_table_for_pii(sdk::Services host, Warehouse& w,
 
 std::vector<LoadNote> observe_load(sdk::Services host, Warehouse& warehouse,
                                    const std::string& source, int64_t run_id,
-                                   const SourceBatch& batch) {
+                                   const SourceBatch& batch,
+                                   const std::vector<LoadedTable>& loaded) {
   std::vector<LoadNote> notes;
   DriftStore drift(host);
   for (const auto& load : batch.tables) {
@@ -231,7 +242,10 @@ std::vector<LoadNote> observe_load(sdk::Services host, Warehouse& warehouse,
         notes.push_back({breaking ? "warning" : "info", "schema_drift",
                          (breaking ? breaking_flag(breaking) + "; " : std::string()) + text});
       }
-      record_table_metrics(host, warehouse, source, load.name, run_id);
+      auto known = std::find_if(loaded.begin(), loaded.end(),
+                                [&](const LoadedTable& t) { return t.name == load.name; });
+      record_table_metrics(host, warehouse, source, load.name, run_id,
+                           known == loaded.end() ? nullptr : &*known);
       auto pii = scan_table_for_pii(host, warehouse, source, load.name);
       if (!pii.empty()) {
         std::string text = load.name + ": possible personal data in ";

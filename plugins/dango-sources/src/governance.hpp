@@ -45,9 +45,11 @@ struct LoadNote {
 // Called by the sync engine after a successful load of `batch` into raw_<source>: records each
 // delivered table's column drift, its row count and null rates (monitoring), and scans a sample of
 // it for PII. Never throws: a failure is logged as a warning and the sync stays successful.
+// `loaded`: tables that hold exactly the load's rows, whose counts replace a scan of the table.
 std::vector<LoadNote> observe_load(sdk::Services host, Warehouse& warehouse,
                                    const std::string& source, int64_t run_id,
-                                   const SourceBatch& batch);
+                                   const SourceBatch& batch,
+                                   const std::vector<LoadedTable>& loaded = {});
 
 struct StoredPiiFinding {
   std::string source;

@@ -225,7 +225,9 @@ void SyncEngine::run_task(sdk::TaskContext& task) {
     run = r;
   }
   try {
-    execute(*run, options, [&task] { return task.cancelled(); });
+    execute(
+        *run, options, [&task] { return task.cancelled(); },
+        [&task](int percent) { task.progress(percent); });
   } catch (const SyncCancelled&) {
     finish(*run, "cancelled", "cancelled by request before anything was loaded");
     throw;  // the task ends as cancelled, not as done
@@ -235,7 +237,8 @@ void SyncEngine::run_task(sdk::TaskContext& task) {
 }
 
 void SyncEngine::execute(SyncRun& run, const SyncOptions& options,
-                         const std::function<bool()>& cancelled) {
+                         const std::function<bool()>& cancelled,
+                         const std::function<void(int)>& progress) {
   const SourceConfig* source = find_source(settings_, run.source);
   if (!source) throw std::runtime_error("source " + run.source + " is no longer configured");
   run.started_ms = now_ms();
@@ -278,12 +281,25 @@ void SyncEngine::execute(SyncRun& run, const SyncOptions& options,
     }
     throw std::runtime_error(describe_errors(batch.errors));
   }
-  LoadResult result =
-      csv_plan ? warehouse_.load_csv(source->name, *csv_plan, options.allow_empty_replace)
-               : warehouse_.load(source->name, batch, options.allow_empty_replace);
+  // A big CSV load checks for a cancel between its batches (the rollback leaves nothing loaded)
+  // and reports its progress in tenths (each report is a write to host storage).
+  const size_t total = csv_plan ? csv_plan->rows() : 0;
+  int reported = 0;
+  auto after_batch = [&](size_t rows) {
+    if (cancelled()) throw SyncCancelled();
+    int tenth = total ? static_cast<int>(rows * 10 / total) : 10;
+    if (tenth > reported && tenth < 10) {
+      reported = tenth;
+      progress(tenth * 10);
+    }
+  };
+  LoadResult result = csv_plan ? warehouse_.load_csv(source->name, *csv_plan,
+                                                     options.allow_empty_replace, after_batch)
+                               : warehouse_.load(source->name, batch, options.allow_empty_replace);
   run.rows_loaded = result.rows_inserted;
   run.rows_deleted = result.rows_deleted;
-  for (const auto& note : observe_load(host_, warehouse_, run.source, run.id, batch)) {
+  for (const auto& note :
+       observe_load(host_, warehouse_, run.source, run.id, batch, result.whole_tables)) {
     log(run.source, note.level, note.event, note.message, run.id);
   }
   if (result.kept_old_rows) {

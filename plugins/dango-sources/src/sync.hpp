@@ -100,7 +100,8 @@ class SyncEngine {
   // closed here, so it does not hold its source forever.
   void reconcile(SyncRun& run);
   void close_run(SyncRun& run, const std::string& task_status, const std::string& task_error);
-  void execute(SyncRun& run, const SyncOptions& options, const std::function<bool()>& cancelled);
+  void execute(SyncRun& run, const SyncOptions& options, const std::function<bool()>& cancelled,
+               const std::function<void(int)>& progress);
   void finish(SyncRun& run, const std::string& status, const std::optional<std::string>& error);
   void publish(const std::string& type, const std::string& source, const std::string& extra_json);
 

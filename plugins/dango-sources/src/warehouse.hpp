@@ -11,6 +11,8 @@
 #include <soci/soci.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,10 +30,19 @@ struct WarehouseTable {
   int64_t row_count = 0;
 };
 
+// A table that holds exactly the rows one load inserted, with each column's count of non-NULL
+// values: its monitoring metrics without a scan (the bulk CSV path fills it).
+struct LoadedTable {
+  std::string name;
+  int64_t rows = 0;
+  std::map<std::string, int64_t> non_null;  // by column name; a column not listed is all NULL
+};
+
 struct LoadResult {
   int64_t rows_inserted = 0;
   int64_t rows_deleted = 0;
   bool kept_old_rows = false;  // a full refresh that brought no row left the table alone
+  std::vector<LoadedTable> whole_tables;
 };
 
 class Warehouse {
@@ -51,8 +62,11 @@ class Warehouse {
   LoadResult load(const std::string& source, const SourceBatch& batch, bool allow_empty_replace);
   // The built-in csv type's fast path (bulk_load.hpp): streams the planned files into table
   // raw_<source>.<source> and writes the plan's state, in one transaction, with the same rules as
-  // load(). Throws on any database error or a file changed since planning (rolled back).
-  LoadResult load_csv(const std::string& source, const CsvLoadPlan& plan, bool allow_empty_replace);
+  // load(). Throws on any database error or a file changed since planning (rolled back), and
+  // whatever `after_batch` throws (it runs between batches with the rows inserted so far: a cancel
+  // check, progress).
+  LoadResult load_csv(const std::string& source, const CsvLoadPlan& plan, bool allow_empty_replace,
+                      const std::function<void(size_t)>& after_batch = {});
   // The state stored by the source's last load; empty when it never loaded.
   std::string state(const std::string& source);
   // Tables of the layer raw_<source> with their row counts.
