@@ -44,6 +44,11 @@ OpsSettings parse_ops_settings(const rapidjson::Value& config, const Settings& s
     o.metabase_url = string_or(m, "url", "");
     o.metabase_database_name = string_or(m, "database_name", o.metabase_database_name);
     o.metabase_api_key = string_or(m, "api_key", "");
+    auto sso = m.FindMember("sso");
+    if (sso != m.MemberEnd() && sso->value.IsObject()) {
+      o.metabase_sso_email = string_or(sso->value, "email", "");
+      o.metabase_sso_password = string_or(sso->value, "password", "");
+    }
     auto id = m.FindMember("database_id");
     if (id != m.MemberEnd() && id->value.IsInt64()) o.metabase_database_id = id->value.GetInt64();
   }

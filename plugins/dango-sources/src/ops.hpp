@@ -3,6 +3,8 @@
 // Context; each handler throws Reply for a documented error answer.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <plughost/plugin.hpp>
 #include <string>
@@ -26,6 +28,15 @@ struct OpsSettings {
   std::optional<int64_t> metabase_database_id;
   std::string metabase_database_name = "dango";  // looked up when no id is configured
   std::string metabase_api_key;                  // X-API-Key for the lookup; never answered
+  // Single sign-on (seed, Proxy Endpoints: "with SSO session bridging"): the Metabase account
+  // signed-in Dango users are bridged into on /metabase/*; empty email: no bridging.
+  std::string metabase_sso_email;
+  std::string metabase_sso_password;  // never answered or logged
+  struct SessionCache {
+    std::mutex mu;
+    std::string id;  // the Metabase session in use (under mu); "" until one is made
+  };
+  std::shared_ptr<SessionCache> metabase_session = std::make_shared<SessionCache>();
   std::string dbt_docs_url;                      // e.g. http://localhost:8081
   double upstream_timeout_seconds = 5;
 };

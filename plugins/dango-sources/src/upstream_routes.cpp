@@ -45,14 +45,21 @@ std::string query_of(const sdk::Request& rq) {
   return fields.empty() ? "" : "?" + plughost::http::form_encode(fields);
 }
 
-void forward(Ops& ops, const std::string& base, const std::string& path, const std::string& what,
-             const sdk::Request& rq, sdk::Response& rs) {
+// The request passed on to `base` + `path`. Only content negotiation and Metabase's session
+// travel (`session`, else the caller's own X-Metabase-Session): Dango's cookies and credentials
+// stay here.
+plughost::http::Response fetch(Ops& ops, const std::string& base, const std::string& path,
+                               const std::string& what, const sdk::Request& rq,
+                               const std::string& session = {}) {
   if (base.empty()) throw bad_gateway(what + " is not configured");
-  // Only content negotiation and Metabase's own session header travel: Dango's cookies and
-  // credentials stay here.
   std::vector<std::pair<std::string, std::string>> headers;
-  for (const char* name : {"content-type", "accept", "accept-language", "x-metabase-session"}) {
+  for (const char* name : {"content-type", "accept", "accept-language"}) {
     if (auto v = rq.header(name)) headers.emplace_back(name, std::string(*v));
+  }
+  if (!session.empty()) {
+    headers.emplace_back("x-metabase-session", session);
+  } else if (auto v = rq.header("x-metabase-session")) {
+    headers.emplace_back("x-metabase-session", std::string(*v));
   }
   auto r = call(ops, std::string(rq.method()), trim_slash(base) + path + query_of(rq),
                 std::move(headers), std::string(rq.body()), size_t{64} << 20);
@@ -60,6 +67,10 @@ void forward(Ops& ops, const std::string& base, const std::string& path, const s
     ops.core.host.log(PH_LOG_WARN, "dango-sources: " + what + " unreachable: " + r.error, &rq);
     throw bad_gateway(what + " is unreachable: " + r.error);
   }
+  return r;
+}
+
+void answer(const plughost::http::Response& r, sdk::Response& rs) {
   rs.status(static_cast<int>(r.status));
   for (const char* name : {"cache-control", "etag", "last-modified", "location"}) {
     std::string v = r.header(name);
@@ -68,6 +79,61 @@ void forward(Ops& ops, const std::string& base, const std::string& path, const s
   rs.content_type(r.header("content-type").empty() ? "application/octet-stream"
                                                    : r.header("content-type"));
   rs.body(r.body);
+}
+
+void forward(Ops& ops, const std::string& base, const std::string& path, const std::string& what,
+             const sdk::Request& rq, sdk::Response& rs) {
+  answer(fetch(ops, base, path, what, rq), rs);
+}
+
+// Who is bridged into Metabase: a caller signed in to Dango (not half-way through 2FA), or
+// anyone when Dango runs without authentication.
+bool bridged_caller(const sdk::Request& rq) {
+  rapidjson::Document p = rq.principal();
+  auto flag = [&](const char* key) {
+    auto m = p.FindMember(key);
+    return m != p.MemberEnd() && m->value.IsBool() && m->value.GetBool();
+  };
+  auto kind = p.FindMember("kind");
+  bool anonymous = kind == p.MemberEnd() || !kind->value.IsString() ||
+                   std::string(kind->value.GetString()) == "anonymous";
+  if (p.HasMember("auth_enabled") && !flag("auth_enabled")) return true;
+  return !anonymous && !flag("partial");
+}
+
+// A Metabase session of the single sign-on account: the cached one, or (when `renew`, or none is
+// cached) a new one from Metabase's POST /api/session. "" when Metabase refuses the account
+// (logged, without the password). One login at a time: concurrent callers wait for it.
+std::string sso_session(Ops& ops, const sdk::Request& rq, bool renew) {
+  const OpsSettings& o = ops.settings;
+  OpsSettings::SessionCache& cache = *o.metabase_session;
+  std::lock_guard<std::mutex> lock(cache.mu);
+  if (!renew && !cache.id.empty()) return cache.id;
+  cache.id.clear();
+  std::string credentials = Json()
+                                .begin()
+                                .key("username")
+                                .str(o.metabase_sso_email)
+                                .key("password")
+                                .str(o.metabase_sso_password)
+                                .end()
+                                .text();
+  auto r = call(ops, "POST", trim_slash(o.metabase_url) + "/api/session",
+                {{"Content-Type", "application/json"}}, std::move(credentials));
+  if (r.status == 0) throw bad_gateway("Metabase is unreachable: " + r.error);
+  rapidjson::Document d;
+  std::string error;
+  if (r.ok() && sdk::parse_json(r.body, d, error) && d.IsObject() && d.HasMember("id") &&
+      d["id"].IsString()) {
+    cache.id = d["id"].GetString();
+  } else {
+    ops.core.host.log(PH_LOG_WARN,
+                      "dango-sources: Metabase refused the single sign-on account " +
+                          o.metabase_sso_email + " (HTTP " + std::to_string(r.status) +
+                          "); callers reach Metabase without a session",
+                      &rq);
+  }
+  return cache.id;
 }
 
 std::string tail(const sdk::Request& rq) {
@@ -173,7 +239,22 @@ void proxy_metabase(Ops& ops, const sdk::Request& rq, sdk::Response& rs) {
   // /metabase/<tail> goes to <metabase>/<tail>; /app/*, /public/*, /styles.css keep their path.
   std::string path(rq.path());
   if (path.rfind("/metabase", 0) == 0) path = tail(rq);
-  forward(ops, ops.settings.metabase_url, path, "Metabase", rq, rs);
+  const OpsSettings& o = ops.settings;
+  // A browser's Metabase session travels as its cookie (Dango's own cookies never do).
+  std::string session(rq.cookie("metabase.SESSION").value_or(""));
+  bool bridge = session.empty() && !rq.header("x-metabase-session") &&
+                !o.metabase_sso_email.empty() && !o.metabase_url.empty() && bridged_caller(rq);
+  if (bridge) session = sso_session(ops, rq, false);
+  auto r = fetch(ops, o.metabase_url, path, "Metabase", rq, session);
+  if (bridge && !session.empty() && r.status == 401) {  // the cached session has expired
+    session = sso_session(ops, rq, true);
+    if (!session.empty()) r = fetch(ops, o.metabase_url, path, "Metabase", rq, session);
+  }
+  if (bridge && !session.empty()) {
+    // The browser keeps the bridged session for Metabase's own follow-up requests.
+    rs.header("Set-Cookie", "metabase.SESSION=" + session + "; Path=/; HttpOnly; SameSite=Lax");
+  }
+  answer(r, rs);
 }
 
 void proxy_dbt_docs(Ops& ops, const sdk::Request& rq, sdk::Response& rs) {

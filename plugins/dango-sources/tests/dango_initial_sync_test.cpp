@@ -164,6 +164,103 @@ TEST(dango_upstreams, AnswersFromTheJournalMetabaseAndDbtDocs) {
   EXPECT_EQ(lab.get("/manifest.json").body, "<html>/manifest.json</html>");
 }
 
+// A stand-in Metabase for single sign-on: POST /api/session with the right account issues the
+// current session id; /api/user/current answers only that session.
+struct SsoMetabase {
+  std::mutex mu;
+  std::string valid = "sess-1";
+  int logins = 0;
+  StubServer server{[this](const StubRequest& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (r.path == "/api/session" && r.method == "POST") {
+      if (r.body != R"({"username":"bi@example.com","password":"mb-secret"})") {
+        return StubReply(401, R"({"errors":{"password":"did not match"}})");
+      }
+      ++logins;
+      return StubReply(200, "{\"id\":\"" + valid + "\"}");
+    }
+    if (r.path == "/api/user/current") {
+      std::string s = r.header("x-metabase-session");
+      if (s != valid && s != "own-session") return StubReply(401, "\"Unauthenticated\"");
+      return StubReply(200, "{\"session\":\"" + s + "\"}");
+    }
+    return StubReply(404, "{}");
+  }};
+  int login_count() {
+    std::lock_guard<std::mutex> lock(mu);
+    return logins;
+  }
+  void expire(const std::string& next) {
+    std::lock_guard<std::mutex> lock(mu);
+    valid = next;
+  }
+};
+
+std::string sso_config(const std::string& url, const std::string& password = "mb-secret") {
+  return "metabase: {url: \"" + url + "\", sso: {email: bi@example.com, password: " + password +
+         "}}";
+}
+
+TEST(dango_upstreams, MetabaseSingleSignOnBridgesCallersIntoOneCachedSession) {
+  SsoMetabase metabase;
+  Lab lab(LabSetup("[]", false, sso_config(metabase.server.url())));  // auth off: all bridged
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+
+  // No Metabase session: one is made with the account and handed to the browser as a cookie.
+  auto first = lab.get("/metabase/api/user/current");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_STREQ(json(first)["session"].GetString(), "sess-1");
+  std::string cookie = first.header("set-cookie");
+  EXPECT_NE(cookie.find("metabase.SESSION=sess-1"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  // The next caller reuses the cached session: no second login.
+  EXPECT_EQ(lab.get("/metabase/api/user/current").status, 200);
+  EXPECT_EQ(metabase.login_count(), 1);
+  // A browser with its own Metabase session keeps it, and is not bridged.
+  auto own = lab.get("/metabase/api/user/current", {{"Cookie", "metabase.SESSION=own-session"}});
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_STREQ(json(own)["session"].GetString(), "own-session");
+  EXPECT_FALSE(own.has("set-cookie"));
+  // Metabase expires the session: the proxy logs in again once and the call still succeeds.
+  metabase.expire("sess-2");
+  auto renewed = lab.get("/metabase/api/user/current");
+  ASSERT_EQ(renewed.status, 200) << renewed.body;
+  EXPECT_STREQ(json(renewed)["session"].GetString(), "sess-2");
+  EXPECT_NE(renewed.header("set-cookie").find("metabase.SESSION=sess-2"), std::string::npos);
+  EXPECT_EQ(metabase.login_count(), 2);
+  // The account's password is never answered or logged.
+  auto config = lab.get("/api/config");
+  EXPECT_EQ(config.body.find("mb-secret"), std::string::npos) << config.body;
+  EXPECT_EQ(lab.host().output().find("mb-secret"), std::string::npos);
+}
+
+TEST(dango_upstreams, AMetabaseThatRefusesTheSsoAccountIsReachedWithoutASession) {
+  SsoMetabase metabase;
+  Lab lab(LabSetup("[]", false, sso_config(metabase.server.url(), "wrong")));
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  auto r = lab.get("/metabase/api/user/current");
+  EXPECT_EQ(r.status, 401) << r.body;  // Metabase's own answer, passed on
+  EXPECT_FALSE(r.has("set-cookie"));
+  EXPECT_TRUE(lab.host().wait_for_output("Metabase refused the single sign-on account"));
+  EXPECT_EQ(lab.host().output().find("wrong"), std::string::npos);
+}
+
+#ifdef DANGO_WITH_ACCOUNTS
+TEST(dango_upstreams, OnlySignedInCallersAreBridgedWhenAuthIsOn) {
+  SsoMetabase metabase;
+  LabSetup setup("[]", true, sso_config(metabase.server.url()));
+  Lab lab(setup);
+  ASSERT_TRUE(lab.ready()) << lab.host().output();
+  auto anonymous = lab.get("/metabase/api/user/current");
+  EXPECT_EQ(anonymous.status, 401);  // Metabase's login stands
+  EXPECT_EQ(metabase.login_count(), 0);
+  auto signed_in = lab.get("/metabase/api/user/current", {{"Cookie", admin_cookie(lab)}});
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  EXPECT_STREQ(json(signed_in)["session"].GetString(), "sess-1");
+  EXPECT_EQ(metabase.login_count(), 1);
+}
+#endif
+
 TEST(dango_upstreams, ASilentMetabaseIs502WithinTheTimeout) {
   std::mutex mu;
   std::condition_variable cv;
