@@ -53,7 +53,8 @@ TEST(FrontDoorHead, RefusesWhatCouldSmuggleOrNeverComplete) {
   const Case cases[] = {
       {"GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-      {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
+      {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
       {"GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400},
@@ -114,6 +115,8 @@ TEST(SpooledBody, HoldsExactlyTheBytesAppendedAndLeavesNoFileBehind) {
   EXPECT_TRUE(std::filesystem::is_empty(dir));
   ASSERT_TRUE(spool->append("hello", 5, error)) << error;
   EXPECT_EQ(spool->missing(), 5u);
+  EXPECT_FALSE(spool->finish(error));  // not before the last byte
+  EXPECT_FALSE(error.empty());
   ASSERT_TRUE(spool->append("world, and more", 15, error)) << error;  // only 5 more are taken
   EXPECT_EQ(spool->missing(), 0u);
   ASSERT_TRUE(spool->finish(error)) << error;

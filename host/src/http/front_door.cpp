@@ -98,7 +98,8 @@ HeadStatus parse_field(std::string_view line, RequestHead& head, HeadError& erro
     }
     head.content_length = n;
   } else if (iequals(name, "transfer-encoding")) {
-    if (head.chunked || !iequals(value, "chunked")) {
+    if (head.chunked) return bad(error, 400, "repeated Transfer-Encoding");
+    if (!iequals(value, "chunked")) {
       return bad(error, 501, "unsupported transfer coding (only chunked is accepted)");
     }
     head.chunked = true;
@@ -221,6 +222,10 @@ bool SpooledBody::append(const char* data, size_t len, std::string& error) {
 }
 
 bool SpooledBody::finish(std::string& error) {
+  if (written_ != size_) {  // a map past the file's end would fault on first read
+    error = "the request body is incomplete";
+    return false;
+  }
   if (size_ == 0 || map_) return true;
   void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd_, 0);
   if (p == MAP_FAILED) {

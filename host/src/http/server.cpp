@@ -1016,7 +1016,9 @@ class RequestHandler : public Http::Handler {
                  state_->config.auth.csrf_cookie + "=" + random_hex(32) + "; Path=/; SameSite=Lax");
     }
     if (admission.precheck) {  // admitted: the body may come
-      admission.spool = uploads && size > sc.spool_threshold_bytes;
+      // Whatever the door prechecked on an upload route is spooled: Pistache's parser takes no
+      // more than max_body_bytes.
+      admission.spool = uploads && size > std::min(sc.spool_threshold_bytes, sc.max_body_bytes);
       admission.rate_counted = true;
       return;
     }

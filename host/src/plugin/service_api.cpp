@@ -384,7 +384,7 @@ int event_subscribe(ph_host* host, const char* pattern, ph_event_handler handler
 
 // ---- schedules -------------------------------------------------------------------------------
 
-// ph_schedule as 1.1 defined it; 1.5 appended payload_with_due.
+// ph_schedule as 1.1 defined it; 1.6 appended payload_with_due.
 constexpr size_t kSchedule11Size = offsetof(ph_schedule, payload_json) + sizeof(const char*);
 
 // Checks one ph_schedule (of any minor) and copies it; "" or the problem.

@@ -131,7 +131,8 @@ typedef struct ph_route {
  * `server.spool_threshold_bytes` is written to disk as it arrives and `request_body` returns a
  * read-only memory map of that file, valid until the handler returns. The caller's credentials,
  * permission and the size limit are checked when the headers arrive, before any of the body is
- * read. */
+ * read. A chunked body (no Content-Length) is neither checked early nor spooled: it is held in
+ * memory and bounded by `server.max_body_bytes`. */
 #define PH_ROUTE_LARGE_BODY 0x4u
 
 /* Route permissions. `ph_route.permission` is one of:
