@@ -26,9 +26,7 @@ std::string config(const std::string& spool_dir, const std::string& extra = "") 
          "  max_upload_bytes: 104857600\n"
          "  spool_threshold_bytes: 1048576\n"
          "  spool_dir: " +
-         spool_dir +
-         "\n" +
-         extra +
+         spool_dir + "\n" + extra +
          "log: {format: json}\n"
          "storage: {url: sqlite://plughost.db}\n"
          "auth: {enabled: true}\n"
@@ -141,8 +139,7 @@ TEST_F(FrontDoor, LargeBodyIsRefusedFromItsHeadersBeforeItIsSent) {
   };
   const Case cases[] = {
       {"/fx/upload", 48 * kMiB, "", 401, "UNAUTHORIZED"},
-      {"/fx/upload", 48 * kMiB, "Authorization: Bearer scoped-other.thing\r\n", 403,
-       "FORBIDDEN"},
+      {"/fx/upload", 48 * kMiB, "Authorization: Bearer scoped-other.thing\r\n", 403, "FORBIDDEN"},
       {"/fx/upload", 101 * kMiB, "Authorization: Bearer scoped-files.upload\r\n", 413,
        "PAYLOAD_TOO_LARGE"},
       {"/fx/upload-in-memory", 65 * kMiB, "Authorization: Bearer scoped-files.upload\r\n", 413,
@@ -186,11 +183,10 @@ TEST_F(FrontDoor, PipelinedRequestsAreAllAnsweredInOrder) {
   const std::string body = body_of(3 * kMiB);
   Connection conn(port());
   // A small POST, a spooled upload and a GET written in one go.
-  std::string bytes = head("/fx/upload-in-memory", 5, "Authorization: Bearer scoped-files.upload\r\n") +
-                      "hello" +
-                      head("/fx/upload", body.size(),
-                           "Authorization: Bearer scoped-files.upload\r\n") +
-                      body + "GET /fx/public HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string bytes =
+      head("/fx/upload-in-memory", 5, "Authorization: Bearer scoped-files.upload\r\n") + "hello" +
+      head("/fx/upload", body.size(), "Authorization: Bearer scoped-files.upload\r\n") + body +
+      "GET /fx/public HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   ASSERT_TRUE(conn.send_raw(bytes));
   HttpResponse first = conn.read_response();
   ASSERT_EQ(first.status, 200) << first.body;
@@ -210,17 +206,19 @@ TEST_F(FrontDoor, MalformedHeadsAreRefusedInTheEnvelopeAndTheConnectionClosed) {
   };
   const std::string big_header = "X-Big: " + std::string(70 * 1024, 'a') + "\r\n";
   const Case cases[] = {
-      {"GET / HTTP/\r\n\r\n", 400},                      // version cut short
-      {"GET #x HTTP/\r\nt: a\r\n\r\n", 400},             // the Pistache over-read's shape
-      {"G@T / HTTP/1.1\r\n\r\n", 400},                   // not a token
-      {"GET /a b HTTP/1.1\r\n\r\n", 400},                // space in the target
-      {"GET relative HTTP/1.1\r\n\r\n", 400},            // not an absolute path
+      {"GET / HTTP/\r\n\r\n", 400},            // version cut short
+      {"GET #x HTTP/\r\nt: a\r\n\r\n", 400},   // the Pistache over-read's shape
+      {"G@T / HTTP/1.1\r\n\r\n", 400},         // not a token
+      {"GET /a b HTTP/1.1\r\n\r\n", 400},      // space in the target
+      {"GET relative HTTP/1.1\r\n\r\n", 400},  // not an absolute path
       {"GET / HTTP/2.0\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED"},
-      {"GET / HTTP/1.1\nHost: x\n\n", 400},              // bare LF line ends
-      {"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 400},    // space in a header name
-      {"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},       // space before the colon
-      {"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 400},     // obs-fold
-      {"GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n", 400},   // control character
+      {"GET / HTTP/1.1\nHost: x\n\n", 400},            // bare LF line ends
+      {"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 400},  // space in a header name
+      {"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},     // space before the colon
+      {"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", 400},   // obs-fold
+      {"GET / HTTP/1.1\r\nX: a\x01"
+       "b\r\n\r\n",
+       400},  // control character
       {"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400},
       {"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
       {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
@@ -270,8 +268,8 @@ TEST_F(FrontDoorTimeouts, SlowUploadThatKeepsMovingOutlivesTheBodyTimeout) {
   // however long it takes in all. This one takes ~3.5 s, in pieces 0.35 s apart.
   const std::string body = body_of(2 * kMiB);
   Connection conn(port());
-  ASSERT_TRUE(
-      conn.send_raw(head("/fx/upload", body.size(), "Authorization: Bearer scoped-files.upload\r\n")));
+  ASSERT_TRUE(conn.send_raw(
+      head("/fx/upload", body.size(), "Authorization: Bearer scoped-files.upload\r\n")));
   const size_t piece = body.size() / 10;
   for (size_t at = 0; at < body.size(); at += piece) {
     std::this_thread::sleep_for(std::chrono::milliseconds(350));  // the client's pace
@@ -284,9 +282,9 @@ TEST_F(FrontDoorTimeouts, SlowUploadThatKeepsMovingOutlivesTheBodyTimeout) {
 
 TEST_F(FrontDoorTimeouts, StalledUploadIsTimedOutAndTheHostServesOn) {
   Connection conn(port());
-  ASSERT_TRUE(conn.send_raw(head("/fx/upload", 8 * kMiB,
-                                 "Authorization: Bearer scoped-files.upload\r\n") +
-                            std::string(2 * kMiB, 'x')));
+  ASSERT_TRUE(
+      conn.send_raw(head("/fx/upload", 8 * kMiB, "Authorization: Bearer scoped-files.upload\r\n") +
+                    std::string(2 * kMiB, 'x')));
   // Then nothing: past body_timeout_seconds the host answers 408 and closes.
   HttpResponse r = conn.read_response();
   EXPECT_EQ(r.status, 408);
@@ -296,8 +294,8 @@ TEST_F(FrontDoorTimeouts, StalledUploadIsTimedOutAndTheHostServesOn) {
 TEST_F(FrontDoor, ClientGoneMidUploadLeavesNothingBehind) {
   auto fds = [] {
     size_t n = 0;
-    for (auto it = std::filesystem::directory_iterator(
-             "/proc/" + std::to_string(host_->pid()) + "/fd");
+    for (auto it =
+             std::filesystem::directory_iterator("/proc/" + std::to_string(host_->pid()) + "/fd");
          it != std::filesystem::directory_iterator(); ++it) {
       ++n;
     }
@@ -307,9 +305,9 @@ TEST_F(FrontDoor, ClientGoneMidUploadLeavesNothingBehind) {
   size_t before = fds();
   {
     Connection conn(port());
-    ASSERT_TRUE(conn.send_raw(head("/fx/upload", 16 * kMiB,
-                                   "Authorization: Bearer scoped-files.upload\r\n") +
-                              std::string(4 * kMiB, 'x')));
+    ASSERT_TRUE(conn.send_raw(
+        head("/fx/upload", 16 * kMiB, "Authorization: Bearer scoped-files.upload\r\n") +
+        std::string(4 * kMiB, 'x')));
   }  // closed mid-body
   // The spool file (an open descriptor, never a name) goes with the connection.
   EXPECT_TRUE(eventually([&] { return fds() <= before; }, 10)) << fds() << " vs " << before;

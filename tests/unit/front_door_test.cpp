@@ -61,7 +61,7 @@ TEST(FrontDoorHead, RefusesWhatCouldSmuggleOrNeverComplete) {
       {"GET / HTTP/1.1\r\n: empty name\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400},  // bare CR inside a value
       {"GET / HTTP/1.1\nHost: a", 400},            // bare LF, refused before it could complete
-      {"GET / HTTP/1.1\r\n\r\n", 0},              // (control: fine)
+      {"GET / HTTP/1.1\r\n\r\n", 0},               // (control: fine)
       {"GET / HTTP/1.12\r\n\r\n", 400},
       {"GET / HTTP/3.0\r\n\r\n", 505},
       {"GET  / HTTP/1.1\r\n\r\n", 400},

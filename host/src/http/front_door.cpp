@@ -124,7 +124,8 @@ HeadStatus parse_request_head(std::string_view in, size_t max_head, size_t scan_
     // What can never become a valid head fails now, not after the header timeout: a first byte
     // no method starts with, or a line ended by a bare LF (that client would never send CR LF
     // CR LF).
-    if (in.size() > start && in[start] != '\r' && !is_tchar(static_cast<unsigned char>(in[start]))) {
+    if (in.size() > start && in[start] != '\r' &&
+        !is_tchar(static_cast<unsigned char>(in[start]))) {
       return bad(error, 400, "malformed request line");
     }
     for (size_t lf = in.find('\n', std::max(from, start)); lf != std::string_view::npos;

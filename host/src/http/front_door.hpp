@@ -18,13 +18,13 @@ namespace plughost {
 
 // A request's line and headers, checked. Views point into the parsed buffer.
 struct RequestHead {
-  size_t size = 0;           // bytes from the buffer's start through the blank line
-  size_t start = 0;          // empty lines skipped before the request line (RFC 9112 §2.2)
-  std::string_view method;   // a token
-  std::string_view target;   // origin form ("/…") or "*"
-  bool http10 = false;       // HTTP/1.0 (else HTTP/1.1)
+  size_t size = 0;          // bytes from the buffer's start through the blank line
+  size_t start = 0;         // empty lines skipped before the request line (RFC 9112 §2.2)
+  std::string_view method;  // a token
+  std::string_view target;  // origin form ("/…") or "*"
+  bool http10 = false;      // HTTP/1.0 (else HTTP/1.1)
   std::optional<uint64_t> content_length;
-  bool chunked = false;      // Transfer-Encoding: chunked
+  bool chunked = false;  // Transfer-Encoding: chunked
   bool expect_continue = false;
 
   bool has_body() const { return chunked || (content_length && *content_length > 0); }

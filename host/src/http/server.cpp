@@ -19,8 +19,8 @@
 #include "config/reload.hpp"
 #include "events/event_bus.hpp"
 #include "http/docs_ui.hpp"
-#include "http/front_door.hpp"
 #include "http/exchange.hpp"
+#include "http/front_door.hpp"
 #include "http/handler_pool.hpp"
 #include "identity/identity.hpp"
 #include "identity/rate_limiter.hpp"
@@ -194,6 +194,13 @@ constexpr size_t kHeaderAllowance = 64 * 1024;  // request line + headers on top
 // response end with the connection, stops sending. What it still sends is discarded.
 void half_close(const std::weak_ptr<Pistache::Tcp::Peer>& weak) {
   if (auto peer = weak.lock()) ::shutdown(peer->fd(), SHUT_WR);
+}
+
+// Half-closes once `sent` is on the wire (or failed).
+void half_close_after(Pistache::Async::Promise<ssize_t> sent,
+                      std::weak_ptr<Pistache::Tcp::Peer> peer) {
+  sent.then([peer](ssize_t) { half_close(peer); },
+            [peer](std::exception_ptr) { half_close(peer); });
 }
 
 std::string spool_directory(const ServerConfig& sc) {
@@ -450,9 +457,7 @@ class RequestHandler : public Http::Handler {
       case HeadStatus::kIncomplete:
         if (door.head.empty()) door.head.assign(in.data(), in.size());
         return {};
-      case HeadStatus::kBad:
-        refuse(door, parser, peer, error.status, error.message);
-        return {};
+      case HeadStatus::kBad: refuse(door, parser, peer, error.status, error.message); return {};
       case HeadStatus::kComplete: break;
     }
     std::string_view rest = buf.substr(head.size);
@@ -644,10 +649,9 @@ class RequestHandler : public Http::Handler {
       case 505: code = "HTTP_VERSION_NOT_SUPPORTED"; break;
       default: break;
     }
-    std::weak_ptr<Pistache::Tcp::Peer> weak = peer;
-    response.send(static_cast<Http::Code>(status), sdk::error_envelope(code, message, ""))
-        .then([weak](ssize_t) { half_close(weak); },
-              [weak](std::exception_ptr) { half_close(weak); });
+    half_close_after(
+        response.send(static_cast<Http::Code>(status), sdk::error_envelope(code, message, "")),
+        peer);
   }
 
   // `Expect: 100-continue`: the client waits for this before it sends the body. Nothing else is
@@ -658,7 +662,6 @@ class RequestHandler : public Http::Handler {
   }
 
  public:
-
   // Requests reach serve() through onInput below; Pistache calls this only if it is bypassed.
   void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
     Admission admission;
@@ -740,11 +743,7 @@ class RequestHandler : public Http::Handler {
     out.status = status;
     out.bytes = body.size();
     auto sent = response.send(static_cast<Http::Code>(status), body);
-    if (!out.close_after.expired()) {
-      std::weak_ptr<Pistache::Tcp::Peer> peer = out.close_after;
-      sent.then([peer](ssize_t) { half_close(peer); },
-                [peer](std::exception_ptr) { half_close(peer); });
-    }
+    if (!out.close_after.expired()) half_close_after(std::move(sent), out.close_after);
   }
 
   void respond_error(Http::ResponseWriter& response, Outcome& out, int status, const char* code,

@@ -16,11 +16,8 @@ std::string presented_token(const sdk::Request& rq) {
 // Admits an admin; otherwise 401 for nobody, 403 for a signed-in non-admin.
 void require_admin(const sdk::Request& rq) {
   if (rq.has_permission(kAdminPermission)) return;
-  auto p = rq.principal();
-  auto kind = p.FindMember("kind");
-  bool anonymous = kind == p.MemberEnd() || !kind->value.IsString() ||
-                   std::string(kind->value.GetString()) == "anonymous";
-  if (anonymous) throw error_reply(401, "DANGO-S001", "Authentication required.");
+  if (is_anonymous(rq.principal()))
+    throw error_reply(401, "DANGO-S001", "Authentication required.");
   throw error_reply(403, "DANGO-S002", std::string("Permission denied: ") + kAdminPermission);
 }
 

@@ -56,6 +56,8 @@ using OpsHandler = void (*)(Ops&, const sdk::Request&, sdk::Response&);
 
 // The caller's display name ("name", else "id", else "anonymous").
 std::string caller_name(const sdk::Request& rq);
+// Whether the principal (rq.principal()) is the host's anonymous one.
+bool is_anonymous(const rapidjson::Value& principal);
 
 // Schedules
 void list_schedules(Ops&, const sdk::Request&, sdk::Response&);

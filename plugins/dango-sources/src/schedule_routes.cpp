@@ -121,6 +121,12 @@ std::string caller_name(const sdk::Request& rq) {
   return "anonymous";
 }
 
+bool is_anonymous(const rapidjson::Value& principal) {
+  auto kind = principal.FindMember("kind");
+  return kind == principal.MemberEnd() || !kind->value.IsString() ||
+         std::string_view(kind->value.GetString()) == "anonymous";
+}
+
 void list_schedules(Ops& ops, const sdk::Request&, sdk::Response& rs) {
   auto file = ops.schedules.current();
   Json j;

@@ -94,11 +94,8 @@ bool bridged_caller(const sdk::Request& rq) {
     auto m = p.FindMember(key);
     return m != p.MemberEnd() && m->value.IsBool() && m->value.GetBool();
   };
-  auto kind = p.FindMember("kind");
-  bool anonymous = kind == p.MemberEnd() || !kind->value.IsString() ||
-                   std::string(kind->value.GetString()) == "anonymous";
   if (p.HasMember("auth_enabled") && !flag("auth_enabled")) return true;
-  return !anonymous && !flag("partial");
+  return !is_anonymous(p) && !flag("partial");
 }
 
 // A Metabase session of the single sign-on account: the cached one, or (when `renew`, or none is
