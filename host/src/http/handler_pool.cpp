@@ -3,13 +3,15 @@
 namespace plughost {
 
 bool HandlerPool::submit(std::function<void()> job) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_) return false;
-  if (jobs_.size() >= idle_) {  // every idle thread already has a queued job waiting for it
-    if (threads_.size() >= max_threads_) return false;
-    threads_.emplace_back([this] { run(); });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return false;
+    if (jobs_.size() >= idle_) {  // every idle thread already has a queued job waiting for it
+      if (threads_.size() >= max_threads_) return false;
+      threads_.emplace_back([this] { run(); });
+    }
+    jobs_.push_back(std::move(job));
   }
-  jobs_.push_back(std::move(job));
   wake_.notify_one();
   return true;
 }

@@ -286,6 +286,8 @@ void add_header(Http::ResponseWriter& response, std::string name, std::string va
 
 void set_content_type(Http::ResponseWriter& response, const std::string& type) {
   if (type.empty()) return;
+  static const Http::Mime::MediaType kJson = Http::Mime::MediaType::fromString("application/json");
+  if (type == "application/json") return response.setMime(kJson);  // most answers: parsed once
   try {
     response.setMime(Http::Mime::MediaType::fromString(type));
   } catch (const std::exception&) {
@@ -1103,13 +1105,15 @@ class RequestHandler : public Http::Handler {
       take_storage_fault();
       int rc = target.handler(target.user_data, &call->rq, &call->rs, &err);
       const char* storage_fault = take_storage_fault();
-      std::lock_guard<std::mutex> lock(call->mu);
-      call->rc = rc;
-      call->storage_fault = storage_fault;
-      call->done = true;
-      if (call->abandoned) {
-        log->warn("http", "dropped the late result of a handler that timed out",
-                  {{"request_id", call->rq.trace_id}, {"plugin", plugin}});
+      {
+        std::lock_guard<std::mutex> lock(call->mu);
+        call->rc = rc;
+        call->storage_fault = storage_fault;
+        call->done = true;
+        if (call->abandoned) {
+          log->warn("http", "dropped the late result of a handler that timed out",
+                    {{"request_id", call->rq.trace_id}, {"plugin", plugin}});
+        }
       }
       call->finished.notify_one();
     });
@@ -1417,8 +1421,10 @@ std::vector<std::pair<std::string, std::string>> collect_headers(const Http::Req
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   };
+  thread_local std::ostringstream value;  // one stream per thread: constructing one is costly
   for (const auto& header : request.headers().list()) {
-    std::ostringstream value;
+    value.str(std::string());
+    value.clear();
     header->write(value);
     out.emplace_back(lower(header->name()), value.str());
   }

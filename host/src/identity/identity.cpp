@@ -159,6 +159,7 @@ Identity::Identity(const AuthConfig& config, const Registry& registry, Logger& l
               "auth is enabled but no authenticator is registered: only public routes can be "
               "reached (enable the accounts plugin, or set auth.enabled: false)");
   }
+  anonymous_json_ = anonymous(Credentials{}).json;
 }
 
 std::vector<std::string> Identity::permissions_of(const std::vector<std::string>& roles) const {
@@ -176,7 +177,9 @@ std::vector<std::string> Identity::permissions_of(const std::vector<std::string>
 Principal Identity::anonymous(const Credentials& c) const {
   Principal p;
   if (!config_.enabled) p.permissions = {"*"};  // auth off: everyone is an anonymous admin
-  p.json = principal_json(nullptr, p, config_.enabled, c.tenant);
+  p.json = c.tenant.empty() && !anonymous_json_.empty()
+               ? anonymous_json_
+               : principal_json(nullptr, p, config_.enabled, c.tenant);
   return p;
 }
 

@@ -76,6 +76,7 @@ class Identity {
   const AuthConfig& config_;
   Logger& log_;
   std::vector<const ConnectorEntry*> authenticators_;
+  std::string anonymous_json_;  // the anonymous principal without a tenant: most requests'
 };
 
 }  // namespace plughost
