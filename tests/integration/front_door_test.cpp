@@ -227,6 +227,8 @@ TEST_F(FrontDoor, MalformedHeadsAreRefusedInTheEnvelopeAndTheConnectionClosed) {
        "EXPECTATION_FAILED"},
       {"GET / HTTP/1.1\r\n" + big_header + "\r\n", 431, "HEADERS_TOO_LARGE"},
       {std::string("\x16\x03\x01\x02\x00", 5), 400},  // a TLS hello on the plain port
+      {"GET /fx/public HTTP/1.1\r\n\r\n", 400},       // no Host (RFC 9112 §3.2)
+      {"GET /fx/public HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.bytes.substr(0, 40));

@@ -61,7 +61,16 @@ TEST(FrontDoorHead, RefusesWhatCouldSmuggleOrNeverComplete) {
       {"GET / HTTP/1.1\r\n: empty name\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", 400},  // bare CR inside a value
       {"GET / HTTP/1.1\nHost: a", 400},            // bare LF, refused before it could complete
-      {"GET / HTTP/1.1\r\n\r\n", 0},               // (control: fine)
+      {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0},    // (control: fine)
+      {"GET / HTTP/1.1\r\n\r\n", 400},             // HTTP/1.1 without Host
+      {"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},
+      {"GET / HTTP/1.0\r\n\r\n", 0},                      // HTTP/1.0 may omit it
+      {"GET / HTTP/1.1\r\nHost:\r\n\r\n", 0},             // empty: no authority
+      {"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 0},  // IPv6 literal and port
+      {"GET / HTTP/1.1\r\nHost: xn--bcher-kva.example:80\r\n\r\n", 0},
       {"GET / HTTP/1.12\r\n\r\n", 400},
       {"GET / HTTP/3.0\r\n\r\n", 505},
       {"GET  / HTTP/1.1\r\n\r\n", 400},

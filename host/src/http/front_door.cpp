@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -103,6 +104,15 @@ HeadStatus parse_field(std::string_view line, RequestHead& head, HeadError& erro
       return bad(error, 501, "unsupported transfer coding (only chunked is accepted)");
     }
     head.chunked = true;
+  } else if (iequals(name, "host")) {
+    // uri-host [":" port]: a reg-name, an IPv4 address or a bracketed IPv6 literal. No
+    // userinfo, path or whitespace, which a proxy and this host could read differently.
+    for (unsigned char c : value) {
+      if (!std::isalnum(c) && !std::strchr("-._~!$&'()*+,;=:%[]", c)) {
+        return bad(error, 400, "invalid Host header");
+      }
+    }
+    ++head.host_fields;
   } else if (iequals(name, "expect")) {
     if (!iequals(value, "100-continue")) return bad(error, 417, "unsupported expectation");
     head.expect_continue = true;
@@ -156,6 +166,10 @@ HeadStatus parse_request_head(std::string_view in, size_t max_head, size_t scan_
   }
   if (head.chunked && head.http10) {
     return bad(error, 400, "Transfer-Encoding in an HTTP/1.0 request");
+  }
+  if (head.host_fields > 1) return bad(error, 400, "more than one Host header");
+  if (head.host_fields == 0 && !head.http10) {
+    return bad(error, 400, "an HTTP/1.1 request must have a Host header");
   }
   return HeadStatus::kComplete;
 }

@@ -26,6 +26,7 @@ struct RequestHead {
   std::optional<uint64_t> content_length;
   bool chunked = false;  // Transfer-Encoding: chunked
   bool expect_continue = false;
+  int host_fields = 0;  // Host header lines seen
 
   bool has_body() const { return chunked || (content_length && *content_length > 0); }
 };
@@ -43,7 +44,8 @@ struct HeadError {
 // is within `max_head`); kBad fills `error`. Strict where leniency enables request smuggling or
 // log injection: CR LF line ends only, no obs-fold, no whitespace before a header's colon, no
 // control characters, a Content-Length of digits (repeated only with the same value), no
-// Content-Length together with Transfer-Encoding, and no transfer coding but "chunked".
+// Content-Length together with Transfer-Encoding, no transfer coding but "chunked", and exactly
+// one Host header with a host[:port] value (none is allowed on HTTP/1.0; RFC 9112 §3.2).
 // `scan_from`: bytes of `in` already known to hold no blank line (0 when unknown).
 HeadStatus parse_request_head(std::string_view in, size_t max_head, size_t scan_from,
                               RequestHead& head, HeadError& error);
