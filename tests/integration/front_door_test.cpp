@@ -259,6 +259,29 @@ TEST_F(FrontDoor, ChunkedBodiesStillReachHandlers) {
   EXPECT_EQ(json(r)["fnv"].GetString(), fnv("hello world"));
 }
 
+TEST_F(FrontDoor, ARequestPipelinedAfterAChunkedBodyIsAnswered) {
+  Connection conn(port());
+  ASSERT_TRUE(conn.send_raw(
+      "POST /fx/upload-in-memory HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Authorization: Bearer scoped-files.upload\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+      "GET /fx/public HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  HttpResponse first = conn.read_response();
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(json(first)["fnv"].GetString(), fnv("hello world"));
+  EXPECT_EQ(conn.read_response().status, 200);  // before the door framed chunked bodies: lost
+}
+
+TEST_F(FrontDoor, MalformedChunkedFramingIs400AndTheConnectionClosed) {
+  Connection conn(port());
+  ASSERT_TRUE(conn.send_raw(
+      "POST /fx/upload-in-memory HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Authorization: Bearer scoped-files.upload\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello, more than five\r\n0\r\n\r\n"));
+  expect_error(conn.read_response(), 400, "BAD_REQUEST");
+  EXPECT_TRUE(conn.peer_closed());
+}
+
 // A host whose body timeout is 2 s.
 class FrontDoorTimeouts : public FrontDoor {
  protected:

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace plughost {
@@ -172,6 +173,105 @@ HeadStatus parse_request_head(std::string_view in, size_t max_head, size_t scan_
     return bad(error, 400, "an HTTP/1.1 request must have a Host header");
   }
   return HeadStatus::kComplete;
+}
+
+ChunkedFraming::Status ChunkedFraming::scan(std::string_view in, size_t& used, std::string& plain,
+                                            HeadError& error) {
+  auto fail = [&](const char* message) {
+    error.status = 400;
+    error.message = message;
+    return Status::kBad;
+  };
+  size_t i = 0;
+  while (i < in.size()) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    switch (step_) {
+      case Step::kSize:
+        if (std::isxdigit(c)) {
+          if (++digits_ > 15) return fail("chunk size too large");
+          left_ =
+              left_ * 16 + static_cast<uint64_t>(std::isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+        } else if (digits_ == 0) {
+          return fail("malformed chunk size");
+        } else if (c == ';' || c == ' ' || c == '\t') {
+          step_ = Step::kExtension;
+        } else if (c == '\r') {
+          step_ = Step::kSizeLf;
+        } else {
+          return fail("malformed chunk size");
+        }
+        ++i;
+        break;
+      case Step::kExtension:
+        if (c == '\r') {
+          step_ = Step::kSizeLf;
+        } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+          return fail("control character in a chunk extension");
+        }
+        ++i;
+        break;
+      case Step::kSizeLf:
+        if (c != '\n') return fail("bare CR in a chunked body");
+        ++i;
+        digits_ = 0;
+        {
+          char size[24];
+          int n =
+              std::snprintf(size, sizeof(size), "%llx\r\n", static_cast<unsigned long long>(left_));
+          plain.append(size, static_cast<size_t>(n));
+        }
+        if (left_ == 0) {
+          trailer_empty_ = true;
+          step_ = Step::kTrailer;
+        } else {
+          step_ = Step::kData;
+        }
+        break;
+      case Step::kData: {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(left_, in.size() - i));
+        plain.append(in.data() + i, n);
+        left_ -= n;
+        i += n;
+        if (left_ == 0) step_ = Step::kDataCr;
+        break;
+      }
+      case Step::kDataCr:
+        if (c != '\r') return fail("chunk data longer than its size");
+        step_ = Step::kDataLf;
+        ++i;
+        break;
+      case Step::kDataLf:
+        if (c != '\n') return fail("bare CR in a chunked body");
+        plain += "\r\n";
+        step_ = Step::kSize;
+        ++i;
+        break;
+      case Step::kTrailer:
+        if (++trailer_bytes_ > 64 * 1024) return fail("chunked trailer too large");
+        if (c == '\r') {
+          step_ = Step::kTrailerLf;
+        } else if (c == '\n' || (c < 0x20 && c != '\t') || c == 0x7f) {
+          return fail("control character in a chunked trailer");
+        } else {
+          trailer_empty_ = false;
+        }
+        ++i;
+        break;
+      case Step::kTrailerLf:
+        if (c != '\n') return fail("bare CR in a chunked trailer");
+        ++i;
+        if (trailer_empty_) {
+          plain += "\r\n";
+          used = i;
+          return Status::kDone;
+        }
+        trailer_empty_ = true;
+        step_ = Step::kTrailer;
+        break;
+    }
+  }
+  used = i;
+  return Status::kMore;
 }
 
 std::string head_without_body(std::string_view head_bytes, const RequestHead& head) {

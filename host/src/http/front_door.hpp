@@ -55,6 +55,28 @@ HeadStatus parse_request_head(std::string_view in, size_t max_head, size_t scan_
 // handed to Pistache's parser.
 std::string head_without_body(std::string_view head_bytes, const RequestHead& head);
 
+// Finds where a chunked body ends (RFC 9112 §7.1), across reads, so that the bytes after it are
+// the next request's and not lost. Strict like the head: CR LF line ends, a hex size of at most
+// 15 digits, no control characters in extensions or trailers. The body still goes to Pistache's
+// parser, which decodes it but knows neither chunk extensions nor trailers: it is given the
+// chunks without them.
+class ChunkedFraming {
+ public:
+  enum class Status { kMore, kDone, kBad };
+  // Scans `in`, which continues the body; `used` is set to the bytes of `in` that belong to it
+  // (all of them unless kDone), and the same chunks without extensions or trailers are appended
+  // to `plain`. kBad fills `error` (status 400).
+  Status scan(std::string_view in, size_t& used, std::string& plain, HeadError& error);
+
+ private:
+  enum class Step { kSize, kExtension, kSizeLf, kData, kDataCr, kDataLf, kTrailer, kTrailerLf };
+  Step step_ = Step::kSize;
+  int digits_ = 0;
+  uint64_t left_ = 0;          // kData: bytes of the chunk still to come
+  bool trailer_empty_ = true;  // kTrailer: the line so far is empty
+  size_t trailer_bytes_ = 0;   // bounds the trailer section
+};
+
 // A request body written to an unlinked temporary file as it arrives, then read back through a
 // read-only memory map: the process holds page-cache pages the kernel can reclaim, never the
 // body in its own heap. The file has no name from the start, so nothing is left behind by a

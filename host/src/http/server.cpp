@@ -441,6 +441,7 @@ class RequestHandler : public Http::Handler {
     std::unique_ptr<Http::RequestParser> checked;  // kSpool: the request as prechecked
     std::shared_ptr<SpooledBody> spool;
     bool rate_counted = false;  // the precheck counted it
+    ChunkedFraming chunked;     // kChunked: where the body ends
   };
 
   std::string_view read_head(Door& door, Http::RequestParser& parser,
@@ -529,6 +530,7 @@ class RequestHandler : public Http::Handler {
     (void)parser.parse();  // through the headers: Pistache now times the body
     if (head.expect_continue) send_continue(peer);
     if (head.chunked) {
+      door.chunked = ChunkedFraming();
       door.phase = Door::Phase::kChunked;
     } else {
       door.body_left = length;
@@ -555,17 +557,30 @@ class RequestHandler : public Http::Handler {
     return in.substr(n);
   }
 
-  // A chunked body goes to Pistache's parser, which alone knows where it ends; bytes after its
-  // end in the same read are lost (as with Pistache's own input handling).
+  // A chunked body goes to Pistache's parser, which decodes it; the door finds where it ends,
+  // so that bytes after it in the same read are the next request's.
   std::string_view read_chunked(Door& door, Http::RequestParser& parser,
                                 const std::shared_ptr<Pistache::Tcp::Peer>& peer,
                                 std::string_view in) {
-    if (!parser.feed(in.data(), in.size())) {
+    size_t used = 0;
+    std::string plain;
+    HeadError error;
+    ChunkedFraming::Status framing = door.chunked.scan(in, used, plain, error);
+    if (framing == ChunkedFraming::Status::kBad) {
+      refuse(door, parser, peer, error.status, error.message);
+      return {};
+    }
+    if (!parser.feed(plain.data(), plain.size())) {
       refuse(door, parser, peer, 413, "request body too large");
       return {};
     }
-    if (parser.parse() == Http::Private::State::Done) deliver(door, parser, parser.request, peer);
-    return {};
+    if (framing == ChunkedFraming::Status::kMore) return {};
+    if (parser.parse() != Http::Private::State::Done) {
+      refuse(door, parser, peer, 400, "malformed chunked body");
+      return {};
+    }
+    deliver(door, parser, parser.request, peer);
+    return in.substr(used);
   }
 
   std::string_view read_spool(Door& door, Http::RequestParser& parser,
