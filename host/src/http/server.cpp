@@ -1232,8 +1232,7 @@ class RequestHandler : public Http::Handler {
     out.status = 200;
     if (!client->send_all("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                           "Cache-Control: no-cache\r\nX-Trace-ID: " +
-                          out.trace_id + "\r\nTransfer-Encoding: chunked\r\n\r\n") ||
-        !client->write(": connected\n\n")) {
+                          out.trace_id + "\r\nTransfer-Encoding: chunked\r\n\r\n")) {
       return;  // the client left already
     }
     std::weak_ptr<SseClient> weak = client;
@@ -1262,8 +1261,12 @@ class RequestHandler : public Http::Handler {
       for (uint64_t id : ids) state_->events->unsubscribe(id);
       return;
     }
-    std::lock_guard<std::mutex> lock(state_->sse_mu);
-    state_->sse_clients.push_back(client);
+    {
+      std::lock_guard<std::mutex> lock(state_->sse_mu);
+      state_->sse_clients.push_back(client);
+    }
+    // Only now, subscribed: a client that waits for this line misses no event it causes after.
+    if (!client->write(": connected\n\n")) state_->drop_client(client);
   }
 
   // Gauges read at scrape time, and the plugins' own metrics, as exposition lines.
