@@ -1026,8 +1026,8 @@ class RequestHandler : public Http::Handler {
       return respond_route_error(response, out, &route, 403, "CSRF_FAILED",
                                  "CSRF validation failed");
     }
-    if ((route.flags & PH_ROUTE_ISSUE_CSRF_COOKIE) &&
-        !find_cookie(rq, state_->config.auth.csrf_cookie)) {
+    if (!admission.precheck && (route.flags & PH_ROUTE_ISSUE_CSRF_COOKIE) &&
+        !find_cookie(rq, state_->config.auth.csrf_cookie)) {  // (a precheck's answer is not sent)
       add_header(response, "Set-Cookie",
                  state_->config.auth.csrf_cookie + "=" + random_hex(32) + "; Path=/; SameSite=Lax");
     }
