@@ -463,6 +463,7 @@ void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, 
   // old block, and the rest of the reload still applies.
   Config accepted = n;
   std::string plugin_error;
+  std::vector<std::pair<std::string, std::string>> refusals;  // plugin, why: logged below
   for (const auto& record : loaded.plugins->plugins()) {
     if (record->status != PluginStatus::kRunning || !record->host || !record->host->reconfigure) {
       continue;
@@ -490,8 +491,7 @@ void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, 
       live.push_back(at);
     } else {
       std::string why = message[0] ? message : "error code " + std::to_string(rc);
-      log.error("config", "plugin refused its new config; it keeps the old one",
-                {{"plugin", record->name}, {"error", why}});
+      refusals.emplace_back(record->name, why);
       if (plugin_error.empty()) plugin_error = at + ": " + why;
       next_block->config_json = now->config_json;  // the next reload offers it again
     }
@@ -510,6 +510,11 @@ void reload_config(Loaded& loaded, HttpServer& server, const std::string& path, 
   }
   server.apply_reload(n, restart);
   if (!plugin_error.empty()) server.reject_reload(plugin_error);
+  // Logged once /readyz reports it, so that whoever reads the line finds it there.
+  for (const auto& [plugin, why] : refusals) {
+    log.error("config", "plugin refused its new config; it keeps the old one",
+              {{"plugin", plugin}, {"error", why}});
+  }
   applied = accepted;
   log.info("config", "config reloaded",
            {{"file", path}, {"applied", join(live)}, {"restart_required", join(restart)}});
