@@ -179,6 +179,21 @@ TEST_F(FrontDoor, ExpectContinueIsAnsweredWhenTheHeadIsAdmitted) {
   EXPECT_EQ(conn.request("GET", "/fx/public").status, 200);
 }
 
+TEST_F(FrontDoor, ContinueFollowsTheAnswerToARequestPipelinedBeforeIt) {
+  Connection conn(port());
+  ASSERT_TRUE(
+      conn.send_raw("GET /fx/public HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                    "POST /fx/upload-in-memory HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Authorization: Bearer scoped-files.upload\r\nExpect: 100-continue\r\n"
+                    "Content-Length: 5\r\n\r\n"));
+  EXPECT_EQ(conn.read_response().status, 200);  // the GET's answer first (it was queued first)
+  ASSERT_EQ(conn.read_response().status, 100);
+  ASSERT_TRUE(conn.send_raw("hello"));
+  HttpResponse r = conn.read_response();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json(r)["fnv"].GetString(), fnv("hello"));
+}
+
 TEST_F(FrontDoor, PipelinedRequestsAreAllAnsweredInOrder) {
   const std::string body = body_of(3 * kMiB);
   Connection conn(port());

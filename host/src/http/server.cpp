@@ -671,11 +671,12 @@ class RequestHandler : public Http::Handler {
         peer);
   }
 
-  // `Expect: 100-continue`: the client waits for this before it sends the body. Nothing else is
-  // being written on the connection while its next request's head is read.
-  static void send_continue(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  // `Expect: 100-continue`: the client waits for this before it sends the body. It goes through
+  // Pistache's write queue like every response, so that it follows the answers to requests
+  // pipelined before this one, which are still queued when this head is read.
+  void send_continue(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    (void)!::send(peer->fd(), kContinue, sizeof(kContinue) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    transport()->asyncWrite(peer->fd(), Pistache::RawBuffer(kContinue, sizeof(kContinue) - 1));
   }
 
  public:
