@@ -143,6 +143,19 @@ bool documented_envelope(const std::string& plugin, const rapidjson::Value& doc)
   return host_envelope(doc);  // automate-workflow, datachat, rag, embed
 }
 
+// The one 5xx a body cannot avoid here: dango-sources' Metabase proxy (/metabase/*) answers 502
+// DANGO-G002 "Metabase is not configured" when metabase.url is unset, as in the demo: a gateway
+// with no upstream, whatever the request (its README, "Metabase"). Any other 5xx is a finding.
+bool upstream_missing(const RouteEntry& route, int status, const std::string& answer) {
+  if (route.plugin != "dango-sources" || route.pattern != "/metabase/*" || status != 502) {
+    return false;
+  }
+  rapidjson::Document doc;
+  doc.Parse(answer.c_str(), answer.size());
+  return !doc.HasParseError() && doc.IsObject() && is_string(doc, "error_code") &&
+         std::string_view(doc["error_code"].GetString()) == "DANGO-G002";
+}
+
 struct World {
   fs::path dir;
   ConfigResult config;
@@ -339,8 +352,10 @@ void shut_down() {
   w->tasks->stop();
   w->events->stop();
   w->plugins->stop();
+  fs::path dir = w->dir;
+  delete w;  // the plugins unload, then the scheduler, queue, bus and storage close
   std::error_code ec;
-  fs::remove_all(w->dir, ec);
+  fs::remove_all(dir, ec);
 }
 
 }  // namespace
@@ -407,9 +422,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool routable = path.find('\0') == std::string::npos && path.find("/./") == std::string::npos &&
                     path.find("/../") == std::string::npos;
     RouteMatch match = w.plugins->registry().router().match(method, path);
-    if (routable && match.kind == RouteMatch::Kind::kFound &&
-        std::find(w.routes.begin(), w.routes.end(), match.route) != w.routes.end()) {
-      route = match.route;
+    if (routable && match.kind == RouteMatch::Kind::kFound) {
+      for (const RouteEntry* r : w.routes) {  // the router keeps its own copies of the entries
+        if (r->target == match.route->target) route = r;
+      }
     }
   }
   if (!route) {  // any other first line picks a route and its parameters by its hash
@@ -444,11 +460,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fflush(stderr);
     __builtin_trap();
   };
+  static const bool verbose = std::getenv("PLUGIN_BODIES_VERBOSE") != nullptr;
+  if (verbose) {
+    std::fprintf(stderr, "%s %s -> %d %.*s\n", route->method.c_str(), path.c_str(), status,
+                 static_cast<int>(std::min<size_t>(c.rs.body.size(), 160)), c.rs.body.c_str());
+  }
   // The server answers a handler failure caused by the storage (busy, full, read-only) with its
   // own 503 UNAVAILABLE: that is the documented answer, not a plugin bug.
   if (c.storage_fault && (c.rc != PH_OK || status == 500)) return 0;
   if (c.rc != PH_OK) report("the handler failed (an exception escaped the SDK)");
-  if (status >= 500) report("5xx answer to a request body");
+  if (status >= 500 && !upstream_missing(*c.route, status, c.rs.body)) {
+    report("5xx answer to a request body");
+  }
   if (status < 100) report("no status");
   bool json = c.rs.content_type.rfind("application/json", 0) == 0;
   if (status >= 400) {
