@@ -18,6 +18,7 @@
 // 4xx bodies are JSON in the plugin's documented error envelope; JSON 2xx bodies parse.
 // State (rows, files) accumulates across inputs like a long-running host's; nothing is reset.
 #include <rapidjson/document.h>
+#include <rapidjson/pointer.h>
 #include <sodium.h>
 #include <strings.h>
 #include <unistd.h>
@@ -67,9 +68,11 @@ const std::map<std::string, std::string> kWebhookSecrets = {{"stripe", "demo-str
   __builtin_trap();
 }
 
-// Values tried for a path parameter, by name: names the demo config defines first (so handlers
-// get past their lookups to the body), then ids and odd values every parameter gets.
-std::vector<std::string> param_values(const std::string& name) {
+// Values tried for a path parameter, by name: names the demo config defines and ids of what
+// setup() made first (so handlers get past their lookups to the body), then ids and odd values
+// every parameter gets.
+std::vector<std::string> param_values(const std::string& name,
+                                      const std::vector<std::string>& made) {
   static const std::map<std::string, std::vector<std::string>> named = {
       {"source", {"sales", "stripe", "github"}},
       {"name", {"sales", "stg_orders", "nightly_sales", "revenue_by_customer"}},
@@ -84,6 +87,7 @@ std::vector<std::string> param_values(const std::string& name) {
   std::vector<std::string> values;
   auto it = named.find(name);
   if (it != named.end()) values = it->second;
+  values.insert(values.end(), made.begin(), made.end());
   for (const char* v : {"1", "2", "0", "-1", "x", "99999999999999999999", "a b"}) {
     if (std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
   }
@@ -170,6 +174,9 @@ struct World {
   std::vector<const RouteEntry*> routes;  // POST, PUT, PATCH
   Principal admin;
   std::vector<std::pair<std::string, std::string>> cookies;
+  std::map<std::string, std::vector<std::string>> made;    // path parameter values setup() made
+  std::map<std::string, std::vector<std::string>> values;  // every parameter's, by name
+  std::map<const RouteEntry*, std::map<int, uint64_t>> answers;  // route -> status -> count
 };
 
 World* world = nullptr;
@@ -263,13 +270,14 @@ struct Call {
 };
 
 // Calls `route` on `path` as the server's dispatch() does once a request is admitted.
-void call(const World& w, const RouteEntry& route, const std::string& path, std::string_view body,
+void call(const World& w, std::string_view method, const std::string& path, std::string_view body,
           std::vector<std::pair<std::string, std::string>> headers, Call& c) {
   const Registry& registry = w.plugins->registry();
-  c.rq.method = route.method;
+  c.rq.method = method;  // a string literal or a RouteEntry's: both outlive the call
   c.rq.path = path;
   RouteMatch match = registry.router().match(c.rq.method, c.rq.path);
-  if (match.kind != RouteMatch::Kind::kFound) die("no route for " + route.method + " " + path);
+  if (match.kind != RouteMatch::Kind::kFound)
+    die("no route for " + std::string(method) + " " + path);
   c.route = match.route;
   c.rq.params = std::move(match.params);  // views into c.rq.path
   c.rq.body = body;
@@ -304,7 +312,7 @@ void sign_in(World& w) {
       std::string("{\"email\":\"") + kAdminEmail + "\",\"password\":\"" + kAdminPassword + "\"}";
   Call c;
   w.admin.json = "{\"kind\":\"anonymous\",\"id\":\"\",\"roles\":[],\"permissions\":[]}";
-  call(w, *login, "/api/auth/login", body, {{"content-type", "application/json"}}, c);
+  call(w, login->method, "/api/auth/login", body, {{"content-type", "application/json"}}, c);
   if (c.rc != PH_OK || c.rs.status != 200) die("login failed: " + c.rs.body);
   for (const auto& [name, value] : c.rs.headers) {
     if (strcasecmp(name.c_str(), "set-cookie") != 0) continue;
@@ -326,9 +334,62 @@ void sign_in(World& w) {
   w.cookies.emplace_back(w.config.config.auth.csrf_cookie, "fuzzcsrf");
 }
 
+// A request of setup(), as the admin; anything but a 2xx JSON answer stops the fuzzer.
+rapidjson::Document setup_call(World& w, std::string_view method, const std::string& path,
+                               const std::string& body,
+                               std::vector<std::pair<std::string, std::string>> headers = {}) {
+  headers.emplace_back("content-type", "application/json");
+  Call c;
+  call(w, method, path, body, std::move(headers), c);
+  rapidjson::Document doc;
+  doc.Parse(c.rs.body.c_str(), c.rs.body.size());
+  if (c.rc != PH_OK || c.rs.status / 100 != 2 || doc.HasParseError()) {
+    die("setup: " + std::string(method) + " " + path + " answered " + std::to_string(c.rs.status) +
+        " " + c.rs.body);
+  }
+  return doc;
+}
+
+void remember(World& w, const std::string& param, const rapidjson::Value* value) {
+  if (value && value->IsString()) w.made[param].emplace_back(value->GetString());
+  if (value && value->IsInt64()) w.made[param].push_back(std::to_string(value->GetInt64()));
+}
+
+// What the path parameters can name besides the demo's own: a second user, a notebook, the demo
+// workflow (its id is a random UUID) and an execution of it, made by a signed demo webhook.
+void setup(World& w) {
+  auto user = setup_call(w, "POST", "/api/admin/users",
+                         R"({"email":"ann@example.com","role":"viewer","display_name":"Ann"})");
+  remember(w, "user_id", rapidjson::Pointer("/user/id").Get(user));
+  setup_call(w, "POST", "/api/notebooks", R"({"name":"churn","template":"explore"})");
+  w.made["name"].push_back("churn");
+  std::string event =
+      R"({"event_type":"order.created","data":{"order_id":"ORD-1","amount":250,"customer_name":"Ada"}})";
+  setup_call(
+      w, "POST", "/api/automate/webhooks/stripe/", event,
+      {{"x-webhook-signature", "sha256=" + hmac_sha256_hex(kWebhookSecrets.at("stripe"), event)}});
+  for (const char* list : {"/api/automate/workflows/", "/api/automate/executions/"}) {
+    auto page = setup_call(w, "GET", list, "");
+    const rapidjson::Value* results = rapidjson::Pointer("/results").Get(page);
+    if (!results || !results->IsArray() || results->Empty()) die(std::string("setup: no ") + list);
+    for (const auto& item : results->GetArray())
+      remember(w, "id", rapidjson::Pointer("/id").Get(item));
+  }
+  for (const RouteEntry* r : w.routes) {  // (param_names is filled in the router's copies only)
+    for (size_t at = 0; (at = r->pattern.find('/', at)) != std::string::npos; ++at) {
+      if (at + 1 < r->pattern.size() && (r->pattern[at + 1] == ':' || r->pattern[at + 1] == '*')) {
+        size_t end = std::min(r->pattern.find('/', at + 1), r->pattern.size());
+        std::string name =
+            r->pattern[at + 1] == '*' ? "*" : r->pattern.substr(at + 2, end - at - 2);
+        w.values[name] = param_values(name, w.made[name]);
+      }
+    }
+  }
+}
+
 // `pattern` with each `:param` (and a final `*`) replaced by one of its values, 4 bits of
 // `selector` per parameter choosing which.
-std::string concrete_path(const std::string& pattern, unsigned selector) {
+std::string concrete_path(const World& w, const std::string& pattern, unsigned selector) {
   std::string path;
   size_t k = 0;
   for (size_t at = 1; at <= pattern.size();) {
@@ -336,7 +397,8 @@ std::string concrete_path(const std::string& pattern, unsigned selector) {
     if (end == std::string::npos) end = pattern.size();
     std::string segment = pattern.substr(at, end - at);
     if (!segment.empty() && (segment[0] == ':' || segment == "*")) {
-      std::vector<std::string> values = param_values(segment == "*" ? "*" : segment.substr(1));
+      const std::vector<std::string>& values =
+          w.values.at(segment == "*" ? "*" : segment.substr(1));
       segment = values[((selector >> (4 * (k++ % 8))) & 15) % values.size()];
     }
     path += "/" + segment;
@@ -349,7 +411,21 @@ void shut_down() {
   World* w = world;
   if (!w) return;
   world = nullptr;
-  w->tasks->stop();
+  // What the run reached: per route, how many inputs it answered with which status class.
+  size_t ok_routes = 0;
+  std::fprintf(stderr, "plugin_bodies_fuzz: answers per route (2xx/4xx/5xx)\n");
+  for (const RouteEntry* r : w->routes) {
+    uint64_t by_class[6] = {0};
+    for (const auto& [status, n] : w->answers[r]) by_class[std::min(status / 100, 5)] += n;
+    ok_routes += by_class[2] > 0;
+    std::fprintf(stderr, "  %-6s %-45s %8llu %8llu %8llu\n", r->method.c_str(), r->pattern.c_str(),
+                 static_cast<unsigned long long>(by_class[2]),
+                 static_cast<unsigned long long>(by_class[4]),
+                 static_cast<unsigned long long>(by_class[5]));
+  }
+  std::fprintf(stderr, "plugin_bodies_fuzz: %zu of %zu routes answered 2xx at least once\n",
+               ok_routes, w->routes.size());
+  w->tasks->stop();  // as the CLI stops: no task or event callback runs into a stopping plugin
   w->events->stop();
   w->plugins->stop();
   fs::path dir = w->dir;
@@ -393,6 +469,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (w->routes.empty() || w->routes.size() > 256) die("expected 1..256 POST/PUT/PATCH routes");
   world = w;
   sign_in(*w);
+  setup(*w);
   std::fprintf(stderr, "plugin_bodies_fuzz: %zu plugins, %zu POST/PUT/PATCH routes, scratch %s\n",
                w->plugins->plugins().size(), w->routes.size(), w->dir.c_str());
   if (std::getenv("PLUGIN_BODIES_LIST_ROUTES")) {
@@ -432,7 +509,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t h = 1469598103934665603ull;  // FNV-1a
     for (char ch : line) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
     route = w.routes[h % w.routes.size()];
-    path = concrete_path(route->pattern, static_cast<unsigned>(h >> 32));
+    path = concrete_path(w, route->pattern, static_cast<unsigned>(h >> 32));
   }
   std::vector<std::pair<std::string, std::string>> headers = {
       {"content-type", "application/json"}, {"x-api-key", kEmbedKey}, {"origin", kOrigin}};
@@ -447,9 +524,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   Call c;
-  call(w, *route, path, body, std::move(headers), c);
+  call(w, route->method, path, body, std::move(headers), c);
   const int status = c.rs.status;
   const std::string& plugin = c.route->plugin;
+  ++w.answers[route][status];
   auto report = [&](const char* what) {
     std::fprintf(stderr, "plugin_bodies_fuzz: %s\n  %s %s (%s, plugin %s)\n  status %d rc %d %s\n",
                  what, route->method.c_str(), path.c_str(), c.route->pattern.c_str(),
