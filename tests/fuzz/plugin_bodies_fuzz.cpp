@@ -1,22 +1,26 @@
 // Fuzzes the JSON body handling of every real plugin through the ABI, in-process: the host's own
-// wiring (config file, SQLite storage with the host's migrations, event bus, task queue with a
-// worker, PluginSet) loads every plugin of config/plughost.yaml's demo in a scratch directory
-// (offline: hashed embedder, offline translator, no LLM, no Slack), signs the bootstrap admin in
-// through the accounts plugin's login route and resolves that session with the host's Identity,
-// as the server would. Each input then picks one POST/PUT/PATCH route of the registry and path
-// parameter values, and is the body:
+// wiring (config file, SQLite storage with the host's migrations, event bus, a task worker,
+// PluginSet) loads every plugin of config/plughost.yaml's demo from the build's plugins/ folder,
+// with its data in a scratch directory and offline (hashed embedder, offline translator, no LLM,
+// Slack or Metabase). The bootstrap admin signs in through the accounts plugin's login route and
+// the session cookie is resolved by the host's Identity, as the server does; setup() then makes
+// what path parameters can name (a second user, a notebook, the demo workflow's and an
+// execution's ids). An input is a request line and a body:
 //
-//   byte 0       route: index into the registry's POST/PUT/PATCH routes (modulo their count)
-//   bytes 1..2   path parameters: 4 bits per parameter pick a value (demo names, ids, odd ones)
-//   the rest     the request body
+//   POST /api/rag/endpoints/plughost-docs/query/\n{"query":"…"}
 //
-// The call goes to the route's handler with the admin principal, the session cookie, JSON
-// content type, the embed demo's key and an allowed Origin, and on webhook routes a valid
-// HMAC-SHA256 signature of the body (so the handlers get past their checks to the body).
-// Invariants: the handler returns PH_OK (no exception escaped the SDK); no 5xx except the host's
-// own 503 for busy storage (a worker writing at the same time; the server answers exactly that);
-// 4xx bodies are JSON in the plugin's documented error envelope; JSON 2xx bodies parse.
-// State (rows, files) accumulates across inputs like a long-running host's; nothing is reset.
+// A line naming a POST/PUT/PATCH route of the registry (the router matches it, as for a request)
+// calls that route; any other line picks one of those routes by its hash, and values for its path
+// parameters (demo names, made ids, odd values). The call reaches the handler as dispatch() hands
+// it over: the admin's principal and permissions, the session cookie, JSON content type, the embed
+// demo's key and an allowed Origin, and on webhook routes a valid HMAC-SHA256 signature of the
+// body, so that handlers get past their checks to the body.
+// Invariants: the handler returns PH_OK (no exception escaped the SDK); no 5xx, except the server's
+// own 503 when storage was busy (a worker writes at the same time) and the Metabase proxy's 502
+// without a Metabase (upstream_missing()); a 4xx body is JSON in the plugin's documented error
+// envelope; a JSON 2xx body parses. State (rows, files, tasks) accumulates across inputs as in a
+// long-running host: nothing is reset (measured: execs/s fall from ~530 to ~310 over 5 minutes).
+// PLUGIN_BODIES_VERBOSE=1 prints every call and its answer; the exit prints answers per route.
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 #include <sodium.h>
@@ -466,18 +470,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   for (const auto& r : w->plugins->registry().routes()) {
     if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH") w->routes.push_back(&r);
   }
-  if (w->routes.empty() || w->routes.size() > 256) die("expected 1..256 POST/PUT/PATCH routes");
+  if (w->routes.empty()) die("no POST/PUT/PATCH routes");
   world = w;
   sign_in(*w);
   setup(*w);
   std::fprintf(stderr, "plugin_bodies_fuzz: %zu plugins, %zu POST/PUT/PATCH routes, scratch %s\n",
                w->plugins->plugins().size(), w->routes.size(), w->dir.c_str());
-  if (std::getenv("PLUGIN_BODIES_LIST_ROUTES")) {
-    for (size_t i = 0; i < w->routes.size(); ++i) {
-      std::fprintf(stderr, "  %3zu %-6s %s\n", i, w->routes[i]->method.c_str(),
-                   w->routes[i]->pattern.c_str());
-    }
-  }
   std::atexit(shut_down);
   return 0;
 }
@@ -495,9 +493,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (space != std::string_view::npos && space + 1 < line.size() && line[space + 1] == '/') {
     std::string method(line.substr(0, space));
     path = std::string(line.substr(space + 1));
-    // What the server refuses before routing (dispatch(): dot segments, NUL) never gets here.
-    bool routable = path.find('\0') == std::string::npos && path.find("/./") == std::string::npos &&
-                    path.find("/../") == std::string::npos;
+    // What the server refuses before routing (dispatch(): "." or ".." segments, NUL) never
+    // reaches a handler.
+    bool routable = path.find('\0') == std::string::npos;
+    for (size_t at = 0; routable && at <= path.size();) {
+      size_t slash = std::min(path.find('/', at), path.size());
+      std::string_view segment = std::string_view(path).substr(at, slash - at);
+      routable = segment != "." && segment != "..";
+      at = slash + 1;
+    }
     RouteMatch match = w.plugins->registry().router().match(method, path);
     if (routable && match.kind == RouteMatch::Kind::kFound) {
       for (const RouteEntry* r : w.routes) {  // the router keeps its own copies of the entries
