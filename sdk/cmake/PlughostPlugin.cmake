@@ -39,6 +39,11 @@ function(plughost_add_plugin name)
   target_link_options(${target} PRIVATE
     "LINKER:--no-undefined"
     "LINKER:--version-script=${_PLUGHOST_SDK_CMAKE_DIR}/plugin.map")
+  if(PLUGHOST_FUZZ)
+    # clang links the sanitizer runtime into executables only: in the fuzz build a plugin's
+    # __asan_*/__sanitizer_cov_* references are resolved by the fuzzer that loads it.
+    target_link_options(${target} PRIVATE "LINKER:-z,undefs")
+  endif()
   if(ARG_OUTPUT_DIRECTORY)
     # Fixtures and test helpers: built where their tests look, never installed.
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")

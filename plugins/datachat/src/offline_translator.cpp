@@ -682,7 +682,10 @@ void Parser::grouping() {
       // "per product category": a table named before one of its columns groups by the column.
       auto own_column = std::find_if(
           column_mentions_.begin(), column_mentions_.end(),
-          [&](const auto& cm) { return cm.first == j + 1 && cm.second.table == table; });
+          // (a structured binding is named through an init-capture: C++17 clang cannot capture it)
+          [&, &wanted = table](const auto& cm) {
+            return cm.first == j + 1 && cm.second.table == wanted;
+          });
       if (at == j && own_column != column_mentions_.end()) {
         if (std::find(in_.group_columns.begin(), in_.group_columns.end(), own_column->second) ==
             in_.group_columns.end()) {
@@ -705,9 +708,10 @@ void Parser::grouping() {
       const Column* c = t ? t->column(col.column) : nullptr;
       // "which product category": the column may follow its own table's name.
       bool after_table =
-          at == i + 2 &&
-          std::any_of(table_mentions_.begin(), table_mentions_.end(),
-                      [&](const auto& tm) { return tm.first == i + 1 && tm.second == col.table; });
+          at == i + 2 && std::any_of(table_mentions_.begin(), table_mentions_.end(),
+                                     [&, &wanted = col](const auto& tm) {
+                                       return tm.first == i + 1 && tm.second == wanted.table;
+                                     });
       bool already = std::find(in_.group_columns.begin(), in_.group_columns.end(), col) !=
                      in_.group_columns.end();
       if ((at == i + 1 || after_table) && c && !c->numeric() && in_.rank && !already) {
