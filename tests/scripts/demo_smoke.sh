@@ -59,8 +59,14 @@ token=$(curl -sf -X POST "$base/api/auth/token/" -H 'Content-Type: application/j
   || fail "no token for the bootstrap admin"
 auth="Authorization: Bearer $token"
 
-apps=$(curl -sf "$base/api/workspaces/atlas/status/" -H "$auth" | field 'len(d["apps"])') || fail "inspector"
-[ "$apps" -ge 1 ] || fail "inspector: no apps"
+# The apps come from the start-up schema scan, a task that may still be running (slow under
+# AddressSanitizer): polled, bounded.
+i=0
+until apps=$(curl -sf "$base/api/workspaces/atlas/status/" -H "$auth" | field 'len(d["apps"])') \
+    && [ "$apps" -ge 1 ]; do
+  i=$((i + 1)); [ $i -le 600 ] || fail "inspector: no apps after the start-up scan (${apps:-no answer})"
+  sleep 0.1
+done
 
 curl -sf "$base/api/automate/workflows/" -H "$auth" | grep -q demo-order-router || fail "automate: demo workflow missing"
 
