@@ -1,16 +1,22 @@
 // Faults the host must survive while serving: handlers that hang, slow clients, a full or
 // read-only database. The real binary with the fixture_faults / fixture_store plugins.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -385,6 +391,251 @@ TEST(StorageFaults, ReadOnlyStorageRefusesToStartNamingTheFileAndCorruptsNothing
   EXPECT_EQ(http(host.port(), "POST", "/api/faults/blobs", {}, "more").status, 201);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+}
+
+// ---- storage the kernel turns read-only while the host runs ----------------------------------
+
+// Runs `command` through sh; its exit status, and stdout and stderr together.
+CommandResult shell(const std::string& command) {
+  CommandResult r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return r;
+}
+
+// An ext4 file system in a 16 MiB image file, mounted through a loop device with
+// `errors=remount-ro` in the host's own mount namespace (the mount and the loop device go away
+// with the host: `mount -o loop` sets autoclear). trigger_error() makes the kernel record a file
+// system error (ext4's /sys/fs/ext4/<dev>/trigger_fs_error, the same ext4_error() path as a
+// corrupt block or a failed journal write), and errors=remount-ro does what it does on servers:
+// the journal is aborted and every later write fails with EROFS, while SQLite keeps the file
+// open. Needs root (a loop device and an ext4 mount), as CI's container runs it.
+class ExtImage {
+ public:
+  ExtImage() : dir_(make_temp_dir()) {
+    image_ = dir_ + "/storage.img";
+    mount_ = dir_ + "/mnt";
+    std::filesystem::create_directory(mount_);
+    if (geteuid() != 0) {
+      problem_ = "needs root: it mounts an ext4 image through a loop device";
+      return;
+    }
+    CommandResult mkfs = shell("truncate -s 16M " + image_ + " && mkfs.ext4 -q -F " + image_);
+    if (mkfs.exit_code != 0) problem_ = "mkfs.ext4 (e2fsprogs) failed: " + mkfs.out;
+  }
+  ~ExtImage() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  ExtImage(const ExtImage&) = delete;
+  ExtImage& operator=(const ExtImage&) = delete;
+
+  // Empty when the image could be made; else what is missing.
+  const std::string& problem() const { return problem_; }
+  const std::string& mount_point() const { return mount_; }
+  std::string pid_file() const { return dir_ + "/host.pid"; }
+
+  // Runs the host with the image mounted at mount_point(), in a private mount namespace; the
+  // launcher notes the host's pid (sh execs the host in its place).
+  std::vector<std::string> launcher() const {
+    return {"unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "mount -o loop,errors=remount-ro \"$1\" \"$2\" && echo $$ > \"$3\" && shift 3 && "
+            "exec \"$@\"",
+            "sh",
+            image_,
+            mount_,
+            pid_file()};
+  }
+
+  // The loop device (loopN) the image is attached to, or "" when it is attached to none.
+  std::string loop_device() const {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/sys/block", ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.rfind("loop", 0) != 0) continue;
+      std::string backing = read_file(entry.path().string() + "/loop/backing_file");
+      while (!backing.empty() && backing.back() == '\n') backing.pop_back();
+      if (backing == image_) return name;
+    }
+    return "";
+  }
+
+  // Makes the kernel record an error on the mounted file system. Empty on success, else why not.
+  std::string trigger_error() const {
+    std::string device = loop_device();
+    if (device.empty()) return "the image is not attached to a loop device";
+    std::string path = "/sys/fs/ext4/" + device + "/trigger_fs_error";
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) return "cannot open " + path + " (" + std::strerror(errno) + "): is /sys read-only?";
+    bool written = std::fputs("1", f) >= 0;
+    bool closed = std::fclose(f) == 0;
+    return written && closed ? "" : "writing " + path + " failed: " + std::strerror(errno);
+  }
+
+  // Flushes what the host's file system holds in memory to the image, as the kernel does by
+  // itself within seconds (syncfs on the mount, reached through the host's /proc root).
+  bool write_back() const {
+    std::string pid = read_file(pid_file());
+    while (!pid.empty() && pid.back() == '\n') pid.pop_back();
+    std::string path = "/proc/" + pid + "/root" + mount_;
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return false;
+    bool ok = ::syncfs(fd) == 0;
+    ::close(fd);
+    return ok;
+  }
+
+  // Once the host has exited: what an operator does before using the file system again (e2fsck
+  // replays the journal and repairs), then `sql` by the sqlite3 shell on the mounted image.
+  // "e2fsck=<status>" on the first line, the sqlite3 output after it.
+  CommandResult check_and_query(const std::string& db_file, const std::string& sql) const {
+    return shell(
+        "unshare --mount --propagation private sh -c 'e2fsck -fy \"$1\" >/dev/null 2>&1; "
+        "echo e2fsck=$?; mount -o loop \"$1\" \"$2\" && sqlite3 \"$2/$3\" \"$4\"' sh " +
+        image_ + " " + mount_ + " " + db_file + " \"" + sql + "\"");
+  }
+
+ private:
+  std::string dir_;
+  std::string image_;
+  std::string mount_;
+  std::string problem_;
+};
+
+std::set<int64_t> id_set(const std::string& comma_separated) {
+  std::set<int64_t> ids;
+  for (size_t at = 0; at < comma_separated.size();) {
+    ids.insert(std::atoll(comma_separated.c_str() + at));
+    size_t comma = comma_separated.find(',', at);
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return ids;
+}
+
+// What the running host does once its storage is read-only: every write 503 `read_only`,
+// logged; reads, integrity and health unchanged; `acknowledged` all readable; a clean stop.
+void expect_read_only_service(Host& host, const std::vector<int64_t>& acknowledged) {
+  int port = host.port();
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse refused = http(port, "POST", "/api/faults/blobs", {}, "after");
+    expect_envelope(refused, 503, "UNAVAILABLE");
+    EXPECT_EQ(refused.header("retry-after"), "5");
+    // SQLite reports the aborted journal as a disk I/O error, with EROFS as the system errno
+    // when the failing call was a write: either way a retryable storage fault, never a 500.
+    EXPECT_TRUE(refused.body.find("storage is unavailable (read_only)") != std::string::npos ||
+                refused.body.find("storage is unavailable (io_error)") != std::string::npos)
+        << refused.body;
+  }
+  EXPECT_TRUE(eventually(
+      [&] {
+        return host.output().find("plugin handler failed: storage unavailable") !=
+               std::string::npos;
+      },
+      10))
+      << host.output();
+  HttpResponse count = http(port, "GET", "/api/faults/blobs");
+  ASSERT_EQ(count.status, 200) << count.body;
+  EXPECT_EQ(field(count, "count"), static_cast<int64_t>(acknowledged.size())) << count.body;
+  EXPECT_EQ(field(count, "max_id"), acknowledged.back());
+  EXPECT_EQ(text_field(http(port, "GET", "/api/faults/integrity"), "integrity"), "ok");
+  EXPECT_EQ(http(port, "GET", "/healthz").status, 200);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0) << host.output();
+}
+
+std::vector<int64_t> write_rows(int port, int n) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < n; ++i) {
+    HttpResponse r = http(port, "POST", "/api/faults/blobs", {}, "row " + std::to_string(i));
+    EXPECT_EQ(r.status, 201) << r.body;
+    ids.push_back(field(r, "id"));
+  }
+  return ids;
+}
+
+TEST(StorageFaults, FileSystemRemountedReadOnlyWhileServingAnswers503AndKeepsEveryFlushedCommit) {
+  ExtImage image;
+  ASSERT_EQ(image.problem(), "");
+  std::string yaml = config("", "  fixture_faults: {}\n",
+                            "sqlite://" + image.mount_point() + "/plughost.db?synchronous=full");
+  std::vector<int64_t> acknowledged;
+  {
+    Host host(yaml, image.launcher());
+    ASSERT_TRUE(host.wait_ready()) << host.output();
+    acknowledged = write_rows(host.port(), 20);
+    // Nothing flushes here: with synchronous=full a 201 means the commit is on the disk.
+    ASSERT_EQ(image.trigger_error(), "");
+    expect_read_only_service(host, acknowledged);
+  }
+  // The namespace, its mount and (autoclear) the loop device end with the host.
+  ASSERT_TRUE(eventually([&] { return image.loop_device().empty(); }, 10))
+      << "the loop device was not detached after the host exited";
+  CommandResult check = image.check_and_query(
+      "plughost.db", "SELECT group_concat(id) FROM fixture_blobs; PRAGMA integrity_check;");
+  ASSERT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_TRUE(check.out.rfind("e2fsck=0\n", 0) == 0 || check.out.rfind("e2fsck=1\n", 0) == 0)
+      << "e2fsck found errors it could not repair:\n"
+      << check.out;
+  size_t line = check.out.find('\n') + 1;
+  std::string ids = check.out.substr(line, check.out.find('\n', line) - line);
+  EXPECT_EQ(id_set(ids), std::set<int64_t>(acknowledged.begin(), acknowledged.end())) << check.out;
+  EXPECT_NE(check.out.find("\nok\n"), std::string::npos) << check.out;
+  // Repaired and mounted again: the host starts, reads them and writes again.
+  Host host(yaml, image.launcher());
+  ASSERT_TRUE(host.wait_ready()) << host.output();
+  EXPECT_EQ(field(http(host.port(), "GET", "/api/faults/blobs"), "count"),
+            static_cast<int64_t>(acknowledged.size()));
+  EXPECT_EQ(http(host.port(), "POST", "/api/faults/blobs", {}, "more").status, 201);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0) << host.output();
+}
+
+// The default, synchronous=NORMAL: a commit reaches the disk when the kernel writes it back (or
+// at a checkpoint). What was written back survives the error intact; commits acknowledged
+// after it may be lost with the aborted journal, like on a power cut, but the database is never
+// corrupt.
+TEST(StorageFaults, FileSystemRemountedReadOnlyUnderDefaultSyncKeepsWhatWasWrittenBackIntact) {
+  ExtImage image;
+  ASSERT_EQ(image.problem(), "");
+  std::string yaml =
+      config("", "  fixture_faults: {}\n", "sqlite://" + image.mount_point() + "/plughost.db");
+  std::vector<int64_t> written_back, acknowledged;
+  {
+    Host host(yaml, image.launcher());
+    ASSERT_TRUE(host.wait_ready()) << host.output();
+    written_back = write_rows(host.port(), 20);
+    ASSERT_TRUE(image.write_back()) << std::strerror(errno);
+    acknowledged = written_back;
+    for (int64_t id : write_rows(host.port(), 10)) acknowledged.push_back(id);
+    ASSERT_EQ(image.trigger_error(), "");
+    expect_read_only_service(host, acknowledged);
+  }
+  ASSERT_TRUE(eventually([&] { return image.loop_device().empty(); }, 10))
+      << "the loop device was not detached after the host exited";
+  CommandResult check = image.check_and_query(
+      "plughost.db", "SELECT group_concat(id) FROM fixture_blobs; PRAGMA integrity_check;");
+  ASSERT_EQ(check.exit_code, 0) << check.out;
+  EXPECT_TRUE(check.out.rfind("e2fsck=0\n", 0) == 0 || check.out.rfind("e2fsck=1\n", 0) == 0)
+      << check.out;
+  size_t line = check.out.find('\n') + 1;
+  std::set<int64_t> stored = id_set(check.out.substr(line, check.out.find('\n', line) - line));
+  for (int64_t id : written_back) EXPECT_TRUE(stored.count(id)) << "row " << id << " lost";
+  for (int64_t id : stored) {
+    EXPECT_TRUE(std::find(acknowledged.begin(), acknowledged.end(), id) != acknowledged.end())
+        << "row " << id << " was never acknowledged";
+  }
+  EXPECT_NE(check.out.find("\nok\n"), std::string::npos) << check.out;
 }
 
 // ---- PostgreSQL restarted under load (run by tests/scripts/with_postgres.sh) --------------------

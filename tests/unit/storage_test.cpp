@@ -3,6 +3,7 @@
 // PostgreSQL server. Every test runs on every backend.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -211,6 +212,39 @@ TEST(StorageUrl, ParsesAndRedacts) {
   EXPECT_EQ(rel->sqlite_path, "/etc/plughost/data/x.db");
   EXPECT_FALSE(parse_storage_url("mysql://x", "", error));
   EXPECT_FALSE(parse_storage_url("postgresql://host:5432", "", error));
+}
+
+TEST(StorageUrl, SqliteSynchronousFullIsAnOptionOfTheUrl) {
+  std::string error;
+  auto normal = parse_storage_url("sqlite:///var/x.db", "", error);
+  ASSERT_TRUE(normal);
+  EXPECT_FALSE(normal->sqlite_synchronous_full);
+  auto full = parse_storage_url("sqlite://x.db?synchronous=full", "/srv", error);
+  ASSERT_TRUE(full) << error;
+  EXPECT_EQ(full->sqlite_path, "/srv/x.db");
+  EXPECT_TRUE(full->sqlite_synchronous_full);
+  EXPECT_EQ(full->redacted, "sqlite:///srv/x.db?synchronous=full");
+  EXPECT_FALSE(parse_storage_url("sqlite:///x.db?synchronous=off", "", error));
+  EXPECT_NE(error.find("unknown option \"synchronous=off\""), std::string::npos) << error;
+
+  char tmpl[] = "/tmp/plughost-storage-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  for (bool want_full : {false, true}) {
+    auto url = parse_storage_url(
+        "sqlite://" + dir + "/s.db" + (want_full ? "?synchronous=full" : ""), "", error);
+    ASSERT_TRUE(url) << error;
+    Database db(*url, 2);
+    Database::Lease first = db.acquire(), second = db.acquire();  // both sessions, at once
+    for (Database::Lease* lease : {&first, &second}) {
+      sqlite3_stmt* st = nullptr;
+      auto* conn = static_cast<sqlite3*>(lease->native_handle());
+      ASSERT_EQ(sqlite3_prepare_v2(conn, "PRAGMA synchronous", -1, &st, nullptr), SQLITE_OK);
+      ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+      EXPECT_EQ(sqlite3_column_int(st, 0), want_full ? 2 : 1);  // FULL = 2, NORMAL = 1
+      sqlite3_finalize(st);
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // ---- the task queue ----------------------------------------------------------------------------

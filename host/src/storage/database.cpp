@@ -134,6 +134,25 @@ std::optional<StorageUrl> parse_storage_url(const std::string& url, const std::s
   StorageUrl out;
   out.dialect = Dialect::kSqlite;
   std::string path = url.substr(9);
+  std::string query;
+  if (auto q = path.find('?'); q != std::string::npos) {
+    query = path.substr(q + 1);
+    path = path.substr(0, q);
+  }
+  for (size_t start = 0; start < query.size();) {
+    size_t amp = query.find('&', start);
+    std::string kv =
+        query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    if (kv == "synchronous=full") {
+      out.sqlite_synchronous_full = true;
+    } else if (kv != "synchronous=normal") {
+      error = "sqlite URL: unknown option \"" + kv +
+              "\" (the only one is synchronous=normal|full: sqlite:///path.db?synchronous=full)";
+      return std::nullopt;
+    }
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
   if (path.empty()) {
     error = "sqlite URL needs a file path: sqlite:///var/lib/plughost/plughost.db";
     return std::nullopt;
@@ -142,7 +161,7 @@ std::optional<StorageUrl> parse_storage_url(const std::string& url, const std::s
     path = (std::filesystem::path(base_dir) / path).lexically_normal().string();
   }
   out.sqlite_path = path;
-  out.redacted = "sqlite://" + path;
+  out.redacted = "sqlite://" + path + (query.empty() ? "" : "?" + query);
   return out;
 }
 
@@ -174,7 +193,8 @@ Database::Database(const StorageUrl& url, size_t pool_size, int busy_timeout_ms)
                                   " timeout=" + std::to_string((busy_timeout_ms + 999) / 1000) +
                                   " shared_cache=false");
         s << "PRAGMA journal_mode=WAL";
-        s << "PRAGMA synchronous=NORMAL";
+        s << (url_.sqlite_synchronous_full ? "PRAGMA synchronous=FULL"
+                                           : "PRAGMA synchronous=NORMAL");
         s << "PRAGMA foreign_keys=ON";
         s << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms);
       } else {

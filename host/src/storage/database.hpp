@@ -26,10 +26,16 @@ struct StorageUrl {
   std::string sqlite_path;        // kSqlite: file path (":memory:" allowed)
   std::string postgres_conninfo;  // kPostgres: libpq keyword/value string, password included
   std::string redacted;           // the URL with any password replaced by "***", for logs
+  // kSqlite, `?synchronous=full`: every commit is flushed to the disk before it is acknowledged
+  // (one fsync of the WAL each). The default, synchronous=NORMAL, flushes at checkpoints only:
+  // a commit survives the process dying, but not the machine dying, or its file system going
+  // read-only after an error, before the kernel wrote it back (up to ~30 s).
+  bool sqlite_synchronous_full = false;
 };
 
-// Parses `sqlite:///abs/path.db`, `sqlite://relative.db` (resolved against `base_dir`) or
-// `postgresql://user:pass@host:port/db?sslmode=…`. Returns nullopt and sets `error` otherwise.
+// Parses `sqlite:///abs/path.db[?synchronous=full]`, `sqlite://relative.db` (resolved against
+// `base_dir`) or `postgresql://user:pass@host:port/db?sslmode=…`. Returns nullopt and sets
+// `error` otherwise.
 std::optional<StorageUrl> parse_storage_url(const std::string& url, const std::string& base_dir,
                                             std::string& error);
 
@@ -60,8 +66,9 @@ class Database {
     size_t slot_;
   };
 
-  // Opens `pool_size` sessions. SQLite sessions get WAL, synchronous=NORMAL, a busy timeout and
-  // foreign keys. Throws std::runtime_error with a redacted message when a session cannot open.
+  // Opens `pool_size` sessions. SQLite sessions get WAL, synchronous=NORMAL (FULL on request), a
+  // busy timeout and foreign keys. Throws std::runtime_error with a redacted message when a session
+  // cannot open.
   Database(const StorageUrl& url, size_t pool_size, int busy_timeout_ms = 5000);
   ~Database();
 

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -104,13 +105,24 @@ const char* take_storage_fault() {
 
 namespace {
 
-// SQLite's primary result code says whether the environment or the statement is at fault.
-[[noreturn]] void throw_sqlite(int rc, const std::string& message) {
-  switch (rc & 0xff) {
-    case SQLITE_FULL: throw StorageUnavailable("full", message);
-    case SQLITE_READONLY: throw StorageUnavailable("read_only", message);
+// SQLite's primary result code says whether the environment or the statement is at fault. An
+// I/O error says more through the errno of the system call that failed: a file system the kernel
+// switched to read-only after an error of its own (ext4 errors=remount-ro) fails writes with
+// EROFS, which SQLite reports only as "disk I/O error".
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, const std::string& message) {
+  int primary = rc & 0xff;
+  int err = primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_FULL
+                ? sqlite3_system_errno(db)
+                : 0;
+  std::string full = err ? message + " (" + std::strerror(err) + ")" : message;
+  switch (primary) {
+    case SQLITE_FULL: throw StorageUnavailable("full", full);
+    case SQLITE_READONLY: throw StorageUnavailable("read_only", full);
     case SQLITE_IOERR:
-    case SQLITE_CANTOPEN: throw StorageUnavailable("io_error", message);
+    case SQLITE_CANTOPEN:
+      if (err == EROFS) throw StorageUnavailable("read_only", full);
+      if (err == ENOSPC || err == EDQUOT || err == EFBIG) throw StorageUnavailable("full", full);
+      throw StorageUnavailable("io_error", full);
     case SQLITE_BUSY:
     case SQLITE_LOCKED: throw StorageUnavailable("busy", message);
     default: throw std::runtime_error(message);
@@ -139,7 +151,7 @@ void exec_native(Database::Lease& lease, Dialect dialect, const char* sql) {
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : "sqlite error";
       sqlite3_free(err);
-      throw_sqlite(rc, msg);
+      throw_sqlite(static_cast<sqlite3*>(lease.native_handle()), rc, msg);
     }
     return;
   }
@@ -230,7 +242,7 @@ void Statement::prepare(std::string_view sql) {
     auto* db = static_cast<sqlite3*>(lease_->native_handle());
     int rc =
         sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &native_->sqlite, nullptr);
-    if (rc != SQLITE_OK) throw_sqlite(rc, sqlite3_errmsg(db));
+    if (rc != SQLITE_OK) throw_sqlite(db, rc, sqlite3_errmsg(db));
     return;
   }
   pg_sql_ = to_postgres_placeholders(sql, pg_names_);
@@ -309,7 +321,7 @@ bool Statement::step_sqlite() {
       std::vector<Value>& row = native_->rows.emplace_back();
       for (int c = 0; c < columns; ++c) row.push_back(sqlite_value(st, c));
     } while ((rc = sqlite3_step(st)) == SQLITE_ROW);
-    if (rc != SQLITE_DONE) throw_sqlite(rc, sqlite3_errmsg(db));
+    if (rc != SQLITE_DONE) throw_sqlite(db, rc, sqlite3_errmsg(db));
     changes_ = sqlite3_changes(db);
     return true;
   }
@@ -318,7 +330,7 @@ bool Statement::step_sqlite() {
     changes_ = sqlite3_changes(db);
     return false;
   }
-  throw_sqlite(rc, sqlite3_errmsg(db));
+  throw_sqlite(db, rc, sqlite3_errmsg(db));
 }
 
 bool Statement::step_postgres() {
